@@ -1,0 +1,40 @@
+"""Exception hierarchy. Every message says what was found, where, and what to do.
+
+All errors derive from :class:`BmeError`; the CLI prints ``str(error)`` on one line and
+exits non-zero without a traceback (``--debug`` shows it). Each concern also subclasses a
+builtin so callers catching ``ValueError``/``OSError`` keep working.
+"""
+
+from __future__ import annotations
+
+
+class BmeError(Exception):
+    """Root of all bme-mri errors; ``str(err)`` is a one-line message for the user."""
+
+
+class ConfigError(BmeError, ValueError):
+    """A configuration file is missing, malformed, or has an unknown/mistyped key."""
+
+
+class DicomReadError(BmeError, OSError):
+    """A file could not be read as DICOM (truncated, not DICOM, unreadable, no decoder)."""
+
+
+class GeometryError(BmeError, ValueError):
+    """Slices do not form one regular 3-D grid (gap, duplicate, mixed orientation, ...)."""
+
+
+class SeriesSelectionError(BmeError, LookupError):
+    """No series in a study is suitable for analysis."""
+
+
+class SegmentationError(BmeError, RuntimeError):
+    """Segmentation could not find the anatomy it needs (e.g. no femoral head)."""
+
+
+class RegistrationError(BmeError, RuntimeError):
+    """Follow-up to baseline registration failed its quality check."""
+
+
+class OutputError(BmeError, OSError):
+    """An output could not be written (e.g. the output folder is inside the input)."""

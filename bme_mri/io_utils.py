@@ -1,0 +1,112 @@
+"""Output helpers: sanitised names, atomic writes, and the input-is-read-only guard.
+
+Every file bme-mri writes goes through :func:`atomic_path` (write to a temp file in the
+destination folder, then ``os.replace``), so a crashed run leaves no half-written outputs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bme_mri.errors import OutputError
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def safe_name(value: str, fallback: str = "unknown", max_len: int = 64) -> str:
+    """A file-system-safe single path component built from an untrusted DICOM value.
+
+    Path separators, ``..`` and any character outside ``[A-Za-z0-9._-]`` are replaced, so
+    ``'../../x'`` becomes ``'x'``-like and can never escape the output folder. When the value
+    had to be changed, a short hash of the original is appended so two distinct IDs never
+    collide.
+    """
+    raw = str(value or "")
+    cleaned = _UNSAFE.sub("_", raw).strip("._-")
+    cleaned = re.sub(r"_+", "_", cleaned)[:max_len] or fallback
+    if cleaned != raw:
+        digest = hashlib.sha1(raw.encode("utf-8", "surrogateescape")).hexdigest()[:8]
+        cleaned = f"{cleaned}_{digest}"
+    return cleaned
+
+
+def contained_path(root: Path, *parts: str) -> Path:
+    """``root / safe parts``, verified to stay inside ``root``."""
+    root = Path(root).resolve()
+    path = root.joinpath(*(safe_name(p) for p in parts)).resolve()
+    if root != path and root not in path.parents:
+        raise OutputError(f"refusing to write outside the output folder: {path}")
+    return path
+
+
+@contextlib.contextmanager
+def atomic_path(destination: Path, suffix: str | None = None) -> Iterator[Path]:
+    """Yield a temp path beside ``destination``; on success rename it into place.
+
+    The temp file keeps the destination's suffix(es) so writers that infer the format from
+    the extension (nibabel, matplotlib) still work. On error the temp file is removed.
+    """
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    suffix = suffix if suffix is not None else "".join(destination.suffixes)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.stem}.", suffix=f".tmp{suffix}",
+                                    dir=destination.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, destination)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def write_text_atomic(destination: Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    with atomic_path(destination) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(destination: Path, payload: Any) -> None:
+    """Write JSON (indent 2, sorted keys) atomically; numpy scalars are converted."""
+    write_text_atomic(destination, json.dumps(payload, indent=2, sort_keys=True,
+                                              default=_json_default) + "\n")
+
+
+def _json_default(obj: Any) -> Any:
+    import numpy as np
+
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "value"):  # enums
+        return obj.value
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def ensure_outside(output: Path, inputs: list[Path]) -> None:
+    """Refuse an output folder equal to or inside any input folder (inputs are read-only)."""
+    out = Path(output).resolve()
+    for item in inputs:
+        src_dir = Path(item).resolve()
+        if not src_dir.is_dir():  # a single input file: only its own path is off limits
+            if out == src_dir:
+                raise OutputError(f"output {out} is the input file itself; choose another")
+            continue
+        if out == src_dir or src_dir in out.parents:
+            raise OutputError(
+                f"output folder {out} is inside the input {src_dir}; inputs are never written "
+                "to — choose an output folder outside the input tree"
+            )
