@@ -1,0 +1,68 @@
+"""The follow-up call per hip: remission / residual edema / progression / necrosis / no edema.
+
+No published study defines remission by a volume threshold (see shared/DOMAIN.md): trials
+grade presence and "reduction in size". The thresholds are therefore configuration
+(``compare.status`` in configs/default.yaml), and the phantom truth is labelled by this
+same function so that truth and prediction use one definition.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bme_mri.compare.settings import StatusThresholds
+
+
+class Status(str, Enum):
+    NECROSIS = "necrosis"
+    REMISSION = "remission"
+    PROGRESSION = "progression"
+    RESIDUAL_EDEMA = "residual_edema"
+    NO_EDEMA = "no_edema"
+
+
+@dataclass(frozen=True)
+class StatusCall:
+    """A status with the reason a person can read, e.g. 'edema 18.2 -> 0.3 ml (-98%)'."""
+
+    status: Status
+    reason: str
+    edema_change_pct: float | None
+
+
+def _pct(baseline_ml: float, followup_ml: float) -> float | None:
+    if baseline_ml <= 0:
+        return None
+    return 100.0 * (followup_ml - baseline_ml) / baseline_ml
+
+
+def call_status(baseline_edema_ml: float, followup_edema_ml: float, followup_necrosis_ml: float,
+                thresholds: StatusThresholds) -> StatusCall:
+    """Classify one hip at one follow-up from volumes in ml (rules in precedence order).
+
+    1. ``necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (overrides the others);
+    2. ``no_edema``: baseline and follow-up edema both < ``edema_present_ml``;
+    3. ``remission``: follow-up edema < ``edema_present_ml``;
+    4. ``progression``: follow-up > baseline x ``progression_ratio`` and
+       > baseline + ``progression_min_increase_ml``;
+    5. ``residual_edema``: otherwise (edema still present).
+    """
+    pct = _pct(baseline_edema_ml, followup_edema_ml)
+    pct_text = "n/a" if pct is None else f"{pct:+.0f}%"
+    change = f"edema {baseline_edema_ml:.1f} -> {followup_edema_ml:.1f} ml ({pct_text})"
+    present = thresholds.edema_present_ml
+    if followup_necrosis_ml >= thresholds.necrosis_min_ml:
+        return StatusCall(Status.NECROSIS,
+                          f"focal necrosis {followup_necrosis_ml:.2f} ml at follow-up "
+                          f"(>= {thresholds.necrosis_min_ml} ml); {change}", pct)
+    if baseline_edema_ml < present and followup_edema_ml < present:
+        return StatusCall(Status.NO_EDEMA, f"no edema at either visit (< {present} ml); {change}", pct)
+    if followup_edema_ml < present:
+        return StatusCall(Status.REMISSION, f"{change}; below {present} ml", pct)
+    if (followup_edema_ml > baseline_edema_ml * thresholds.progression_ratio
+            and followup_edema_ml > baseline_edema_ml + thresholds.progression_min_increase_ml):
+        return StatusCall(Status.PROGRESSION,
+                          f"{change}; grew > x{thresholds.progression_ratio} and "
+                          f"> +{thresholds.progression_min_increase_ml} ml", pct)
+    return StatusCall(Status.RESIDUAL_EDEMA, f"{change}; edema persists (>= {present} ml)", pct)
