@@ -1,9 +1,80 @@
-"""Configuration section `ingest` (values live in configs/default.yaml)."""
+"""Configuration section `ingest` (values live in configs/default.yaml).
+
+Every field is required here: the values (patterns, TI/TE/TR ranges, tolerances) live in the
+``ingest:`` section of ``configs/default.yaml``.
+"""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bme_mri.settings import Section
+from bme_mri.types import SequenceClass
+
+
+class TextRule(Section):
+    """One naming rule: ``pattern`` (Python regex, searched case-insensitively in
+    'SeriesDescription | ProtocolName | SequenceName') -> ``sequence``."""
+
+    sequence: SequenceClass
+    pattern: str
+
+
+class ClassifySettings(Section):
+    """How a stack becomes stir / t2fs / t2 / t1 / pd / localizer / other.
+
+    Order of the tests: localizer (ImageType, then naming), STIR by physics (inversion
+    recovery with a short TI), the ordered naming rules (first match wins; a 't2' match with a
+    fat-saturation ScanOption becomes 't2fs'), then the TE/TR fallback.
+    """
+
+    localizer_image_type_pattern: str  # regex searched in ImageType values (LOCALIZER, SCOUT)
+    stir_inversion_time_ms: tuple[float, float]  # TI range (ms) that makes an IR series a STIR
+    inversion_scanning_pattern: str  # regex on ScanningSequence/SequenceVariant/SequenceName meaning IR
+    fat_sat_scan_options_pattern: str  # regex on ScanOptions meaning fat saturation
+    text_rules: list[TextRule]  # ordered, first match wins
+    t1_max_repetition_time_ms: float  # TR <= this and TE <= t1_max_echo -> t1
+    t1_max_echo_time_ms: float
+    long_repetition_time_ms: float  # TR >= this: T2 or PD weighting
+    t2_min_echo_time_ms: float  # long TR and TE >= this -> t2 (t2fs with fat sat)
+    pd_max_echo_time_ms: float  # long TR and TE <= this -> pd
+
+
+class PreferenceRule(Section):
+    """One step of the analysis-series priority: a sequence class in an orientation
+    ('any' matches every orientation)."""
+
+    sequence: SequenceClass
+    orientation: Literal["axial", "coronal", "sagittal", "oblique", "any"]
+
+
+class SelectSettings(Section):
+    """Which stack of a study is analysed, and which T1 goes with it."""
+
+    analysis_priority: list[PreferenceRule]  # ordered; first rule with a usable stack wins
+    t1_classes: list[SequenceClass]  # classes accepted as the companion T1
+    t1_prefer_same_orientation: bool
+    min_slices: int  # stacks with fewer slices are never selected
+
+
+class GeometrySettings(Section):
+    """Tolerances of slice-stack assembly (mm and degrees in the names)."""
+
+    orientation_tolerance: float  # max |difference| of direction cosines within one stack
+    oblique_tolerance_deg: float  # normal further than this from an axis -> 'oblique'
+    duplicate_position_tolerance_mm: float  # slice positions closer than this are duplicates
+    slice_gap_tolerance_pct: float  # a slice step deviating more than this from the median fails
+    in_plane_offset_tolerance_mm: float  # slice origins off the normal line by more fail (tilt)
+    pixel_spacing_tolerance_mm: float  # PixelSpacing differences between slices allowed
 
 
 class IngestSettings(Section):
     """Settings of the ingest stage; every field documented with its unit."""
+
+    strict: bool  # true: tolerable oddities raise; false: they become volume.meta['warnings']
+    follow_symlinks: bool  # follow symbolic links while walking an input folder
+    skip_names: list[str]  # file names never read (DICOMDIR, ...); matched case-insensitively
+    nifti_suffixes: list[str]  # file suffixes read as NIfTI stacks
+    classify: ClassifySettings
+    select: SelectSettings
+    geometry: GeometrySettings

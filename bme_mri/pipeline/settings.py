@@ -5,5 +5,24 @@ from __future__ import annotations
 from bme_mri.settings import Section
 
 
+class ValidationThresholds(Section):
+    """Pass/fail floors of ``bme-mri validate`` against phantom truth."""
+
+    head_dice_min: float  # mean femoral head Dice (labels 1-3 together) over sides
+    edema_dice_min: float  # mean edema Dice over sides whose true edema >= edema_min_ml_for_dice
+    edema_min_ml_for_dice: float  # ml; smaller true lesions are judged by volume only
+    edema_volume_error_max_pct: float  # median |edema volume error| (%) where true edema >= ...
+    edema_min_ml_for_volume_error: float  # ... this many ml
+    necrosis_sensitivity_min: float  # fraction of true-necrosis sides where necrosis is found
+    necrosis_false_positive_rate_max: float  # fraction of sides without necrosis reported with it
+    necrosis_found_min_ml: float  # predicted necrosis >= this counts as "necrosis found"
+    normal_false_edema_max_ml: float  # no normal hip may show more predicted edema than this
+    status_accuracy_min: float  # follow-up status accuracy (when the cohort has follow-ups)
+
+
 class PipelineSettings(Section):
-    """Settings of the pipeline stage; every field documented with its unit."""
+    """Settings of `bme-mri run` outputs and `bme-mri validate`."""
+
+    write_overlays: bool  # PNG slices through each femoral head with the labels
+    write_dicom_seg: bool  # DICOM SEG beside labels.nii.gz (DICOM inputs only)
+    validate: ValidationThresholds

@@ -1,0 +1,285 @@
+"""The ``bme-mri`` command line: parse, load config, call the library, print.
+
+Heavy imports live inside the commands so ``bme-mri --help`` is instant. A
+:class:`~bme_mri.errors.BmeError` is printed as one line (exit code 2) without a traceback;
+``--debug`` shows the traceback. Research software, not a medical device.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from bme_mri.errors import BmeError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Bone marrow edema of the hip on MRI, measured in ml. "
+    "Research software, not a medical device.",
+)
+
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file merged over configs/default.yaml.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+
+
+class _Failure(Exception):
+    """Raised inside a command to exit with a one-line message."""
+
+
+def _run(debug: bool, action):
+    """Call ``action``; turn BmeError (and unexpected errors) into one line + exit code."""
+    try:
+        return action()
+    except BmeError as exc:
+        if debug:
+            raise
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    except (KeyboardInterrupt, typer.Exit):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
+        if debug:
+            raise
+        typer.secho(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
+                    fg=typer.colors.RED, err=True)
+        raise typer.Exit(3) from None
+
+
+def _config(path: Path | None):
+    from bme_mri.config import load_config
+
+    return load_config(path)
+
+
+@app.command()
+def inspect(
+    input: Annotated[Path, typer.Argument(help="A DICOM folder tree, a DICOM file or a NIfTI file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """List patient -> study -> series, which series would be analysed and why."""
+
+    def action():
+        from rich.console import Console
+
+        from bme_mri.ingest import inspect_input, render_inspect
+
+        settings = _config(config)
+        result = inspect_input(input, settings.ingest)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+        else:
+            Console().print(render_inspect(result))
+
+    _run(debug, action)
+
+
+@app.command()
+def convert(
+    input: Annotated[Path, typer.Argument(help="A DICOM folder tree or file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Write every usable series to NIfTI + JSON sidecar with BIDS-like names."""
+
+    def action():
+        from bme_mri.ingest import convert_input
+        from bme_mri.io_utils import ensure_outside
+
+        ensure_outside(out, [input])
+        results = convert_input(input, out, _config(config).ingest)
+        failed = 0
+        for item in results:
+            if item.error:
+                failed += 1
+                typer.echo(f"FAILED  {item.stack_id}: {item.error}")
+            else:
+                typer.echo(f"wrote   {item.path}")
+        typer.echo(f"{len(results) - failed} series converted, {failed} failed")
+        if failed:
+            raise typer.Exit(1)
+
+    _run(debug, action)
+
+
+@app.command()
+def phantom(
+    out: Annotated[Path, typer.Argument(help="Output folder for the synthetic cohort.")],
+    cohort: Annotated[str, typer.Option("--cohort", help="Cohort name (see --list).")] = "smoke",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic output).")] = 0,
+    png: Annotated[bool, typer.Option("--png", help="Render a few slices with the truth overlaid.")] = False,
+    list_cohorts: Annotated[bool, typer.Option("--list", help="List cohorts and exit.")] = False,
+    debug: DebugOpt = False,
+) -> None:
+    """Write synthetic hip MRI studies (DICOM) with ground truth beside them."""
+
+    def action():
+        from bme_mri.phantom import COHORTS, generate_cohort
+
+        if list_cohorts:
+            for name, text in COHORTS.items():
+                typer.echo(f"{name:12s} {text}")
+            return
+        if cohort not in COHORTS:
+            raise typer.BadParameter(f"unknown cohort {cohort!r}; choose one of {', '.join(COHORTS)}")
+        manifest = generate_cohort(out, cohort=cohort, seed=seed, png=png)
+        typer.echo(f"wrote cohort {cohort!r} (seed {seed}); truth manifest: {manifest}")
+
+    _run(debug, action)
+
+
+@app.command()
+def run(
+    input: Annotated[Path, typer.Argument(help="A DICOM folder tree (many patients/studies) or a NIfTI file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Parallel processes.")] = 1,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Analyse every study: segment, quantify (ml), compare follow-ups; tables + masks in OUT."""
+
+    def action():
+        from bme_mri.pipeline import run_batch
+
+        settings = _config(config)
+        result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
+                                                                on_study=cb))
+        typer.echo(result.summary_line())
+        if result.n_failed:
+            raise typer.Exit(1)
+
+    _run(debug, action)
+
+
+def _with_progress(enabled: bool, work):
+    """Run ``work(callback)`` under a rich progress bar (the library never prints)."""
+    if not enabled:
+        return work(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), transient=False) as bar:
+        task = bar.add_task("studies", total=None)
+
+        def callback(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label[:40])
+
+        return work(callback)
+
+
+@app.command()
+def quantify(
+    image: Annotated[Path, typer.Argument(help="A NIfTI image or a DICOM series folder.")],
+    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI) on the image grid.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
+
+    def action():
+        from bme_mri.pipeline.roi import run_roi
+
+        settings = _config(config)
+        result_path = run_roi(image, roi, reference, out, settings)
+        typer.echo(f"wrote {result_path}")
+
+    _run(debug, action)
+
+
+@app.command()
+def validate(
+    phantom_dir: Annotated[Path, typer.Argument(help="A folder written by 'bme-mri phantom'.")],
+    out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: a temp folder).")] = None,
+    workers: Annotated[int, typer.Option("--workers", min=1)] = 1,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Run the pipeline on a phantom cohort and compare with its truth; exit 1 below thresholds."""
+
+    def action():
+        from rich.console import Console
+
+        from bme_mri.pipeline.validate import render_validation, validate_cohort
+
+        settings = _config(config)
+        report = validate_cohort(phantom_dir, out, settings, workers=workers)
+        Console().print(render_validation(report))
+        typer.echo(f"validation JSON: {report.json_path}")
+        if not report.passed:
+            typer.secho("validation FAILED: " + "; ".join(report.failures), fg=typer.colors.RED, err=True)
+            raise typer.Exit(1)
+
+    _run(debug, action)
+
+
+@app.command()
+def compare(
+    baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
+    followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Compare one patient's baseline and follow-up: the call per hip and an HTML report."""
+
+    def action():
+        from bme_mri.pipeline.pair import compare_pair
+
+        report_path = compare_pair(baseline, followup, out, _config(config))
+        typer.echo(f"report: {report_path}")
+
+    _run(debug, action)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
+    seed: Annotated[int, typer.Option("--seed")] = 2026,
+    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Built-in demo: generate a small phantom cohort, then run the whole pipeline on it."""
+
+    def action():
+        from bme_mri.phantom import generate_cohort
+        from bme_mri.pipeline import run_batch
+
+        settings = _config(config)
+        phantom_dir = out / "phantom"
+        generate_cohort(phantom_dir, cohort="smoke", seed=seed, png=True)
+        typer.echo(f"phantom cohort written to {phantom_dir} (DICOM in dicom/, truth in truth/)")
+        results_dir = out / "results"
+        result = _with_progress(True, lambda cb: run_batch(phantom_dir / "dicom", results_dir, settings,
+                                                           workers=workers, on_study=cb))
+        typer.echo(result.summary_line())
+        typer.echo(f"tables: {results_dir / 'summary.csv'}, {results_dir / 'longitudinal.csv'}")
+        if result.n_failed:
+            raise typer.Exit(1)
+
+    _run(debug, action)
+
+
+def main(args: list[str] | None = None) -> int:
+    """In-process entry point (tests): returns the exit code."""
+    try:
+        app(args=args, standalone_mode=False)
+    except typer.Exit as exc:
+        return exc.exit_code
+    except SystemExit as exc:  # click usage errors
+        return int(exc.code or 0)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,168 @@
+"""``bme-mri run``: every study of a folder tree, in parallel, resumable, never stopped by one.
+
+Output contract (see README "Output layout")::
+
+    OUT/summary.csv                       one row per patient x study x side (+ failed studies)
+    OUT/longitudinal.csv                  one row per patient x side x follow-up
+    OUT/skipped_files.csv                 files that are not usable DICOM, with the reason
+    OUT/<patient>/<date>_<study>/study.json   provenance, reference marrow, warnings, timings
+    OUT/<patient>/<date>_<study>/labels.nii.gz  label map on the analysed series' grid
+    OUT/<patient>/<date>_<study>/overlay_<side>.png
+    OUT/<patient>/report.html             follow-up report (patients with >= 2 studies)
+
+Folder names come from :func:`bme_mri.io_utils.safe_name`, so a PatientID such as
+``../../x`` cannot escape OUT. A study whose ``study.json`` records the same input
+fingerprint and config digest is skipped on a rerun; failed studies are retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bme_mri import __version__
+from bme_mri.config import Config
+from bme_mri.io_utils import ensure_outside, safe_name
+from bme_mri.pipeline.tables import write_skipped_csv, write_summary_csv
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class BatchResult:
+    """What a batch did: per-study records (as written to study.json) and counts."""
+
+    out_dir: Path
+    records: list[dict[str, Any]]
+    n_skipped_files: int
+    n_resumed: int
+    longitudinal_rows: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def n_failed(self) -> int:
+        return sum(1 for r in self.records if r.get("error"))
+
+    def summary_line(self) -> str:
+        ok = len(self.records) - self.n_failed
+        return (f"{len(self.records)} studies: {ok} analysed ({self.n_resumed} already done), "
+                f"{self.n_failed} failed; {self.n_skipped_files} files skipped; "
+                f"{self.longitudinal_rows} follow-up comparisons; results in {self.out_dir}")
+
+
+def study_dir_name(study: Any) -> tuple[str, str]:
+    """(patient folder, study folder) names, sanitised from untrusted DICOM values."""
+    date = (study.study_date or "nodate").replace("-", "")
+    return safe_name(study.patient_id, "no_patient_id"), safe_name(f"{date}_{study.study_uid}", "no_study_uid")
+
+
+def study_fingerprint(study: Any, config: Config) -> str:
+    """Hash of the study's input files (path, size, mtime) + config digest + version."""
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}|{config.digest()}|{study.study_uid}".encode())
+    files: list[Path] = []
+    for stack in study.stacks:
+        files.extend(getattr(stack, "files", None) or [])
+        if getattr(stack, "nifti_path", None):
+            files.append(stack.nifti_path)
+    for path in sorted(str(p) for p in files):
+        try:
+            stat = os.stat(path)
+            digest.update(f"{path}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+        except OSError:
+            digest.update(f"{path}|missing\n".encode())
+    return digest.hexdigest()[:24]
+
+
+def _load_done(study_json: Path, fingerprint: str) -> dict[str, Any] | None:
+    try:
+        record = json.loads(study_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if record.get("fingerprint") == fingerprint and not record.get("error"):
+        return record
+    return None
+
+
+def _init_worker(threads: int) -> None:
+    """Keep each worker to its share of the cores (SimpleITK and BLAS would take them all)."""
+    os.environ["OMP_NUM_THREADS"] = str(threads)
+    import SimpleITK as sitk
+
+    sitk.ProcessObject.SetGlobalDefaultNumberOfThreads(threads)
+
+
+def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
+              on_study: ProgressCallback | None = None) -> BatchResult:
+    """Analyse every study under ``input_path``; write tables, masks and reports to ``out_dir``.
+
+    Never raises for a bad study: its reason lands in ``summary.csv`` and ``study.json``.
+    Raises :class:`~bme_mri.errors.BmeError` only for unusable arguments (missing input,
+    output inside the input).
+    """
+    from bme_mri.errors import BmeError
+    from bme_mri.ingest import discover
+    from bme_mri.pipeline.worker import failed_record, process_study
+
+    input_path, out_dir = Path(input_path), Path(out_dir)
+    if not input_path.exists():
+        raise BmeError(f"input {input_path} does not exist")
+    ensure_outside(out_dir, [input_path])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    discovery = discover(input_path, config.ingest)
+    write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
+
+    records: list[dict[str, Any]] = []
+    todo: list[tuple[Any, Path, str]] = []
+    n_resumed = 0
+    for study in discovery.studies:
+        patient_dir, study_name = study_dir_name(study)
+        study_out = out_dir / patient_dir / study_name
+        fingerprint = study_fingerprint(study, config)
+        done = _load_done(study_out / "study.json", fingerprint)
+        if done is not None:
+            records.append(done)
+            n_resumed += 1
+        else:
+            todo.append((study, study_out, fingerprint))
+
+    total = len(discovery.studies)
+    if on_study:
+        on_study(len(records), total, "resumed" if records else "starting")
+    if workers <= 1 or len(todo) <= 1:
+        _init_worker(max(1, os.cpu_count() or 1))
+        for study, study_out, fingerprint in todo:
+            records.append(process_study(study, study_out, out_dir, fingerprint, config))
+            if on_study:
+                on_study(len(records), total, study.patient_id)
+    else:
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
+                                 initargs=(threads,)) as pool:
+            futures = {pool.submit(process_study, s, so, out_dir, fp, config): (s, so, fp)
+                       for s, so, fp in todo}
+            for future in as_completed(futures):
+                study, study_out, fingerprint = futures[future]
+                try:
+                    records.append(future.result())
+                except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the batch
+                    records.append(failed_record(study, study_out, out_dir, fingerprint, config,
+                                                 f"worker crashed: {type(exc).__name__}: {exc}"))
+                if on_study:
+                    on_study(len(records), total, study.patient_id)
+
+    records.sort(key=lambda r: (r.get("patient_id", ""), r.get("study_date", ""), r.get("study_uid", "")))
+    write_summary_csv(out_dir / "summary.csv", records)
+    result = BatchResult(out_dir, records, len(discovery.skipped), n_resumed)
+    from bme_mri.pipeline.followup import run_followups
+
+    result.longitudinal_rows = run_followups(discovery.studies, records, out_dir, config, workers)
+    return result

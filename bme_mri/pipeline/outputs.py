@@ -1,0 +1,51 @@
+"""Write one analysed study's files: label map (NIfTI), DICOM SEG, overlay PNGs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bme_mri.config import Config
+from bme_mri.nifti import write_nifti
+from bme_mri.types import Label
+
+LABEL_LEGEND = {str(int(label)): label.name.lower() for label in Label}
+
+
+def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config) -> dict[str, Any]:
+    """Write outputs under ``study_out``; return their paths relative to ``out_root``."""
+    segmentation, image = analysis.segmentation, analysis.image
+    outputs: dict[str, Any] = {}
+    labels_path = write_nifti(segmentation.labels.astype(np.uint8), image.geometry, study_out / "labels.nii.gz",
+                              sidecar={"labels": LABEL_LEGEND,
+                                       "series_uid": image.meta.get("series_uid"),
+                                       "femoral_head": "labels 1-3: bone inside the head's best-fit sphere, "
+                                                       "articular side of the head-neck junction plane"})
+    outputs["labels"] = labels_path.relative_to(out_root).as_posix()
+    headneck = getattr(segmentation, "edema_headneck", None)
+    if headneck is not None:
+        path = write_nifti(headneck.astype(np.uint8), image.geometry, study_out / "edema_headneck.nii.gz")
+        outputs["edema_headneck"] = path.relative_to(out_root).as_posix()
+
+    if config.pipeline.write_overlays:
+        from bme_mri.report.overlay import render_overlay_png
+
+        overlays = []
+        for head in segmentation.heads:
+            side = getattr(head.side, "value", head.side)
+            path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
+                                      center_lps_mm=head.center_lps_mm,
+                                      title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip")
+            overlays.append(path.relative_to(out_root).as_posix())
+        outputs["overlays"] = overlays
+
+    source_files = getattr(analysis.selection.analysis, "files", None)
+    if config.pipeline.write_dicom_seg and source_files:
+        from bme_mri.report.seg import write_dicom_seg
+
+        path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files), study_out / "seg.dcm",
+                               config.report)
+        outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
+    return outputs

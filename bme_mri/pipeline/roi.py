@@ -1,0 +1,59 @@
+"""``bme-mri quantify``: ROI mode for other joints (knee, ankle, foot, sacroiliac joint).
+
+The user gives a bone mask (and optionally a normal-marrow mask) on the image grid; bme-mri
+finds edema inside the bone mask relative to the reference marrow and writes the edema mask
+plus a JSON of volumes and the threshold used.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bme_mri import __version__
+from bme_mri.config import Config
+from bme_mri.errors import BmeError
+from bme_mri.io_utils import ensure_outside, write_json_atomic
+from bme_mri.nifti import read_nifti, write_nifti
+from bme_mri.types import Volume
+from bme_mri.pipeline.worker import DISCLAIMER, _jsonable
+
+
+def load_image(path: Path, config: Config) -> Volume:
+    """A NIfTI file, or the one analysable series of a DICOM file/folder."""
+    path = Path(path)
+    if not path.exists():
+        raise BmeError(f"image {path} does not exist")
+    if path.is_file() and path.name.endswith((".nii", ".nii.gz")):
+        return read_nifti(path)
+    from bme_mri.ingest import discover, load_volume, select_series
+
+    discovery = discover(path, config.ingest)
+    if len(discovery.studies) != 1:
+        raise BmeError(f"{path} holds {len(discovery.studies)} studies; point --image at one series folder "
+                       "or a NIfTI file")
+    (study,) = discovery.studies
+    usable = [s for s in study.stacks if not s.error]
+    if len(usable) == 1:
+        return load_volume(usable[0], config.ingest)
+    return load_volume(select_series(study, config.ingest).analysis, config.ingest)
+
+
+def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_dir: Path, config: Config) -> Path:
+    """Quantify edema inside ``roi_path``; write ``edema_mask.nii.gz`` and ``roi_result.json``."""
+    from bme_mri.quantify import quantify_roi
+
+    inputs = [Path(image_path), Path(roi_path)] + ([Path(reference_path)] if reference_path else [])
+    ensure_outside(Path(out_dir), inputs)
+    image = load_image(image_path, config)
+    bone = read_nifti(roi_path)
+    reference = read_nifti(reference_path) if reference_path else None
+    result = quantify_roi(image, bone, reference, config.segment)
+    out_dir = Path(out_dir)
+    mask_path = write_nifti(result.edema_mask.astype("uint8"), image.geometry, out_dir / "edema_mask.nii.gz")
+    payload = {"bme_mri_version": __version__, "config_digest": config.digest(), "disclaimer": DISCLAIMER,
+               "image": str(image_path), "roi": str(roi_path),
+               "reference": str(reference_path) if reference_path else None,
+               "edema_mask": mask_path.name, **_jsonable(result)}
+    json_path = out_dir / "roi_result.json"
+    write_json_atomic(json_path, payload)
+    return json_path

@@ -1,0 +1,239 @@
+"""``bme-mri validate``: run the pipeline on a phantom cohort and score it against the truth.
+
+Per side: femoral head Dice (labels 1-3 together), edema Dice (label 2), edema / necrosis
+volume error, side found, necrosis found. Per follow-up: the status call against the
+truth's expected status. Voxels are split between the two sides by the nearer *true* head
+centre, so a prediction on the wrong side scores zero. Floors live in
+``pipeline.validate`` of the config; the command exits non-zero below any of them.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import statistics
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bme_mri.config import Config
+from bme_mri.errors import BmeError
+from bme_mri.io_utils import write_json_atomic
+from bme_mri.nifti import read_nifti
+from bme_mri.types import Geometry, Label
+
+
+@dataclass
+class SideScore:
+    """Scores of one hip in one study (volumes in ml; Dice in [0, 1], None if undefined)."""
+
+    patient_id: str
+    study_uid: str
+    side: str
+    found: bool
+    head_dice: float | None
+    edema_dice: float | None
+    true_edema_ml: float
+    pred_edema_ml: float | None
+    true_necrosis_ml: float
+    pred_necrosis_ml: float | None
+    true_head_ml: float
+    pred_head_ml: float | None
+    error: str | None = None
+
+
+@dataclass
+class ValidationReport:
+    """All scores, the aggregate metrics, and whether every floor was met."""
+
+    cohort: str
+    sides: list[SideScore]
+    metrics: dict[str, float | None]
+    statuses: list[dict[str, Any]] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    json_path: Path | None = None
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def dice(a: np.ndarray, b: np.ndarray) -> float | None:
+    """Dice overlap of two boolean masks; None when both are empty."""
+    total = int(a.sum()) + int(b.sum())
+    if total == 0:
+        return None
+    return 2.0 * int(np.logical_and(a, b).sum()) / total
+
+
+def _side_masks(geometry: Geometry, centres: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Boolean mask per side: voxels nearer to that side's true head centre."""
+    if len(centres) == 1:
+        (side,) = centres
+        return {side: np.ones(geometry.shape, dtype=bool)}
+    ii, jj, kk = np.meshgrid(*(np.arange(n) for n in geometry.shape), indexing="ij")
+    points = geometry.index_to_lps(np.stack([ii, jj, kk], axis=-1).astype(np.float32))
+    distances = {s: np.linalg.norm(points - c, axis=-1) for s, c in centres.items()}
+    left, right = distances["left"], distances["right"]
+    return {"left": left < right, "right": left >= right}
+
+
+def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: dict[str, Any] | None,
+                 patient_id: str) -> list[SideScore]:
+    truth = json.loads((truth_dir.parent / study["truth"]).read_text())
+    true_sides = {s: v for s, v in truth["sides"].items() if v.get("present", True)}
+    scores: list[SideScore] = []
+
+    def empty(side: str, values: dict[str, Any], error: str) -> SideScore:
+        return SideScore(patient_id, study["study_uid"], side, False, None, None, values["edema_ml"], None,
+                         values["necrosis_ml"], None, values["femoral_head_ml"], None, error)
+
+    if record is None or record.get("error"):
+        reason = "study not analysed" if record is None else record["error"]
+        return [empty(side, values, reason) for side, values in true_sides.items()]
+    true_labels = read_nifti(truth_dir.parent / study["labels"])
+    pred_labels = read_nifti(run_dir / record["outputs"]["labels"])
+    if not true_labels.geometry.same_grid(pred_labels.geometry, tol_mm=1e-2):
+        return [empty(side, values, "prediction grid differs from truth grid") for side, values in true_sides.items()]
+    centres = {s: np.asarray(v["head_center_lps_mm"], dtype=float) for s, v in true_sides.items()}
+    masks = _side_masks(true_labels.geometry, centres)
+    pred_by_side = {s["side"]: s for s in record.get("sides", [])}
+    truth_arr, pred_arr = true_labels.array.astype(np.uint8), pred_labels.array.astype(np.uint8)
+    for side, values in true_sides.items():
+        region = masks[side]
+        predicted = pred_by_side.get(side)
+        head_dice = dice((truth_arr > 0) & region, (pred_arr > 0) & region)
+        edema_dice = dice((truth_arr == Label.EDEMA) & region, (pred_arr == Label.EDEMA) & region)
+        scores.append(SideScore(
+            patient_id, study["study_uid"], side, predicted is not None, head_dice or 0.0, edema_dice,
+            values["edema_ml"], predicted["edema_ml"] if predicted else None,
+            values["necrosis_ml"], predicted["necrosis_ml"] if predicted else None,
+            values["femoral_head_ml"], predicted["femoral_head_ml"] if predicted else None,
+            None if predicted else "side not found"))
+    for side in set(pred_by_side) - set(true_sides):
+        scores.append(SideScore(patient_id, study["study_uid"], side, True, 0.0, None, 0.0,
+                                pred_by_side[side]["edema_ml"], 0.0, pred_by_side[side]["necrosis_ml"], 0.0,
+                                pred_by_side[side]["femoral_head_ml"], "head reported on a side without one"))
+    return scores
+
+
+def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: Config) -> tuple[dict, list[str]]:
+    floors = config.pipeline.validate
+    metrics: dict[str, float | None] = {}
+    failures: list[str] = []
+    head = [s.head_dice or 0.0 for s in sides]
+    metrics["head_dice_mean"] = float(np.mean(head)) if head else None
+    edema = [s.edema_dice or 0.0 for s in sides if s.true_edema_ml >= floors.edema_min_ml_for_dice]
+    metrics["edema_dice_mean"] = float(np.mean(edema)) if edema else None
+    errors = [abs((s.pred_edema_ml or 0.0) - s.true_edema_ml) / s.true_edema_ml * 100.0
+              for s in sides if s.true_edema_ml >= floors.edema_min_ml_for_volume_error]
+    metrics["edema_volume_error_median_pct"] = float(statistics.median(errors)) if errors else None
+    found = floors.necrosis_found_min_ml
+    necrotic = [s for s in sides if s.true_necrosis_ml > 0]
+    clean = [s for s in sides if s.true_necrosis_ml == 0]
+    metrics["necrosis_sensitivity"] = (sum((s.pred_necrosis_ml or 0) >= found for s in necrotic) / len(necrotic)
+                                       if necrotic else None)
+    metrics["necrosis_false_positive_rate"] = (sum((s.pred_necrosis_ml or 0) >= found for s in clean) / len(clean)
+                                               if clean else None)
+    normal = [s for s in sides if s.true_edema_ml == 0 and s.true_necrosis_ml == 0]
+    metrics["normal_false_edema_max_ml"] = max(((s.pred_edema_ml or 0.0) for s in normal), default=None)
+    metrics["sides_found_fraction"] = sum(s.found and not s.error for s in sides) / len(sides) if sides else None
+    if statuses:
+        metrics["status_accuracy"] = sum(s["correct"] for s in statuses) / len(statuses)
+
+    def floor(name: str, value: float | None, minimum: float) -> None:
+        if value is not None and value < minimum:
+            failures.append(f"{name} {value:.3f} < {minimum}")
+
+    def ceiling(name: str, value: float | None, maximum: float) -> None:
+        if value is not None and value > maximum:
+            failures.append(f"{name} {value:.3f} > {maximum}")
+
+    floor("head Dice", metrics["head_dice_mean"], floors.head_dice_min)
+    floor("edema Dice", metrics["edema_dice_mean"], floors.edema_dice_min)
+    ceiling("median |edema volume error| %", metrics["edema_volume_error_median_pct"],
+            floors.edema_volume_error_max_pct)
+    floor("necrosis sensitivity", metrics["necrosis_sensitivity"], floors.necrosis_sensitivity_min)
+    ceiling("necrosis false-positive rate", metrics["necrosis_false_positive_rate"],
+            floors.necrosis_false_positive_rate_max)
+    ceiling("false edema on a normal hip (ml)", metrics["normal_false_edema_max_ml"],
+            floors.normal_false_edema_max_ml)
+    floor("sides found", metrics["sides_found_fraction"], 1.0)
+    floor("status accuracy", metrics.get("status_accuracy"), floors.status_accuracy_min)
+    return metrics, failures
+
+
+def _score_statuses(manifest: dict[str, Any], run_dir: Path) -> list[dict[str, Any]]:
+    path = run_dir / "longitudinal.csv"
+    if not path.is_file():
+        return []
+    with open(path, newline="", encoding="utf-8") as handle:
+        rows = [r for r in csv.DictReader(handle) if r.get("compared_with", "baseline") == "baseline"]
+    by_key = {(r["patient_id"], r["side"], r.get("followup_study_uid")): r for r in rows}
+    scored = []
+    for patient in manifest["patients"]:
+        for follow in patient.get("followups", []):
+            row = by_key.get((patient["patient_id"], follow["side"], follow["followup_study_uid"]))
+            predicted = row["status"] if row else "missing"
+            scored.append({"patient_id": patient["patient_id"], "side": follow["side"],
+                           "followup_study_uid": follow["followup_study_uid"],
+                           "expected": follow["expected_status"], "predicted": predicted,
+                           "correct": predicted == follow["expected_status"],
+                           "reason": row["reason"] if row else "no longitudinal row"})
+    return scored
+
+
+def validate_cohort(phantom_dir: Path, out_dir: Path | None, config: Config, workers: int = 1) -> ValidationReport:
+    """Run ``bme-mri run`` on ``phantom_dir/dicom`` and score it against ``phantom_dir/truth``."""
+    from bme_mri.pipeline.batch import run_batch
+
+    phantom_dir = Path(phantom_dir)
+    manifest_path = phantom_dir / "truth" / "cohort.json"
+    if not manifest_path.is_file():
+        raise BmeError(f"{phantom_dir} has no truth/cohort.json: is it a folder written by 'bme-mri phantom'?")
+    manifest = json.loads(manifest_path.read_text())
+    out_dir = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="bme_validate_"))
+    run_dir = out_dir / "run"
+    batch = run_batch(phantom_dir / "dicom", run_dir, config, workers=workers)
+    records = {r["study_uid"]: r for r in batch.records}
+    sides: list[SideScore] = []
+    for patient in manifest["patients"]:
+        for study in patient["studies"]:
+            sides.extend(_score_study(manifest_path.parent, run_dir, study, records.get(study["study_uid"]),
+                                      patient["patient_id"]))
+    statuses = _score_statuses(manifest, run_dir)
+    metrics, failures = _aggregate(sides, statuses, config)
+    report = ValidationReport(manifest.get("cohort", "?"), sides, metrics, statuses, failures)
+    report.json_path = out_dir / "validation.json"
+    write_json_atomic(report.json_path, {"cohort": report.cohort, "seed": manifest.get("seed"),
+                                         "metrics": metrics, "failures": failures, "passed": report.passed,
+                                         "sides": [asdict(s) for s in sides], "statuses": statuses})
+    return report
+
+
+def render_validation(report: ValidationReport):
+    """A rich Table of per-side scores followed by the aggregate metrics."""
+    from rich.console import Group
+    from rich.table import Table
+
+    def fmt(value: float | None, digits: int = 3) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    table = Table(title=f"validation: cohort {report.cohort}")
+    for column in ("patient", "side", "head Dice", "edema Dice", "edema true/pred ml",
+                   "necrosis true/pred ml", "note"):
+        table.add_column(column)
+    for s in report.sides:
+        table.add_row(s.patient_id, s.side, fmt(s.head_dice), fmt(s.edema_dice),
+                      f"{s.true_edema_ml:.1f} / {fmt(s.pred_edema_ml, 1)}",
+                      f"{s.true_necrosis_ml:.2f} / {fmt(s.pred_necrosis_ml, 2)}", s.error or "")
+    metrics = Table(title="metrics")
+    metrics.add_column("metric")
+    metrics.add_column("value")
+    for name, value in report.metrics.items():
+        metrics.add_row(name, fmt(value))
+    metrics.add_row("result", "PASS" if report.passed else "FAIL: " + "; ".join(report.failures))
+    return Group(table, metrics)

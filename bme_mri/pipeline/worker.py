@@ -1,0 +1,115 @@
+"""Process one study and write its outputs; always returns a record, never raises.
+
+The record (a JSON-friendly dict) is what ``study.json`` holds and what the summary table
+is built from, so a resumed study and a fresh one look the same.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from bme_mri import __version__
+from bme_mri.config import Config
+from bme_mri.errors import BmeError
+from bme_mri.io_utils import write_json_atomic
+
+DISCLAIMER = "Research software, not a medical device: results must be reviewed by a qualified reader."
+
+
+def _base_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config) -> dict[str, Any]:
+    return {
+        "bme_mri_version": __version__,
+        "config_digest": config.digest(),
+        "fingerprint": fingerprint,
+        "patient_id": study.patient_id,
+        "study_uid": study.study_uid,
+        "study_date": study.study_date,
+        "output_dir": study_out.relative_to(out_root).as_posix(),
+        "disclaimer": DISCLAIMER,
+        "error": None,
+        "warnings": [],
+        "sides": [],
+    }
+
+
+def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config,
+                  reason: str) -> dict[str, Any]:
+    """A record for a study that could not be analysed (written to its study.json)."""
+    record = _base_record(study, study_out, out_root, fingerprint, config)
+    record["error"] = reason
+    write_json_atomic(study_out / "study.json", record)
+    return record
+
+
+def _jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
+                if not _is_array(getattr(obj, f.name))}
+    if isinstance(obj, dict):
+        return {str(_jsonable(k)): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "value") and not isinstance(obj, (int, float, str)):
+        return obj.value
+    if hasattr(obj, "item") and callable(obj.item) and not _is_array(obj):
+        return obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _is_array(obj: Any) -> bool:
+    import numpy as np
+
+    return isinstance(obj, np.ndarray) and obj.ndim > 0
+
+
+def _stack_summary(stack: Any) -> dict[str, Any] | None:
+    if stack is None:
+        return None
+    return {
+        "stack_id": stack.stack_id,
+        "series_uid": stack.series_uid,
+        "series_number": getattr(stack, "series_number", None),
+        "description": getattr(stack, "description", ""),
+        "sequence": _jsonable(stack.sequence),
+        "orientation": getattr(stack, "orientation", ""),
+    }
+
+
+def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config) -> dict[str, Any]:
+    """Analyse one study and write labels, overlays and study.json under ``study_out``."""
+    from bme_mri.pipeline.outputs import write_study_outputs
+    from bme_mri.pipeline.study import analyse_study
+
+    start = time.perf_counter()
+    try:
+        analysis = analyse_study(study, config)
+        record = _base_record(study, study_out, out_root, fingerprint, config)
+        record["series"] = _stack_summary(analysis.selection.analysis)
+        record["t1_series"] = _stack_summary(analysis.selection.t1)
+        record["selection_reason"] = analysis.selection.reason
+        record["geometry"] = analysis.image.geometry.to_dict()
+        record["reference_marrow"] = _jsonable(analysis.segmentation.reference)
+        record["heads"] = _jsonable(analysis.segmentation.heads)
+        record["warnings"] = list(dict.fromkeys(analysis.warnings))
+        record["sides"] = [_jsonable(m) for m in analysis.measurements]
+        write_start = time.perf_counter()
+        record["outputs"] = write_study_outputs(analysis, study_out, out_root, config)
+        record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
+                               "total": time.perf_counter() - start}
+    except BmeError as exc:
+        return failed_record(study, study_out, out_root, fingerprint, config, str(exc))
+    except MemoryError:
+        return failed_record(study, study_out, out_root, fingerprint, config,
+                             "out of memory while analysing this study; run with fewer --workers")
+    except Exception as exc:  # noqa: BLE001 - one study's bug must not stop the batch
+        tail = traceback.format_exc(limit=-3).strip().splitlines()[-3:]
+        return failed_record(study, study_out, out_root, fingerprint, config,
+                             f"internal error {type(exc).__name__}: {exc} [{' | '.join(tail)}]")
+    write_json_atomic(study_out / "study.json", record)
+    return record

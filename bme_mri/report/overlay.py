@@ -1,0 +1,278 @@
+"""Overlay PNGs: slices through a point with the label map drawn over the image.
+
+Display convention (radiological): the patient's right is on the viewer's left. Each panel is
+sampled on a plane of *patient* space (LPS mm), not on the voxel grid, so coronal, axial and
+oblique acquisitions all give the same upright view and a follow-up can be sampled through the
+same anatomy as its baseline via a registration matrix:
+
+* coronal panel: screen x runs along +x LPS (patient's right -> left), screen y runs along -z
+  (superior at the top);
+* axial panel: screen x runs along +x LPS, screen y along +y (anterior at the top, as seen from
+  the feet).
+
+The "R"/"L" (and "S"/"I", "A"/"P") markers are computed from the LPS coordinates of each
+panel's edge pixels, never assumed. Labels follow :class:`bme_mri.types.Label`: the femoral
+head (labels 1-3 together) is outlined, edema (2) filled red, necrosis (3) filled yellow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.io_utils import atomic_path
+from bme_mri.types import Geometry, Label, Volume
+
+# Colours (RGBA) and rendering constants are presentation, not measurement thresholds.
+_EDEMA_RGBA = (1.0, 0.15, 0.1, 0.45)
+_NECROSIS_RGBA = (1.0, 0.9, 0.0, 0.65)
+_HEAD_OUTLINE = "#00e5ff"
+_LPS_AXES = np.eye(3)
+
+
+@dataclass(frozen=True)
+class PlaneSpec:
+    """A display plane: screen x/y unit vectors in LPS and the panel name."""
+
+    name: str
+    screen_x_lps: tuple[float, float, float]
+    screen_y_lps: tuple[float, float, float]
+
+
+CORONAL = PlaneSpec("coronal", (1.0, 0.0, 0.0), (0.0, 0.0, -1.0))
+AXIAL = PlaneSpec("axial", (1.0, 0.0, 0.0), (0.0, 1.0, 0.0))
+DEFAULT_PLANES = (CORONAL, AXIAL)
+
+
+@dataclass
+class Panel:
+    """One sampled slice: the image, the labels, and the LPS points of its pixels."""
+
+    plane: PlaneSpec
+    image: np.ndarray  # (rows, cols) float
+    labels: np.ndarray  # (rows, cols) uint8
+    points_lps: np.ndarray  # (rows, cols, 3) LPS mm
+    inside: np.ndarray  # (rows, cols) bool: pixel inside the source volume
+
+
+def volume_center_lps(geometry: Geometry) -> np.ndarray:
+    """LPS mm of the centre of the grid."""
+    return geometry.index_to_lps((np.asarray(geometry.shape, dtype=np.float64) - 1.0) / 2.0)
+
+
+def plane_points(geometry: Geometry, plane: PlaneSpec, center_lps_mm: np.ndarray,
+                 half_width_mm: float | None = None, pixel_mm: float | None = None) -> np.ndarray:
+    """LPS points (rows, cols, 3) of a display plane through ``center_lps_mm``.
+
+    ``half_width_mm`` None: the plane covers the volume's extent along the screen axes.
+    ``pixel_mm`` None: the smallest voxel spacing (never finer than 0.4 mm).
+    """
+    center = np.asarray(center_lps_mm, dtype=np.float64)
+    ux = np.asarray(plane.screen_x_lps, dtype=np.float64)
+    uy = np.asarray(plane.screen_y_lps, dtype=np.float64)
+    corners = geometry.corners_lps() - center
+    if half_width_mm is None:
+        half_x = float(np.max(np.abs(corners @ ux)))
+        half_y = float(np.max(np.abs(corners @ uy)))
+    else:
+        half_x = half_y = float(half_width_mm)
+    pixel = float(pixel_mm) if pixel_mm is not None else max(0.4, float(min(geometry.spacing_mm)))
+    cols = max(2, int(np.ceil(2 * half_x / pixel)) + 1)
+    rows = max(2, int(np.ceil(2 * half_y / pixel)) + 1)
+    sx = (np.arange(cols) - (cols - 1) / 2.0) * pixel
+    sy = (np.arange(rows) - (rows - 1) / 2.0) * pixel
+    return center + sy[:, None, None] * uy + sx[None, :, None] * ux
+
+
+def sample(array: np.ndarray, geometry: Geometry, points_lps: np.ndarray,
+           order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sample ``array[i, j, k]`` at LPS points: (values, inside mask). ``order`` 0 for labels."""
+    ijk = geometry.lps_to_index(points_lps)
+    shape = np.asarray(geometry.shape, dtype=np.float64)
+    inside = np.all((ijk >= -0.5) & (ijk <= shape - 0.5), axis=-1)
+    coords = np.moveaxis(ijk, -1, 0)
+    values = ndimage.map_coordinates(np.asarray(array, dtype=np.float32 if order else array.dtype),
+                                     coords, order=order, mode="nearest", prefilter=False)
+    values = np.where(inside, values, 0)
+    return values, inside
+
+
+def make_panel(image: Volume, labels: np.ndarray | None, plane: PlaneSpec,
+               points_lps: np.ndarray, matrix_lps: np.ndarray | None = None) -> Panel:
+    """Sample image and labels on ``points_lps`` (optionally mapped by a 4x4 LPS matrix first).
+
+    ``matrix_lps`` maps the plane's points into the image's space (e.g. a registration's
+    baseline -> follow-up matrix), so a follow-up is shown through the baseline's anatomy.
+    """
+    points = points_lps
+    if matrix_lps is not None:
+        matrix = np.asarray(matrix_lps, dtype=np.float64)
+        points = points_lps @ matrix[:3, :3].T + matrix[:3, 3]
+    values, inside = sample(image.array, image.geometry, points, order=1)
+    if labels is None:
+        label_values = np.zeros(values.shape, dtype=np.uint8)
+    else:
+        if tuple(labels.shape) != tuple(image.geometry.shape):
+            raise ValueError(f"labels {labels.shape} do not match image {image.geometry.shape}")
+        label_values, _ = sample(np.asarray(labels, dtype=np.uint8), image.geometry, points, order=0)
+    return Panel(plane, values, label_values.astype(np.uint8), points_lps, inside)
+
+
+def side_markers(panel: Panel) -> dict[str, str]:
+    """Orientation letters at the panel edges, from the LPS coordinates of its edge pixels.
+
+    Returns ``{'left': ..., 'right': ..., 'top': ..., 'bottom': ...}`` where left/right/top/
+    bottom are the viewer's. The x letter is 'R' where the patient's right (smaller LPS x) is.
+    """
+    pts = panel.points_lps
+    rows, cols = pts.shape[:2]
+    left = pts[rows // 2, 0]
+    right = pts[rows // 2, cols - 1]
+    top = pts[0, cols // 2]
+    bottom = pts[rows - 1, cols // 2]
+
+    def letter(a: np.ndarray, b: np.ndarray) -> tuple[str, str]:
+        delta = b - a
+        axis = int(np.argmax(np.abs(delta)))
+        positive = ("L", "P", "S")[axis]
+        negative = ("R", "A", "I")[axis]
+        return (negative, positive) if delta[axis] > 0 else (positive, negative)
+
+    x_pair = letter(left, right)
+    y_pair = letter(top, bottom)
+    return {"left": x_pair[0], "right": x_pair[1], "top": y_pair[0], "bottom": y_pair[1]}
+
+
+def display_window(array: np.ndarray) -> tuple[float, float]:
+    """Grey-level window (low, high) from the 1st/99.5th percentiles of non-zero voxels."""
+    values = np.asarray(array, dtype=np.float32)
+    values = values[values > 0] if np.any(values > 0) else values.ravel()
+    if values.size == 0:
+        return 0.0, 1.0
+    if values.size > 2_000_000:
+        values = values[:: values.size // 1_000_000]
+    low, high = np.percentile(values, [1.0, 99.5])
+    return float(low), float(max(high, low + 1e-6))
+
+
+def draw_panel(ax, panel: Panel, window: tuple[float, float], pixel_mm: float,
+               subtitle: str = "") -> None:
+    """Draw one panel on a matplotlib axes: image, fills, outline, orientation letters."""
+    rows, cols = panel.image.shape
+    extent = (0, cols * pixel_mm, rows * pixel_mm, 0)
+    ax.imshow(panel.image, cmap="gray", vmin=window[0], vmax=window[1], extent=extent,
+              interpolation="bilinear")
+    overlay = np.zeros((rows, cols, 4), dtype=np.float32)
+    overlay[panel.labels == Label.EDEMA] = _EDEMA_RGBA
+    overlay[panel.labels == Label.NECROSIS] = _NECROSIS_RGBA
+    if overlay[..., 3].any():
+        ax.imshow(overlay, extent=extent, interpolation="nearest")
+    head = panel.labels >= Label.HEAD_MARROW
+    if head.any():
+        ys = (np.arange(rows) + 0.5) * pixel_mm
+        xs = (np.arange(cols) + 0.5) * pixel_mm
+        ax.contour(xs, ys, head.astype(np.float32), levels=[0.5], colors=[_HEAD_OUTLINE],
+                   linewidths=1.0)
+    markers = side_markers(panel)
+    style = dict(color="white", fontsize=13, fontweight="bold",
+                 bbox=dict(facecolor="black", alpha=0.6, pad=1.5, edgecolor="none"))
+    ax.text(0.02, 0.5, markers["left"], transform=ax.transAxes, ha="left", va="center", **style)
+    ax.text(0.98, 0.5, markers["right"], transform=ax.transAxes, ha="right", va="center", **style)
+    ax.text(0.5, 0.98, markers["top"], transform=ax.transAxes, ha="center", va="top", **style)
+    ax.text(0.5, 0.02, markers["bottom"], transform=ax.transAxes, ha="center", va="bottom",
+            **style)
+    ax.set_title(f"{panel.plane.name}{(' - ' + subtitle) if subtitle else ''}", fontsize=10)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlim(0, cols * pixel_mm)
+    ax.set_ylim(rows * pixel_mm, 0)
+
+
+def _save_figure(fig, path: Path) -> Path:
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=fig.dpi, facecolor=fig.get_facecolor())
+    return path
+
+
+def _pixel_mm(geometry: Geometry) -> float:
+    return max(0.4, float(min(geometry.spacing_mm)))
+
+
+def render_overlay_png(image: Volume, labels: np.ndarray | None, path: Path,
+                       center_lps_mm: np.ndarray | None = None, title: str = "",
+                       half_width_mm: float | None = None,
+                       planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES) -> Path:
+    """Write a PNG of coronal and axial slices through ``center_lps_mm`` with labels overlaid.
+
+    Parameters
+    ----------
+    image : the analysed series (any orientation); sampled in LPS, shown radiologically.
+    labels : label map on ``image``'s grid (0-3, :class:`~bme_mri.types.Label`) or None.
+    path : output PNG, written atomically.
+    center_lps_mm : LPS point (mm) the slices pass through; None -> the volume centre.
+    title : figure title.
+    half_width_mm : half the side of the square field of view (mm); None -> whole volume.
+    planes : panels to draw (default coronal, axial).
+    """
+    from matplotlib.figure import Figure  # no pyplot: no global backend state
+
+    geometry = image.geometry
+    center = volume_center_lps(geometry) if center_lps_mm is None else np.asarray(center_lps_mm,
+                                                                                  dtype=float)
+    pixel = _pixel_mm(geometry)
+    window = display_window(image.array)
+    panels = [make_panel(image, labels, plane,
+                         plane_points(geometry, plane, center, half_width_mm, pixel))
+              for plane in planes]
+    aspects = [panel.image.shape[0] / panel.image.shape[1] for panel in panels]
+    fig = Figure(figsize=(4.2 * len(panels), 4.2 * max(aspects) + 0.9), dpi=100)
+    axes = fig.subplots(1, len(panels), squeeze=False)[0]
+    for ax, panel in zip(axes, panels):
+        draw_panel(ax, panel, window, pixel)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save_figure(fig, path)
+
+
+def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
+                    followup_image: Volume, followup_labels: np.ndarray | None,
+                    matrix_lps: np.ndarray | None, path: Path,
+                    center_lps_mm: np.ndarray | None = None, title: str = "",
+                    captions: tuple[str, str] = ("baseline", "follow-up"),
+                    half_width_mm: float | None = None,
+                    planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES) -> Path:
+    """Baseline and follow-up side by side through the same anatomy (rows = planes).
+
+    The display planes are laid out in the baseline's LPS space around ``center_lps_mm``
+    (a baseline point, e.g. the femoral head centre). The follow-up is sampled at
+    ``matrix_lps @ p`` for every plane point ``p``: ``matrix_lps`` maps baseline LPS points to
+    follow-up LPS points (:attr:`bme_mri.compare.register.Registration.matrix_lps`); None means
+    identity (same scanner frame). Sampling the follow-up directly at mapped points is the same
+    as resampling it onto the baseline grid, with one interpolation instead of two.
+    """
+    from matplotlib.figure import Figure  # no pyplot: no global backend state
+
+    geometry = baseline_image.geometry
+    center = volume_center_lps(geometry) if center_lps_mm is None else np.asarray(center_lps_mm,
+                                                                                  dtype=float)
+    pixel = _pixel_mm(geometry)
+    base_window = display_window(baseline_image.array)
+    follow_window = display_window(followup_image.array)
+    all_points = [plane_points(geometry, plane, center, half_width_mm, pixel) for plane in planes]
+    aspects = [points.shape[0] / points.shape[1] for points in all_points]
+    fig = Figure(figsize=(8.4, sum(4.2 * a + 0.5 for a in aspects) + 0.4), dpi=100)
+    axes = fig.subplots(len(planes), 2, squeeze=False, gridspec_kw={"height_ratios": aspects})
+    for row, (plane, points) in enumerate(zip(planes, all_points)):
+        base_panel = make_panel(baseline_image, baseline_labels, plane, points)
+        follow_panel = make_panel(followup_image, followup_labels, plane, points, matrix_lps)
+        draw_panel(axes[row][0], base_panel, base_window, pixel, captions[0])
+        draw_panel(axes[row][1], follow_panel, follow_window, pixel, captions[1])
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save_figure(fig, path)
