@@ -25,4 +25,4 @@ class PipelineSettings(Section):
 
     write_overlays: bool  # PNG slices through each femoral head with the labels
     write_dicom_seg: bool  # DICOM SEG beside labels.nii.gz (DICOM inputs only)
-    validate: ValidationThresholds
+    validation: ValidationThresholds

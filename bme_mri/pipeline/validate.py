@@ -121,7 +121,7 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
 
 
 def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: Config) -> tuple[dict, list[str]]:
-    floors = config.pipeline.validate
+    floors = config.pipeline.validation
     metrics: dict[str, float | None] = {}
     failures: list[str] = []
     head = [s.head_dice or 0.0 for s in sides]
