@@ -63,11 +63,18 @@ def atomic_path(destination: Path, suffix: str | None = None) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs are shareable
         os.replace(tmp, destination)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def _current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text_atomic(destination: Path, text: str) -> None:
