@@ -1,1 +1,28 @@
-"""Report stage."""
+"""Report stage: overlay PNGs, the patient HTML report, DICOM SEG.
+
+Names are imported lazily (``bme_mri.config`` imports ``bme_mri.report.settings``; matplotlib
+and highdicom load only when used).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "render_overlay_png": "overlay", "render_pair_png": "overlay",
+    "write_patient_report": "html", "render_patient_html": "html",
+    "PatientReport": "model", "VisitSummary": "model", "SideMeasurement": "model",
+    "SideCall": "model", "ReportImage": "model", "DISCLAIMER": "model",
+    "write_dicom_seg": "seg",
+    "patient_report": "build",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        module = importlib.import_module(f"bme_mri.report.{_EXPORTS[name]}")
+        return getattr(module, name)
+    raise AttributeError(f"module 'bme_mri.report' has no attribute {name!r}")

@@ -1,0 +1,113 @@
+"""One row per patient x side x follow-up: volumes, the status call and its reason; CSV out.
+
+``OUT/longitudinal.csv`` columns (issue 4 contract, in this order): patient_id, side,
+baseline_date, followup_date, interval_days, edema_baseline_ml, edema_followup_ml,
+edema_change_pct, residual_edema, focal_necrosis, status, reason; then compared_with,
+necrosis_baseline_ml, necrosis_followup_ml, registration_ok, registration_quality_ncc.
+Booleans are written ``true``/``false``; unknown numbers are empty cells.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from bme_mri.compare.settings import StatusThresholds
+from bme_mri.compare.status import StatusCall, call_status
+from bme_mri.compare.timepoints import parse_study_date
+from bme_mri.compare.visit import SideVolumes
+from bme_mri.io_utils import atomic_path
+from bme_mri.types import Side
+
+
+@dataclass(frozen=True)
+class LongitudinalRow:
+    """One hip at one follow-up, compared with the baseline or the previous visit.
+
+    Volumes in ml; ``edema_change_pct`` is None when the reference had no edema;
+    ``residual_edema``: follow-up edema >= ``edema_present_ml``; ``focal_necrosis``: follow-up
+    necrosis >= ``necrosis_min_ml``.
+    """
+
+    patient_id: str
+    side: str
+    baseline_date: str
+    followup_date: str
+    interval_days: int | None
+    edema_baseline_ml: float
+    edema_followup_ml: float
+    edema_change_pct: float | None
+    residual_edema: bool
+    focal_necrosis: bool
+    status: str
+    reason: str
+    compared_with: str = "baseline"
+    necrosis_baseline_ml: float | None = None
+    necrosis_followup_ml: float | None = None
+    registration_ok: bool | None = None
+    registration_quality_ncc: float | None = None
+
+
+COLUMNS = [f.name for f in fields(LongitudinalRow)]
+
+
+def iso_date(value: str) -> str:
+    """'YYYYMMDD' or 'YYYY-MM-DD' -> 'YYYY-MM-DD' ('' when unknown)."""
+    date = parse_study_date(value)
+    return date.isoformat() if date else ""
+
+
+def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_date: str,
+              baseline: SideVolumes, followup: SideVolumes, thresholds: StatusThresholds,
+              compared_with: str = "baseline", registration_ok: bool | None = None,
+              registration_quality_ncc: float | None = None) -> tuple[StatusCall, LongitudinalRow]:
+    """The status call for one hip at one follow-up, and its CSV row.
+
+    ``baseline`` is the reference visit's measurements (the baseline, or the previous visit
+    when ``compared_with`` is 'previous'); dates as 'YYYYMMDD' or 'YYYY-MM-DD'.
+    """
+    call = call_status(baseline.edema_ml, followup.edema_ml, followup.necrosis_ml, thresholds)
+    first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
+    interval = (second - first).days if first and second else None
+    side_value = side.value if isinstance(side, Side) else str(side)
+    row = LongitudinalRow(
+        patient_id=str(patient_id), side=side_value,
+        baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
+        interval_days=interval,
+        edema_baseline_ml=float(baseline.edema_ml), edema_followup_ml=float(followup.edema_ml),
+        edema_change_pct=call.edema_change_pct,
+        residual_edema=bool(followup.edema_ml >= thresholds.edema_present_ml),
+        focal_necrosis=bool(followup.necrosis_ml >= thresholds.necrosis_min_ml),
+        status=call.status.value, reason=call.reason, compared_with=compared_with,
+        necrosis_baseline_ml=float(baseline.necrosis_ml),
+        necrosis_followup_ml=float(followup.necrosis_ml),
+        registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc)
+    return call, row
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        return f"{value:.3f}"
+    return str(value)
+
+
+def write_longitudinal_csv(rows: Iterable[LongitudinalRow], path: Path) -> Path:
+    """Write rows (header always, even with no rows) atomically; returns ``path``."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            for row in rows:
+                values = asdict(row)
+                writer.writerow([_cell(values[name]) for name in COLUMNS])
+    return path

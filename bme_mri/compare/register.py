@@ -1,0 +1,255 @@
+"""Rigid registration of a follow-up onto its baseline, one hip at a time (SimpleITK).
+
+Convention
+----------
+:attr:`Registration.matrix_lps` is a 4x4 matrix in DICOM patient coordinates (LPS mm) that maps
+a point of the **baseline** to the same anatomical point in the **follow-up**:
+``p_followup = matrix_lps @ [p_baseline, 1]``. This is ITK's fixed -> moving convention
+(baseline = fixed, follow-up = moving), the direction needed to resample follow-up images and
+labels onto the baseline grid (:func:`bme_mri.compare.change.resample_labels`).
+
+Method
+------
+Both studies are resampled (linear) onto LPS-aligned isotropic cubes around the baseline femoral
+head centre (``cube_mm``; the follow-up cube is larger by ``search_margin_mm`` on every side), so
+coronal, axial and oblique stacks are registered alike and the bone around one hip drives the
+result, not the other hip or the pelvis. The metric (Mattes mutual information) is restricted to
+a bone mask: by default a sphere of ``mask_radius_mm`` around the head centre (head, cortex,
+acetabular rim, neck base), or a caller-given mask on the baseline grid. The Euler transform is
+centred on the head centre and initialised with the identity, or with the translation between
+baseline and follow-up head centres when the latter is known. Optimisation: regular-step gradient
+descent, scales from physical shift, multi-resolution pyramid.
+
+Quality: normalised cross-correlation (NCC, in [-1, 1]) between the baseline cube and the
+registered follow-up inside the bone mask. A registration is ``ok`` only when NCC >=
+``min_quality_ncc`` and the recovered motion is plausible (rotation <= ``max_rotation_deg``,
+head-centre displacement <= ``max_translation_mm``); otherwise ``ok`` is False and ``message``
+says why. Callers must not use a failed registration's change map silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import SimpleITK as sitk
+
+from bme_mri.compare.settings import RegistrationSettings
+from bme_mri.types import Geometry, Volume
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Result of :func:`register_hip`.
+
+    Attributes
+    ----------
+    matrix_lps : 4x4, baseline LPS mm -> follow-up LPS mm (ITK fixed -> moving).
+    metric_value : final Mattes mutual information (negative; lower is better).
+    quality_ncc : normalised correlation in the bone mask after registration, [-1, 1].
+    quality_ncc_before : the same with the initial transform (for the record).
+    ok : quality and plausibility checks passed.
+    message : why it failed, or a one-line summary when it passed.
+    rotation_deg : total rotation angle of the recovered transform (degrees).
+    center_shift_mm : displacement of the baseline head centre by the transform (mm).
+    """
+
+    matrix_lps: np.ndarray = field(repr=False)
+    metric_value: float
+    quality_ncc: float
+    quality_ncc_before: float
+    ok: bool
+    message: str
+    rotation_deg: float
+    center_shift_mm: float
+
+    def map_points(self, points_lps: np.ndarray) -> np.ndarray:
+        """Baseline LPS points (..., 3) -> follow-up LPS points."""
+        points = np.asarray(points_lps, dtype=np.float64)
+        return points @ self.matrix_lps[:3, :3].T + self.matrix_lps[:3, 3]
+
+    def to_dict(self) -> dict:
+        """JSON-friendly summary."""
+        return {
+            "matrix_lps": np.asarray(self.matrix_lps).tolist(),
+            "metric_value": self.metric_value,
+            "quality_ncc": self.quality_ncc,
+            "quality_ncc_before": self.quality_ncc_before,
+            "ok": self.ok,
+            "message": self.message,
+            "rotation_deg": self.rotation_deg,
+            "center_shift_mm": self.center_shift_mm,
+        }
+
+
+def identity_registration(message: str = "identity (same frame)") -> Registration:
+    """An identity 'registration' for callers that skip registering (flagged not ok)."""
+    return Registration(np.eye(4), float("nan"), float("nan"), float("nan"), False, message,
+                        0.0, 0.0)
+
+
+# ---- SimpleITK conversions ----------------------------------------------------------------
+
+def to_sitk(array: np.ndarray, geometry: Geometry) -> sitk.Image:
+    """An ``array[i, j, k]`` on ``geometry`` as a SimpleITK image (LPS physical space)."""
+    image = sitk.GetImageFromArray(np.ascontiguousarray(np.transpose(array, (2, 1, 0))))
+    image.SetOrigin(tuple(float(v) for v in geometry.origin_lps_mm))
+    image.SetSpacing(tuple(float(v) for v in geometry.spacing_mm))
+    image.SetDirection(tuple(float(v) for v in np.asarray(geometry.direction_lps).ravel()))
+    return image
+
+
+def from_sitk(image: sitk.Image) -> np.ndarray:
+    """SimpleITK image -> ``array[i, j, k]``."""
+    return np.transpose(sitk.GetArrayFromImage(image), (2, 1, 0))
+
+
+def cube_geometry(center_lps_mm: np.ndarray, side_mm: float, spacing_mm: float) -> Geometry:
+    """An LPS-aligned isotropic cube grid centred on ``center_lps_mm``."""
+    n = max(2, int(round(side_mm / spacing_mm)) + 1)
+    half = (n - 1) / 2.0 * spacing_mm
+    origin = np.asarray(center_lps_mm, dtype=np.float64) - half
+    return Geometry((n, n, n), (spacing_mm,) * 3, tuple(origin), np.eye(3))
+
+
+def _resample(image: sitk.Image, grid: Geometry, interpolator: int,
+              transform: sitk.Transform | None = None) -> sitk.Image:
+    reference = sitk.Image([int(s) for s in grid.shape], sitk.sitkUInt8)
+    reference.SetOrigin(grid.origin_lps_mm)
+    reference.SetSpacing(grid.spacing_mm)
+    reference.SetDirection(tuple(np.asarray(grid.direction_lps).ravel()))
+    return sitk.Resample(image, reference, transform or sitk.Transform(), interpolator, 0.0,
+                         image.GetPixelID())
+
+
+def euler_matrix(transform: sitk.Euler3DTransform) -> np.ndarray:
+    """4x4 LPS matrix of an ITK Euler transform: x -> R (x - c) + c + t."""
+    rotation = np.asarray(transform.GetMatrix(), dtype=np.float64).reshape(3, 3)
+    center = np.asarray(transform.GetCenter(), dtype=np.float64)
+    translation = np.asarray(transform.GetTranslation(), dtype=np.float64)
+    matrix = np.eye(4)
+    matrix[:3, :3] = rotation
+    matrix[:3, 3] = translation + center - rotation @ center
+    return matrix
+
+
+def normalized_correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
+    """Pearson correlation of two arrays (inside ``mask``), in [-1, 1]; nan when undefined."""
+    if mask is not None:
+        a, b = a[mask], b[mask]
+    a = np.asarray(a, dtype=np.float64).ravel()
+    b = np.asarray(b, dtype=np.float64).ravel()
+    if a.size < 2:
+        return float("nan")
+    a = a - a.mean()
+    b = b - b.mean()
+    denom = np.sqrt(np.sum(a * a) * np.sum(b * b))
+    return float(np.sum(a * b) / denom) if denom > 0 else float("nan")
+
+
+def _rotation_angle_deg(rotation: np.ndarray) -> float:
+    cos = (np.trace(rotation) - 1.0) / 2.0
+    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+
+
+# ---- registration -------------------------------------------------------------------------
+
+def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
+                 settings: RegistrationSettings, fixed_mask: np.ndarray | None = None,
+                 followup_center_lps_mm: np.ndarray | None = None) -> Registration:
+    """Rigidly register ``followup`` onto ``baseline`` around one femoral head.
+
+    Parameters
+    ----------
+    baseline, followup : the analysed series of both visits (any orientation, LPS geometry).
+    center_lps_mm : baseline femoral head centre (LPS mm): the cube, the mask and the
+        transform's centre of rotation.
+    settings : ``compare.registration`` from the config.
+    fixed_mask : optional boolean mask on the baseline grid restricting the metric (e.g. the
+        dilated femoral head and acetabulum); default a sphere of ``mask_radius_mm``.
+    followup_center_lps_mm : follow-up head centre when known (LPS mm): initial translation.
+
+    Returns
+    -------
+    Registration with ``matrix_lps`` mapping baseline LPS -> follow-up LPS; ``ok`` False and a
+    message when the quality or plausibility checks fail (never raises for a poor fit).
+    """
+    center = np.asarray(center_lps_mm, dtype=np.float64).reshape(3)
+    spacing = float(settings.resample_spacing_mm)
+    fixed_grid = cube_geometry(center, settings.cube_mm, spacing)
+    moving_grid = cube_geometry(center, settings.cube_mm + 2 * settings.search_margin_mm, spacing)
+    fixed = _resample(to_sitk(baseline.array.astype(np.float32), baseline.geometry), fixed_grid,
+                      sitk.sitkLinear)
+    moving = _resample(to_sitk(followup.array.astype(np.float32), followup.geometry), moving_grid,
+                       sitk.sitkLinear)
+    # voxels of the fixed cube that lie inside the baseline volume
+    inside_image = _resample(to_sitk(np.ones(baseline.geometry.shape, np.uint8), baseline.geometry),
+                             fixed_grid, sitk.sitkNearestNeighbor)
+    if fixed_mask is not None:
+        if tuple(fixed_mask.shape) != tuple(baseline.geometry.shape):
+            raise ValueError(f"fixed_mask {fixed_mask.shape} is not on the baseline grid "
+                             f"{baseline.geometry.shape}")
+        mask_image = _resample(to_sitk(np.asarray(fixed_mask, np.uint8), baseline.geometry),
+                               fixed_grid, sitk.sitkNearestNeighbor)
+        mask = from_sitk(mask_image) > 0
+    else:
+        idx = np.stack(np.meshgrid(*[np.arange(n) for n in fixed_grid.shape], indexing="ij"), -1)
+        mask = np.linalg.norm(fixed_grid.index_to_lps(idx) - center, axis=-1) <= settings.mask_radius_mm
+    mask &= from_sitk(inside_image) > 0
+    if mask.sum() < 100:
+        return Registration(np.eye(4), float("nan"), float("nan"), float("nan"), False,
+                            f"registration mask around {np.round(center, 1).tolist()} mm has "
+                            f"{int(mask.sum())} voxels inside the baseline volume; the head centre "
+                            "is outside the scan", 0.0, 0.0)
+    mask_image = to_sitk(mask.astype(np.uint8), fixed_grid)
+
+    transform = sitk.Euler3DTransform()
+    transform.SetCenter(tuple(center))
+    if followup_center_lps_mm is not None:
+        transform.SetTranslation(tuple(np.asarray(followup_center_lps_mm, float).reshape(3) - center))
+
+    fixed_array = from_sitk(fixed)
+    ncc_before = normalized_correlation(
+        fixed_array, from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform)), mask)
+
+    method = sitk.ImageRegistrationMethod()
+    method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=int(settings.histogram_bins))
+    method.SetMetricSamplingStrategy(method.RANDOM)
+    method.SetMetricSamplingPercentage(float(settings.sampling_fraction),
+                                       int(settings.sampling_seed))
+    method.SetMetricFixedMask(mask_image)
+    method.SetInterpolator(sitk.sitkLinear)
+    method.SetOptimizerAsRegularStepGradientDescent(
+        learningRate=float(settings.learning_rate), minStep=float(settings.min_step),
+        numberOfIterations=int(settings.max_iterations), relaxationFactor=0.6,
+        gradientMagnitudeTolerance=1e-8)
+    method.SetOptimizerScalesFromPhysicalShift()
+    method.SetShrinkFactorsPerLevel([int(f) for f in settings.shrink_factors])
+    method.SetSmoothingSigmasPerLevel([float(s) for s in settings.smoothing_sigmas_mm])
+    method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
+    method.SetInitialTransform(transform, inPlace=True)
+    try:
+        method.Execute(fixed, moving)
+    except RuntimeError as exc:  # ITK raises e.g. "too many samples map outside moving image"
+        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return Registration(np.eye(4), float("nan"), float("nan"), ncc_before, False,
+                            f"registration did not run to completion: {first_line}", 0.0, 0.0)
+    metric_value = float(method.GetMetricValue())
+    matrix = euler_matrix(transform)
+    registered = from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform))
+    ncc = normalized_correlation(fixed_array, registered, mask)
+    rotation_deg = _rotation_angle_deg(matrix[:3, :3])
+    shift_mm = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - center))
+
+    problems = []
+    if not np.isfinite(ncc) or ncc < settings.min_quality_ncc:
+        problems.append(f"normalised correlation {ncc:.2f} < {settings.min_quality_ncc}")
+    if rotation_deg > settings.max_rotation_deg:
+        problems.append(f"rotation {rotation_deg:.1f} deg > {settings.max_rotation_deg}")
+    if shift_mm > settings.max_translation_mm:
+        problems.append(f"head-centre shift {shift_mm:.1f} mm > {settings.max_translation_mm}")
+    ok = not problems
+    summary = (f"rigid registration: NCC {ncc_before:.2f} -> {ncc:.2f}, rotation "
+               f"{rotation_deg:.1f} deg, head-centre shift {shift_mm:.1f} mm")
+    message = summary if ok else "registration failed: " + "; ".join(problems) + f" ({summary})"
+    return Registration(matrix, metric_value, ncc, ncc_before, ok, message, rotation_deg, shift_mm)

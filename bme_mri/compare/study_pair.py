@@ -1,0 +1,107 @@
+"""Compare two analysed visits of one patient, hip by hip.
+
+For each side measured at both visits: register the follow-up onto the baseline around that
+femoral head (:func:`~bme_mri.compare.register.register_hip`), resample the follow-up labels onto
+the baseline grid and map the edema change inside a cube around the head
+(:func:`~bme_mri.compare.change.change_map`), and call the status from the volumes
+(:func:`~bme_mri.compare.longitudinal.call_side`).
+
+The status comes from each visit's own volumes, so it does not depend on the registration. The
+change map does: when the registration fails its quality check the change map is **not**
+computed (``change`` is None) and a warning says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bme_mri.compare.change import ChangeMap, change_map, resample_labels
+from bme_mri.compare.longitudinal import LongitudinalRow, call_side
+from bme_mri.compare.register import Registration, register_hip
+from bme_mri.compare.settings import CompareSettings
+from bme_mri.compare.status import StatusCall
+from bme_mri.compare.visit import VisitResult
+from bme_mri.types import Geometry, Side
+
+
+@dataclass
+class SideComparison:
+    """One hip, follow-up vs reference visit."""
+
+    side: Side
+    registration: Registration
+    change: ChangeMap | None
+    call: StatusCall
+    row: LongitudinalRow
+    followup_labels_on_baseline: np.ndarray | None = field(default=None, repr=False)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PairComparison:
+    """Both hips of one follow-up vs one reference visit."""
+
+    patient_id: str
+    baseline_uid: str
+    followup_uid: str
+    compared_with: str
+    sides: dict[Side, SideComparison]
+    warnings: list[str] = field(default_factory=list)
+
+
+def head_region(geometry: Geometry, center_lps_mm: np.ndarray, radius_mm: float) -> np.ndarray:
+    """Boolean mask of voxels within ``radius_mm`` (LPS mm) of ``center_lps_mm``."""
+    idx = np.stack(np.meshgrid(*[np.arange(n, dtype=np.float32) for n in geometry.shape],
+                               indexing="ij"), axis=-1)
+    points = geometry.index_to_lps(idx)
+    return np.linalg.norm(points - np.asarray(center_lps_mm, dtype=np.float64), axis=-1) <= radius_mm
+
+
+def compare_studies(baseline: VisitResult, followup: VisitResult, settings: CompareSettings,
+                    patient_id: str, compared_with: str = "baseline") -> PairComparison:
+    """Register, map change and call the status for every side measured at both visits.
+
+    Parameters
+    ----------
+    baseline : the reference visit (the baseline, or the previous visit).
+    followup : the later visit.
+    settings : the ``compare`` config section.
+    patient_id : written into the rows.
+    compared_with : 'baseline' or 'previous' (recorded in the rows).
+    """
+    result = PairComparison(patient_id, baseline.study_uid, followup.study_uid, compared_with, {})
+    base_geometry = baseline.volume.geometry
+    for side in (Side.RIGHT, Side.LEFT):
+        base_side = baseline.sides.get(side)
+        follow_side = followup.sides.get(side)
+        if base_side is None or follow_side is None:
+            if base_side is not None or follow_side is not None:
+                missing = "baseline" if base_side is None else "follow-up"
+                result.warnings.append(f"{side.value} hip not measured at the {missing} visit; "
+                                       "no comparison for this side")
+            continue
+        center = np.asarray(base_side.center_lps_mm, dtype=np.float64)
+        registration = register_hip(baseline.volume, followup.volume, center,
+                                    settings.registration,
+                                    followup_center_lps_mm=np.asarray(follow_side.center_lps_mm))
+        warnings: list[str] = []
+        change = None
+        on_baseline = None
+        if registration.ok:
+            on_baseline = resample_labels(followup.labels, followup.volume.geometry,
+                                          base_geometry, registration.matrix_lps)
+            region = head_region(base_geometry, center, settings.registration.cube_mm / 2.0)
+            change = change_map(baseline.labels, on_baseline, base_geometry.voxel_volume_ml,
+                                region=region,
+                                min_component_ml=settings.change.min_component_ml)
+        else:
+            warnings.append(f"{side.value} hip: {registration.message}; change map not computed")
+        call, row = call_side(patient_id, side, baseline.study_date, followup.study_date,
+                              base_side, follow_side, settings.status, compared_with,
+                              registration.ok, registration.quality_ncc)
+        result.sides[side] = SideComparison(side, registration, change, call, row, on_baseline,
+                                            warnings)
+        result.warnings.extend(warnings)
+    return result

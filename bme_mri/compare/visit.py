@@ -1,0 +1,55 @@
+"""Inputs of the comparison: one analysed visit, independent of the segmenter's classes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from bme_mri.types import Side, Volume
+
+
+@dataclass(frozen=True)
+class SideVolumes:
+    """Measurements of one hip at one visit.
+
+    Attributes
+    ----------
+    edema_ml : edema inside the femoral head (ml).
+    necrosis_ml : necrosis (ml).
+    femoral_head_ml : femoral head, labels 1-3 together (ml).
+    center_lps_mm : femoral head centre, LPS mm, on this visit's volume.
+    """
+
+    edema_ml: float
+    necrosis_ml: float
+    femoral_head_ml: float
+    center_lps_mm: tuple[float, float, float]
+
+
+@dataclass
+class VisitResult:
+    """One analysed study: the series used, its label map and per-side measurements.
+
+    Attributes
+    ----------
+    study_uid : StudyInstanceUID (untrusted text).
+    study_date : 'YYYY-MM-DD' or 'YYYYMMDD' ('' when unknown).
+    volume : the analysed series (LPS geometry).
+    labels : uint8 label map on ``volume``'s grid (:class:`~bme_mri.types.Label`).
+    sides : per-side measurements; a side not in the field of view is absent.
+    study_time : StudyTime (DICOM TM) for ordering same-day visits.
+    """
+
+    study_uid: str
+    study_date: str
+    volume: Volume
+    labels: np.ndarray
+    sides: dict[Side, SideVolumes]
+    study_time: str = ""
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if tuple(self.labels.shape) != tuple(self.volume.geometry.shape):
+            raise ValueError(f"study {self.study_uid}: labels {self.labels.shape} are not on the "
+                             f"volume grid {self.volume.geometry.shape}")

@@ -1,0 +1,64 @@
+"""Assemble a :class:`~bme_mri.report.model.PatientReport` from compare-stage results."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from bme_mri.compare.longitudinal import iso_date
+from bme_mri.compare.study_pair import PairComparison
+from bme_mri.compare.timepoints import order_studies
+from bme_mri.compare.visit import VisitResult
+from bme_mri.report.model import PatientReport, ReportImage, SideCall, SideMeasurement, VisitSummary
+from bme_mri.report.overlay import render_pair_png
+
+
+def patient_report(patient_id: str, visits: Sequence[VisitResult],
+                   pairs: Sequence[PairComparison], *, half_width_mm: float, method: str,
+                   version: str, config_digest: str, edema_present_ml: float | None = None,
+                   warnings: Sequence[str] = ()) -> PatientReport:
+    """Visits (any order), their comparisons, and one side-by-side PNG per side and follow-up.
+
+    Images are drawn for comparisons with the baseline whose registration passed; a failed
+    registration gets a warning instead of a misleading picture.
+    """
+    ordered = order_studies(list(visits), lambda v: v.study_date, lambda v: v.study_time,
+                            lambda v: v.study_uid)
+    by_uid = {v.study_uid: v for v in ordered}
+    summaries = [
+        VisitSummary(v.study_uid, iso_date(v.study_date) or v.study_date,
+                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml)
+                      for side, m in v.sides.items()},
+                     str(v.volume.meta.get("series_description", "")))
+        for v in ordered]
+    calls: list[SideCall] = []
+    images: list[ReportImage] = []
+    notes = list(warnings)
+    with tempfile.TemporaryDirectory(prefix="bme-report-") as tmp:
+        for pair_index, pair in enumerate(pairs):
+            notes.extend(pair.warnings)
+            base = by_uid.get(pair.baseline_uid)
+            follow = by_uid.get(pair.followup_uid)
+            for side, result in pair.sides.items():
+                row = result.row
+                calls.append(SideCall(row.side, row.baseline_date, row.followup_date, row.status,
+                                      row.reason, row.compared_with,
+                                      result.registration.ok, result.registration.message))
+                if pair.compared_with != "baseline" or base is None or follow is None:
+                    continue
+                if not result.registration.ok:
+                    continue
+                center = base.sides[side].center_lps_mm
+                png = Path(tmp) / f"pair{pair_index}_{side.value}.png"
+                render_pair_png(base.volume, base.labels, follow.volume, follow.labels,
+                                result.registration.matrix_lps, png, center,
+                                title=f"{side.value} hip", half_width_mm=half_width_mm,
+                                captions=(f"baseline {row.baseline_date}",
+                                          f"follow-up {row.followup_date}"))
+                images.append(ReportImage(
+                    f"{side.value} hip: baseline {row.baseline_date} (left) and follow-up "
+                    f"{row.followup_date} (right), registered; {row.status}", png.read_bytes()))
+    return PatientReport(patient_id, summaries, calls, images, method=method, version=version,
+                         config_digest=config_digest, warnings=notes,
+                         edema_present_ml=edema_present_ml)
