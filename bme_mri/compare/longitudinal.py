@@ -49,6 +49,8 @@ class LongitudinalRow:
     necrosis_followup_ml: float | None = None
     registration_ok: bool | None = None
     registration_quality_ncc: float | None = None
+    baseline_study_uid: str = ""
+    followup_study_uid: str = ""
 
 
 COLUMNS = [f.name for f in fields(LongitudinalRow)]
@@ -63,7 +65,8 @@ def iso_date(value: str) -> str:
 def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_date: str,
               baseline: SideVolumes, followup: SideVolumes, thresholds: StatusThresholds,
               compared_with: str = "baseline", registration_ok: bool | None = None,
-              registration_quality_ncc: float | None = None) -> tuple[StatusCall, LongitudinalRow]:
+              registration_quality_ncc: float | None = None, baseline_study_uid: str = "",
+              followup_study_uid: str = "") -> tuple[StatusCall, LongitudinalRow]:
     """The status call for one hip at one follow-up, and its CSV row.
 
     ``baseline`` is the reference visit's measurements (the baseline, or the previous visit
@@ -84,7 +87,8 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
         status=call.status.value, reason=call.reason, compared_with=compared_with,
         necrosis_baseline_ml=float(baseline.necrosis_ml),
         necrosis_followup_ml=float(followup.necrosis_ml),
-        registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc)
+        registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc,
+        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid))
     return call, row
 
 

@@ -100,7 +100,8 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
             warnings.append(f"{side.value} hip: {registration.message}; change map not computed")
         call, row = call_side(patient_id, side, baseline.study_date, followup.study_date,
                               base_side, follow_side, settings.status, compared_with,
-                              registration.ok, registration.quality_ncc)
+                              registration.ok, registration.quality_ncc,
+                              baseline.study_uid, followup.study_uid)
         result.sides[side] = SideComparison(side, registration, change, call, row, on_baseline,
                                             warnings)
         result.warnings.extend(warnings)

@@ -48,7 +48,8 @@ class BatchResult:
 
     @property
     def n_failed(self) -> int:
-        return sum(1 for r in self.records if r.get("error"))
+        """Failed studies plus patients whose follow-up comparison failed."""
+        return sum(1 for r in self.records if r.get("error")) + len(self.errors)
 
     def summary_line(self) -> str:
         ok = len(self.records) - self.n_failed
@@ -164,5 +165,5 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     result = BatchResult(out_dir, records, len(discovery.skipped), n_resumed)
     from bme_mri.pipeline.followup import run_followups
 
-    result.longitudinal_rows = run_followups(discovery.studies, records, out_dir, config, workers)
+    result.longitudinal_rows, result.errors = run_followups(discovery.studies, records, out_dir, config, workers)
     return result

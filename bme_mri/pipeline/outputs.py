@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.nifti import write_nifti
 from bme_mri.types import Label
@@ -37,15 +38,20 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
             side = getattr(head.side, "value", head.side)
             path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
                                       center_lps_mm=head.center_lps_mm,
+                                      half_width_mm=config.report.overlay_half_width_mm,
                                       title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip")
             overlays.append(path.relative_to(out_root).as_posix())
         outputs["overlays"] = overlays
 
     source_files = getattr(analysis.selection.analysis, "files", None)
     if config.pipeline.write_dicom_seg and source_files:
+        from bme_mri.errors import OutputError
         from bme_mri.report.seg import write_dicom_seg
 
-        path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files), study_out / "seg.dcm",
-                               config.report)
-        outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
+        try:
+            path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files),
+                                   study_out / "seg.dcm", config.report, version=__version__)
+            outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
+        except OutputError as exc:  # an all-empty label map has nothing to encode
+            analysis.warnings.append(f"DICOM SEG not written: {exc}")
     return outputs

@@ -1,0 +1,131 @@
+"""Follow-up stage of ``bme-mri run``: every patient with two or more analysed studies.
+
+For each patient: rebuild each visit from its study record (the analysed series is read
+again from the input; the label map from OUT), compare every follow-up with the baseline and
+with the previous visit, write the patient's HTML report, and collect the rows of
+``OUT/longitudinal.csv``. A patient whose comparison fails is reported in its report-less
+record (``OUT/<patient>/followup_error.txt``) and the others go on.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bme_mri import __version__
+from bme_mri.config import Config
+from bme_mri.io_utils import safe_name, write_text_atomic
+from bme_mri.types import Side
+
+METHOD_TEXT = (
+    "Classical segmentation of the analysed STIR / fat-suppressed T2 series: femoral head located "
+    "per side by a sphere fit, edema = marrow brighter than the patient's own normal marrow "
+    "(reference region recorded per study), necrosis = a subchondral region enclosed by a dark "
+    "band. Follow-up registered rigidly onto the baseline around each femoral head (SimpleITK, "
+    "mutual information); the call uses each visit's own volumes and the thresholds of the "
+    "configuration (compare.status)."
+)
+
+
+def visit_from_analysis(analysis: Any):
+    """A :class:`~bme_mri.compare.visit.VisitResult` from an in-memory ``StudyAnalysis``."""
+    from bme_mri.compare.visit import SideVolumes, VisitResult
+
+    centres = {Side(h.side): tuple(h.center_lps_mm) for h in analysis.segmentation.heads}
+    sides = {Side(m.side): SideVolumes(m.edema_ml, m.necrosis_ml, m.femoral_head_ml, centres[Side(m.side)])
+             for m in analysis.measurements if Side(m.side) in centres}
+    study = analysis.study
+    return VisitResult(study.study_uid, study.study_date, analysis.image,
+                       analysis.segmentation.labels.astype(np.uint8), sides,
+                       getattr(study, "study_time", "") or "",
+                       {"series_description": analysis.selection.analysis.description})
+
+
+def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config: Config):
+    """A :class:`~bme_mri.compare.visit.VisitResult` from a study record written by ``run``."""
+    from bme_mri.compare.visit import SideVolumes, VisitResult
+    from bme_mri.ingest import load_volume
+    from bme_mri.nifti import read_nifti
+
+    stack_id = record["series"]["stack_id"]
+    stack = next(s for s in study.stacks if s.stack_id == stack_id)
+    volume = load_volume(stack, config.ingest)
+    labels = read_nifti(out_dir / record["outputs"]["labels"]).array.astype(np.uint8)
+    centres = {h["side"]: tuple(h["center_lps_mm"]) for h in record.get("heads", [])}
+    sides = {
+        Side(m["side"]): SideVolumes(float(m["edema_ml"]), float(m["necrosis_ml"]),
+                                     float(m["femoral_head_ml"]), centres[m["side"]])
+        for m in record.get("sides", []) if m["side"] in centres
+    }
+    return VisitResult(study.study_uid, study.study_date, volume, labels, sides,
+                       getattr(study, "study_time", "") or "", {"series_description": stack.description})
+
+
+def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], out_dir: Path,
+                    config: Config) -> list[Any]:
+    """Compare one patient's visits; write OUT/<patient>/report.html; return longitudinal rows."""
+    from bme_mri.compare.study_pair import compare_studies
+    from bme_mri.compare.timepoints import comparisons
+    from bme_mri.report.build import patient_report
+    from bme_mri.report.html import write_patient_report
+
+    visits = [visit_from_record(record, study, out_dir, config) for record, study in pairs]
+    results = []
+    for item in comparisons(visits, lambda v: v.study_date, lambda v: v.study_time, lambda v: v.study_uid):
+        results.append(compare_studies(item.reference, item.followup, config.compare, patient_id,
+                                       item.compared_with))
+    report = patient_report(patient_id, visits, results, half_width_mm=config.report.overlay_half_width_mm,
+                            method=METHOD_TEXT, version=__version__, config_digest=config.digest(),
+                            edema_present_ml=config.compare.status.edema_present_ml)
+    write_patient_report(report, out_dir / safe_name(patient_id, "no_patient_id") / "report.html")
+    return [side.row for result in results for side in result.sides.values()]
+
+
+def _safe_process_patient(patient_id: str, pairs, out_dir: Path, config: Config) -> tuple[list[Any], str | None]:
+    try:
+        return process_patient(patient_id, pairs, out_dir, config), None
+    except Exception as exc:  # noqa: BLE001 - one patient's failure must not stop the batch
+        message = f"follow-up comparison failed: {type(exc).__name__}: {exc}"
+        write_text_atomic(out_dir / safe_name(patient_id, "no_patient_id") / "followup_error.txt", message + "\n")
+        return [], message
+
+
+def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Path, config: Config,
+                  workers: int = 1) -> tuple[int, list[str]]:
+    """Write OUT/longitudinal.csv (header even when empty) and reports.
+
+    Returns the number of rows and one message per patient whose comparison failed.
+    """
+    from bme_mri.compare.longitudinal import write_longitudinal_csv
+
+    by_uid = {s.study_uid: s for s in studies}
+    patients: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
+    for record in records:
+        if not record.get("error") and record.get("sides") and record["study_uid"] in by_uid:
+            patients[record["patient_id"]].append((record, by_uid[record["study_uid"]]))
+    todo = {pid: pairs for pid, pairs in patients.items() if len(pairs) >= 2}
+    rows: list[Any] = []
+    if workers <= 1 or len(todo) <= 1:
+        outcomes = [_safe_process_patient(pid, pairs, out_dir, config) for pid, pairs in todo.items()]
+    else:
+        from bme_mri.pipeline.batch import _init_worker
+
+        threads = max(1, (os.cpu_count() or 1) // workers)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
+                                 initializer=_init_worker, initargs=(threads,)) as pool:
+            futures = [pool.submit(_safe_process_patient, pid, pairs, out_dir, config) for pid, pairs in todo.items()]
+            outcomes = [f.result() for f in futures]
+    errors = []
+    for patient_id, (patient_rows, error) in zip(todo, outcomes):
+        rows.extend(patient_rows)
+        if error:
+            errors.append(f"patient {patient_id}: {error}")
+    rows.sort(key=lambda r: (r.patient_id, r.side, r.followup_date, r.compared_with))
+    write_longitudinal_csv(rows, out_dir / "longitudinal.csv")
+    return len(rows), errors

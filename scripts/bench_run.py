@@ -1,0 +1,124 @@
+"""Benchmark ``bme-mri run``: median wall time per study, peak memory, --workers 2 vs 1,
+and one two-visit patient end to end (both studies, registration, report).
+
+Usage::
+
+    .venv/bin/python scripts/bench_run.py [--cohort bench] [--seed 4242] [--repeats 3]
+
+Each measured run is a fresh process (``bme-mri run``), so peak memory (ru_maxrss of the
+children) covers ingest -> segment -> quantify -> write for the whole run. Prints medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _run_cli(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak RSS of the child in MB) of one ``bme-mri`` process."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-m", "bme_mri.cli", *args], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"bme-mri {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return wall, max(peak_kb, before) / 1024.0
+
+
+def _study_times(out: Path) -> list[float]:
+    times = []
+    for study_json in out.rglob("study.json"):
+        record = json.loads(study_json.read_text())
+        total = (record.get("timings_s") or {}).get("total")
+        if total is not None:
+            times.append(total)
+    return times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cohort", default="bench")
+    parser.add_argument("--seed", type=int, default=4242)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None)
+    args = parser.parse_args()
+
+    from bme_mri.phantom import generate_cohort
+
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="bme_bench_run_"))
+    cohort_dir = work / f"{args.cohort}_{args.seed}"
+    if not (cohort_dir / "truth" / "cohort.json").is_file():
+        generate_cohort(cohort_dir, cohort=args.cohort, seed=args.seed)
+    dicom = cohort_dir / "dicom"
+
+    results: dict[str, dict[str, float]] = {}
+    for workers in (1, 2):
+        walls, peaks, per_study = [], [], []
+        for repeat in range(args.repeats):
+            out = work / f"out_w{workers}_{repeat}"
+            shutil.rmtree(out, ignore_errors=True)
+            wall, peak = _run_cli(["run", str(dicom), "--out", str(out), "--workers", str(workers),
+                                   "--no-progress"])
+            walls.append(wall)
+            peaks.append(peak)
+            per_study.extend(_study_times(out))
+        n_studies = len(list((work / f"out_w{workers}_0").rglob("study.json")))
+        results[f"workers={workers}"] = {
+            "studies": n_studies,
+            "median_wall_s": statistics.median(walls),
+            "median_study_s": statistics.median(per_study) if per_study else float("nan"),
+            "throughput_studies_per_min": 60.0 * n_studies / statistics.median(walls),
+            "peak_rss_mb": max(peaks),
+        }
+
+    pair_times = []
+    manifest = json.loads((cohort_dir / "truth" / "cohort.json").read_text())
+    two_visit = next((p for p in manifest["patients"] if len(p["studies"]) >= 2), None)
+    if two_visit is not None:
+        import pydicom
+
+        folders: dict[str, Path] = {}
+        for path in dicom.rglob("*"):
+            if path.is_file() and len(folders) < 2:
+                try:
+                    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["StudyInstanceUID"])
+                except Exception:  # noqa: BLE001 - junk files in the phantom tree
+                    continue
+                uid = str(ds.StudyInstanceUID)
+                if uid in (two_visit["studies"][0]["study_uid"], two_visit["studies"][1]["study_uid"]):
+                    folders.setdefault(uid, path.parent)
+        if len(folders) == 2:
+            base, follow = (folders[s["study_uid"]] for s in two_visit["studies"][:2])
+            for repeat in range(args.repeats):
+                out = work / f"pair_{repeat}"
+                shutil.rmtree(out, ignore_errors=True)
+                wall, _ = _run_cli(["compare", str(base), str(follow), "--out", str(out)])
+                pair_times.append(wall)
+
+    print(f"cohort {args.cohort} seed {args.seed}, {args.repeats} repeats, workdir {work}")
+    print(f"{'run':12s} {'studies':>7s} {'median wall s':>14s} {'median s/study':>15s} "
+          f"{'studies/min':>12s} {'peak RSS MB':>12s}")
+    for name, row in results.items():
+        print(f"{name:12s} {row['studies']:7d} {row['median_wall_s']:14.1f} {row['median_study_s']:15.2f} "
+              f"{row['throughput_studies_per_min']:12.1f} {row['peak_rss_mb']:12.0f}")
+    speedup = results["workers=1"]["median_wall_s"] / results["workers=2"]["median_wall_s"]
+    print(f"throughput --workers 2 vs 1: x{speedup:.2f}")
+    if pair_times:
+        print(f"two-visit patient end to end (bme-mri compare, incl. process start): "
+              f"median {statistics.median(pair_times):.1f} s")
+    else:
+        print("two-visit patient: cohort has no patient with two studies in separate folders")
+
+
+if __name__ == "__main__":
+    main()
