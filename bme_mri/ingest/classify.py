@@ -75,7 +75,7 @@ def classify_stack(headers: Mapping[str, Any], settings: IngestSettings | Classi
     repetition_ms = _ms(headers.get("RepetitionTime"))
     echo_ms = _ms(headers.get("EchoTime"))
     if is_ir and inversion_ms is None:
-        return SequenceClass.STIR, f"inversion recovery ('{scanning.strip()} {sequence_name}'.strip()) without TI"
+        return SequenceClass.STIR, f"inversion recovery ({(scanning + ' ' + sequence_name).strip()}) without TI"
     if repetition_ms is None or echo_ms is None:
         return SequenceClass.OTHER, "no naming rule matched and TE/TR missing"
     weighting = f"TR {repetition_ms:g} ms, TE {echo_ms:g} ms"

@@ -1,14 +1,17 @@
 """Read the header of one DICOM file (never its pixel data) into slice headers.
 
-Only the tags ingest needs are parsed (pydicom ``specific_tags``). The byte offset of the
-pixel data is recorded for native (uncompressed) syntaxes, which lets discovery detect a
-truncated file cheaply and lets assembly read each slice's pixels exactly once.
+Only the tags ingest needs are decoded: by :mod:`bme_mri.ingest.fastheader` for ordinary
+little-endian files, by pydicom (``specific_tags``, ``stop_before_pixels``) otherwise. The
+byte offset of native pixel data is recorded, which lets discovery detect a truncated file
+cheaply and lets assembly read each slice's pixels exactly once.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +19,7 @@ import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
 
+from bme_mri.ingest.fastheader import read_header_fast
 from bme_mri.ingest.models import SliceHeader, as_float
 from bme_mri.ingest.multiframe import enhanced_series_tags, frame_headers, is_enhanced
 
@@ -32,8 +36,9 @@ SLICE_KEYWORDS = (
     "RescaleSlope", "RescaleIntercept", "InstanceNumber", "EchoNumbers", "NumberOfFrames",
     "BitsAllocated", "BitsStored", "PixelRepresentation", "SamplesPerPixel",
     "PhotometricInterpretation", "PerFrameFunctionalGroupsSequence",
-    "SharedFunctionalGroupsSequence",
+    "SharedFunctionalGroupsSequence", "DirectoryRecordSequence",
 )
+_KEYWORDS = (*SERIES_KEYWORDS, *SLICE_KEYWORDS)
 _NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UT", b"UC", b"UR"}
 _DICOMDIR_SOP = "1.2.840.10008.1.3.10"
@@ -50,138 +55,152 @@ class FileHeaders:
     series_tags: dict[str, Any]
     slices: list[SliceHeader]
     problem: str | None = None  # e.g. truncated pixel data: the file's series cannot load
-    notes: list[str] = field(default_factory=list)
 
 
-def _read_dataset(path: Path) -> tuple[pydicom.Dataset, int | None, int]:
-    tags = [*SERIES_KEYWORDS, *SLICE_KEYWORDS]
+def read_file_headers(path: Path) -> FileHeaders:
+    """Header facts of one file; raises :class:`SkipFile` with a reason to leave it out."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pydicom's value warnings: the library never prints
+        try:
+            return _read_file_headers(path)
+        except SkipFile:
+            raise
+        except PermissionError:
+            raise SkipFile("unreadable: permission denied") from None
+        except IsADirectoryError:
+            raise SkipFile("is a directory") from None
+        except OSError as exc:
+            raise SkipFile(f"unreadable: {exc.strerror or exc}") from None
+        except InvalidDicomError:
+            raise SkipFile("not a DICOM file") from None
+        except Exception as exc:  # pydicom raises many types on corrupt headers
+            raise SkipFile(f"corrupt DICOM header ({type(exc).__name__}: {exc})"[:200]) from None
+
+
+def _read_file_headers(path: Path) -> FileHeaders:
+    fast = read_header_fast(path, _KEYWORDS)
+    if fast is not None:
+        tags, syntax, pixel_offset, size = fast
+        media_sop = ""
+        dataset = None
+    else:
+        dataset, pixel_offset, size = _read_with_pydicom(path)
+        meta = getattr(dataset, "file_meta", None)
+        syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
+        media_sop = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
+        tags = {kw: dataset.get(kw) for kw in _KEYWORDS if kw in dataset}
+    if media_sop == _DICOMDIR_SOP or tags.get("DirectoryRecordSequence") is not None:
+        raise SkipFile("DICOMDIR index, not an image")
+    if "Rows" not in tags or "Columns" not in tags:
+        raise SkipFile(f"DICOM without an image ({_sop_name(tags.get('SOPClassUID'))})")
+    series_tags = {kw: tags[kw] for kw in SERIES_KEYWORDS if tags.get(kw) is not None}
+    enhanced = dataset is not None and is_enhanced(dataset)
+    if enhanced:
+        for key, value in enhanced_series_tags(dataset).items():
+            series_tags.setdefault(key, value)
+    problem = _truncation_problem(tags, syntax, path, pixel_offset, size)
+    fast_offset = pixel_offset if problem is None and syntax in _NATIVE_LE and _native_ok(tags) else None
+    if enhanced:
+        slices = frame_headers(dataset, path, fast_offset)
+    else:
+        slices = [_single_frame_header(tags, path, fast_offset)]
+    if fast_offset is not None:
+        kind = "i" if _int(tags.get("PixelRepresentation"), 0) == 1 else "u"
+        for item in slices:
+            item.pixel_dtype = f"<{kind}{_int(tags.get('BitsAllocated'), 16) // 8}"
+    return FileHeaders(series_tags, slices, problem)
+
+
+def _read_with_pydicom(path: Path) -> tuple[pydicom.Dataset, int | None, int]:
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
         try:
-            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=tags)
+            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=list(_KEYWORDS))
         except InvalidDicomError:
             handle.seek(0)
-            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=tags, force=True)
+            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=list(_KEYWORDS), force=True)
             if "SOPClassUID" not in ds or "Rows" not in ds:
                 raise SkipFile("not a DICOM file (no DICM preamble, no image tags)") from None
         position = handle.tell()
         header = handle.read(12)
     if position >= size or len(header) < 8:
         return ds, None, size
-    return ds, _pixel_data_start(ds, position, header, size), size
+    return ds, _pixel_data_start(ds, position, header), size
 
 
-def _pixel_data_start(ds: pydicom.Dataset, position: int, header: bytes, size: int) -> int | None:
-    """Byte offset where native pixel values start, or None (compressed / not found)."""
+def _pixel_data_start(ds: pydicom.Dataset, position: int, header: bytes) -> int | None:
+    """Byte offset where native little-endian pixel values start, or None."""
     syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
     if syntax not in _NATIVE_LE or header[:4] != b"\xe0\x7f\x10\x00":
         return None
-    if syntax == "1.2.840.10008.1.2.1":
-        if header[4:6] in _LONG_VRS:
-            return position + 12
-        return position + 8
+    if syntax == "1.2.840.10008.1.2.1" and header[4:6] in _LONG_VRS:
+        return position + 12
     return position + 8
 
 
-def read_file_headers(path: Path) -> FileHeaders:
-    """Header facts of one file; raises :class:`SkipFile` with a reason to leave it out."""
-    try:
-        ds, pixel_offset, size = _read_dataset(path)
-    except SkipFile:
-        raise
-    except PermissionError:
-        raise SkipFile("unreadable: permission denied") from None
-    except IsADirectoryError:
-        raise SkipFile("is a directory") from None
-    except OSError as exc:
-        raise SkipFile(f"unreadable: {exc.strerror or exc}") from None
-    except InvalidDicomError:
-        raise SkipFile("not a DICOM file") from None
-    except Exception as exc:  # pydicom raises many types on corrupt headers
-        raise SkipFile(f"corrupt DICOM header ({type(exc).__name__}: {exc})"[:200]) from None
-    meta_sop = str(getattr(getattr(ds, "file_meta", None), "MediaStorageSOPClassUID", "") or "")
-    if meta_sop == _DICOMDIR_SOP or "DirectoryRecordSequence" in ds:
-        raise SkipFile("DICOMDIR index, not an image")
-    if "Rows" not in ds or "Columns" not in ds:
-        raise SkipFile(f"DICOM without an image ({_sop_name(ds)})")
-    series_tags = {kw: ds.get(kw) for kw in SERIES_KEYWORDS if ds.get(kw) is not None}
-    if is_enhanced(ds):
-        for key, value in enhanced_series_tags(ds).items():
-            series_tags.setdefault(key, value)
-    problem = _truncation_problem(ds, path, pixel_offset, size)
-    fast_offset = pixel_offset if _native_ok(ds) else None
-    if is_enhanced(ds):
-        slices = frame_headers(ds, path, fast_offset)
-    else:
-        slices = [_single_frame_header(ds, path, fast_offset)]
-    return FileHeaders(series_tags, slices, problem)
-
-
-def _sop_name(ds: pydicom.Dataset) -> str:
-    sop = ds.get("SOPClassUID")
+def _sop_name(sop: Any) -> str:
     try:
         return UID(str(sop)).name if sop else "no SOP class"
     except Exception:
         return str(sop)
 
 
-def _native_ok(ds: pydicom.Dataset) -> bool:
+def _int(value: Any, default: int) -> int:
+    try:
+        return int(value) if value not in (None, "") else default
+    except (TypeError, ValueError):
+        return default
+
+
+def _native_ok(tags: Mapping[str, Any]) -> bool:
     """True when pixel values can be read straight from the file (little-endian, grey)."""
-    bits = int(ds.get("BitsAllocated", 0) or 0)
-    stored = int(ds.get("BitsStored", bits) or bits)
-    signed = int(ds.get("PixelRepresentation", 0) or 0)
+    bits = _int(tags.get("BitsAllocated"), 0)
+    stored = _int(tags.get("BitsStored"), bits)
     return (
         bits in (8, 16, 32)
-        and int(ds.get("SamplesPerPixel", 1) or 1) == 1
-        and str(ds.get("PhotometricInterpretation", "MONOCHROME2")) == "MONOCHROME2"
-        and (stored == bits or signed == 0)
+        and _int(tags.get("SamplesPerPixel"), 1) == 1
+        and str(tags.get("PhotometricInterpretation", "MONOCHROME2")).strip() == "MONOCHROME2"
+        and (stored == bits or _int(tags.get("PixelRepresentation"), 0) == 0)
     )
 
 
-def _truncation_problem(ds: pydicom.Dataset, path: Path, offset: int | None, size: int) -> str | None:
+def _truncation_problem(tags: Mapping[str, Any], syntax: str, path: Path, offset: int | None,
+                        size: int) -> str | None:
     """A one-line problem when a native file's pixel data is missing or shorter than needed."""
-    if offset is None:
-        syntax = str(getattr(getattr(ds, "file_meta", None), "TransferSyntaxUID", "") or "")
-        if syntax in _NATIVE_LE:
-            # reading stopped at the end of the file: there is no pixel data element at all
-            return f"file {path.name} has no pixel data (truncated or header-only)"
+    if syntax not in _NATIVE_LE:
         return None
-    frames = int(ds.get("NumberOfFrames", 1) or 1)
-    expected = int(ds.Rows) * int(ds.Columns) * frames * int(ds.get("BitsAllocated", 16)) // 8
+    if offset is None:  # the header ran to the end of the file: no pixel data element at all
+        return f"file {path.name} has no pixel data (truncated or header-only)"
+    frames = _int(tags.get("NumberOfFrames"), 1)
+    expected = _int(tags.get("Rows"), 0) * _int(tags.get("Columns"), 0) * frames * _int(tags.get("BitsAllocated"), 16) // 8
     available = size - offset
     if available < expected:
-        return (f"file {path.name} is truncated: pixel data has {max(available, 0)} of "
-                f"{expected} bytes")
+        return f"file {path.name} is truncated: pixel data has {max(available, 0)} of {expected} bytes"
     return None
 
 
-def _single_frame_header(ds: pydicom.Dataset, path: Path, pixel_offset: int | None) -> SliceHeader:
-    ipp = ds.get("ImagePositionPatient")
-    iop = ds.get("ImageOrientationPatient")
-    spacing = ds.get("PixelSpacing")
-    slope = as_float(ds.get("RescaleSlope"))
-    intercept = as_float(ds.get("RescaleIntercept"))
-    instance = ds.get("InstanceNumber")
-    echo_number = ds.get("EchoNumbers")
+def _single_frame_header(tags: Mapping[str, Any], path: Path, pixel_offset: int | None) -> SliceHeader:
+    slope = as_float(tags.get("RescaleSlope"))
+    intercept = as_float(tags.get("RescaleIntercept"))
     return SliceHeader(
         path=path,
         frame=None,
-        rows=int(ds.Rows),
-        columns=int(ds.Columns),
-        position_lps_mm=_floats(ipp, 3),
-        orientation=_floats(iop, 6),
-        pixel_spacing_mm=_floats(spacing, 2),
+        rows=int(tags["Rows"]),
+        columns=int(tags["Columns"]),
+        position_lps_mm=_floats(tags.get("ImagePositionPatient"), 3),
+        orientation=_floats(tags.get("ImageOrientationPatient"), 6),
+        pixel_spacing_mm=_floats(tags.get("PixelSpacing"), 2),
         rescale_slope=1.0 if slope is None else slope,
         rescale_intercept=0.0 if intercept is None else intercept,
-        instance_number=_int_or_none(instance),
-        echo_number=_int_or_none(echo_number),
-        echo_time_ms=as_float(ds.get("EchoTime")),
+        instance_number=_int_or_none(tags.get("InstanceNumber")),
+        echo_number=_int_or_none(tags.get("EchoNumbers")),
+        echo_time_ms=as_float(tags.get("EchoTime")),
         pixel_offset=pixel_offset,
     )
 
 
 def _floats(value: Any, count: int) -> tuple[float, ...] | None:
-    if value is None:
+    if value is None or isinstance(value, (str, bytes)):
         return None
     try:
         items = tuple(float(v) for v in value)
@@ -194,8 +213,8 @@ def _int_or_none(value: Any) -> int | None:
     if value is None or value == "":
         return None
     try:
-        if isinstance(value, (list, tuple)) or hasattr(value, "__len__") and not isinstance(value, str):
+        if not isinstance(value, (str, int, float)) and hasattr(value, "__len__"):
             value = list(value)[0]
-        return int(value)
+        return int(float(value))
     except (TypeError, ValueError, IndexError):
         return None

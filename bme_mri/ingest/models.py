@@ -39,7 +39,8 @@ class SliceHeader:
     instance_number: int | None
     echo_number: int | None
     echo_time_ms: float | None
-    pixel_offset: int | None = None  # byte offset of the PixelData element (native syntaxes)
+    pixel_offset: int | None = None  # byte offset of this image's pixel values (native syntaxes)
+    pixel_dtype: str | None = None  # numpy dtype of stored values when pixel_offset is set
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""``bme-mri convert``: every usable stack to NIfTI + JSON sidecar with BIDS-like names.
+
+``out/sub-<patient>/ses-<date or study>/anat/sub-<patient>_ses-<..>_acq-<orientation>_run-<series
+number>_<suffix>.nii.gz``; every DICOM value in a path goes through
+:func:`bme_mri.io_utils.safe_name`. Sidecar times are in seconds (BIDS convention).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bme_mri.errors import BmeError
+from bme_mri.ingest.assemble import load_volume
+from bme_mri.ingest.discover import discover
+from bme_mri.ingest.models import ConvertedSeries, StackInfo, StudyInfo, as_float
+from bme_mri.ingest.settings import IngestSettings
+from bme_mri.io_utils import ensure_outside, safe_name
+from bme_mri.nifti import write_nifti
+
+SUFFIX = {"stir": "STIR", "t2fs": "T2w", "t2": "T2w", "t1": "T1w", "pd": "PDw",
+          "localizer": "localizer", "other": "MR"}
+
+
+def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str]) -> dict[str, Any]:
+    tags = stack.headers
+    side: dict[str, Any] = {
+        "PatientID": study.patient_id, "StudyInstanceUID": study.study_uid,
+        "StudyDate": study.study_date, "SeriesInstanceUID": stack.series_uid,
+        "SeriesNumber": stack.series_number, "SeriesDescription": stack.description,
+        "ProtocolName": stack.protocol, "Manufacturer": stack.manufacturer, "Modality": stack.modality,
+        "bme_mri_sequence": stack.sequence.value, "bme_mri_orientation": stack.orientation,
+        "bme_mri_classification_reason": stack.classification_reason, "StackId": stack.stack_id,
+        "SourceFileCount": len(stack.files), "warnings": warnings,
+    }
+    for key in ("ScanningSequence", "SequenceVariant", "ScanOptions", "SequenceName", "ImageType"):
+        if tags.get(key) is not None:
+            value = tags[key]
+            side[key] = [str(v) for v in value] if not isinstance(value, str) and hasattr(value, "__iter__") else str(value)
+    for key in ("EchoTime", "RepetitionTime", "InversionTime"):
+        ms = as_float(tags.get(key))
+        if ms is not None:
+            side[key] = ms / 1000.0  # seconds, as BIDS
+    field = as_float(tags.get("MagneticFieldStrength"))
+    if field is not None:
+        side["MagneticFieldStrength"] = field
+    return side
+
+
+def convert_input(path: Path, out_dir: Path, settings: IngestSettings) -> list[ConvertedSeries]:
+    """Write every stack without an error to NIfTI; one :class:`ConvertedSeries` per stack."""
+    path, out_dir = Path(path), Path(out_dir)
+    ensure_outside(out_dir, [path])
+    discovery = discover(path, settings)
+    results: list[ConvertedSeries] = []
+    used: set[Path] = set()
+    for study in discovery.studies:
+        subject = safe_name(study.patient_id)
+        session = safe_name(study.study_date.replace("-", "") or study.study_uid)
+        folder = out_dir / f"sub-{subject}" / f"ses-{session}" / "anat"
+        for stack in study.stacks:
+            if stack.error:
+                results.append(ConvertedSeries(stack.stack_id, None, stack.error))
+                continue
+            try:
+                volume = load_volume(stack, settings)
+            except BmeError as exc:
+                results.append(ConvertedSeries(stack.stack_id, None, str(exc)))
+                continue
+            acq = safe_name(stack.orientation or "unknown") + ("FS" if stack.sequence.value == "t2fs" else "")
+            run = safe_name(str(stack.series_number if stack.series_number is not None else 0))
+            stem = f"sub-{subject}_ses-{session}_acq-{acq}_run-{run}"
+            suffix = SUFFIX[stack.sequence.value]
+            target = folder / f"{stem}_{suffix}.nii.gz"
+            split = 2
+            while target in used:
+                target = folder / f"{stem}_split-{split}_{suffix}.nii.gz"
+                split += 1
+            used.add(target)
+            write_nifti(volume.array, volume.geometry, target,
+                        sidecar=_sidecar(stack, study, list(volume.meta.get("warnings", []))))
+            results.append(ConvertedSeries(stack.stack_id, target, None))
+    return results

@@ -1,0 +1,256 @@
+"""Walk an input file or folder, read headers only, and group patient -> study -> stack.
+
+A SeriesInstanceUID is split into several stacks where it mixes echoes (always), or
+orientations / image sizes (localizers always; other series only when ``ingest.strict`` is
+false — in strict mode such a series stays one stack whose assembly error says what is mixed).
+Every stack's geometry is assembled from its headers here, so a missing slice or a mixed
+orientation is known before any pixel is read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bme_mri.errors import GeometryError
+from bme_mri.ingest.classify import classify_stack
+from bme_mri.ingest.geometry import assemble_geometry, orientation_of
+from bme_mri.ingest.headers import FileHeaders, SkipFile, read_file_headers
+from bme_mri.ingest.models import Discovery, SkippedFile, SliceHeader, StackInfo, StudyInfo, as_float
+from bme_mri.ingest.settings import IngestSettings
+from bme_mri.nifti import sidecar_path
+from bme_mri.types import Geometry, SequenceClass
+
+
+def _iter_files(root: Path, settings: IngestSettings) -> list[Path]:
+    if root.is_file():
+        return [root]
+    found: list[Path] = []
+    for folder, dirs, names in os.walk(root, followlinks=settings.follow_symlinks):
+        dirs.sort()
+        for name in sorted(names):
+            found.append(Path(folder) / name)
+    return found
+
+
+def _is_nifti(path: Path, settings: IngestSettings) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(suffix.lower()) for suffix in settings.nifti_suffixes)
+
+
+def _date(value: Any) -> str:
+    text = str(value or "").strip()
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    if len(text) == 10 and text[4] == "-" and text[7] == "-":
+        return text
+    return ""
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def discover(root: Path, settings: IngestSettings) -> Discovery:
+    """Find every image stack under ``root`` (a file or folder) from headers only.
+
+    Non-DICOM files, DICOMDIR and unreadable files are listed in ``Discovery.skipped`` with
+    a reason; ``.nii``/``.nii.gz`` files become single-stack series (JSON sidecar if present).
+    """
+    root = Path(root)
+    discovery = Discovery(root=root)
+    if not root.exists():
+        discovery.skipped.append(SkippedFile(root, "does not exist"))
+        return discovery
+    skip_names = {name.lower() for name in settings.skip_names}
+    studies: dict[tuple[str, str], StudyInfo] = {}
+    series_files: dict[tuple[str, str], dict[str, list[FileHeaders]]] = defaultdict(lambda: defaultdict(list))
+    files = _iter_files(root, settings)
+    nifti_files = {p for p in files if _is_nifti(p, settings)}
+    sidecars = {sidecar_path(p) for p in nifti_files}
+    for path in files:
+        if path in sidecars:
+            continue
+        if path.name.lower() in skip_names:
+            discovery.skipped.append(SkippedFile(path, f"{path.name}: index/auxiliary file, not an image"))
+            continue
+        if path in nifti_files:
+            try:
+                study, stack = _nifti_stack(path, settings)
+            except SkipFile as exc:
+                discovery.skipped.append(SkippedFile(path, str(exc)))
+                continue
+            key = (study.patient_id, study.study_uid)
+            studies.setdefault(key, study).stacks.append(stack)
+            continue
+        try:
+            headers = read_file_headers(path)
+        except SkipFile as exc:
+            discovery.skipped.append(SkippedFile(path, str(exc)))
+            continue
+        tags = headers.series_tags
+        key = (_str(tags.get("PatientID")) or "unknown", _str(tags.get("StudyInstanceUID")) or "unknown-study")
+        if key not in studies:
+            studies[key] = StudyInfo(
+                patient_id=key[0], patient_name=_str(tags.get("PatientName")), study_uid=key[1],
+                study_date=_date(tags.get("StudyDate")), study_time=_str(tags.get("StudyTime")))
+        series_files[key][_str(tags.get("SeriesInstanceUID")) or "unknown-series"].append(headers)
+    for key, by_series in series_files.items():
+        for series_uid, file_headers in by_series.items():
+            studies[key].stacks.extend(_series_stacks(series_uid, file_headers, settings))
+    for study in studies.values():
+        study.stacks.sort(key=lambda s: (s.series_number if s.series_number is not None else 1 << 30, s.stack_id))
+    discovery.studies = sorted(studies.values(), key=lambda s: (s.patient_id, s.study_date, s.study_time, s.study_uid))
+    return discovery
+
+
+def _split_keys(slices: list[SliceHeader], tolerance: float, oblique_deg: float
+                ) -> tuple[list[str], list[str], list[str]]:
+    """Per slice: echo key, size key, orientation key."""
+    echo = [str(s.echo_number) if s.echo_number is not None else
+            (f"{s.echo_time_ms:g}" if s.echo_time_ms is not None else "") for s in slices]
+    size = [f"{s.columns}x{s.rows}" for s in slices]
+    clusters: list[np.ndarray] = []
+    orient = []
+    for s in slices:
+        if s.orientation is None:
+            orient.append("")
+            continue
+        iop = np.asarray(s.orientation, float)
+        for n, ref in enumerate(clusters):
+            if np.max(np.abs(iop - ref)) <= tolerance:
+                break
+        else:
+            clusters.append(iop)
+            n = len(clusters) - 1
+        orient.append(f"{orientation_of(s.orientation, oblique_deg)}{n}")
+    return echo, size, orient
+
+
+def _series_stacks(series_uid: str, file_headers: list[FileHeaders], settings: IngestSettings) -> list[StackInfo]:
+    tags = file_headers[0].series_tags
+    slices = [s for fh in file_headers for s in fh.slices]
+    problems = [fh.problem for fh in file_headers if fh.problem]
+    series_class, _ = classify_stack(tags, settings)
+    echo, size, orient = _split_keys(slices, settings.geometry.orientation_tolerance,
+                                     settings.geometry.oblique_tolerance_deg)
+    split_geometry = series_class == SequenceClass.LOCALIZER or not settings.strict
+    keys = []
+    for e, sz, o in zip(echo, size, orient):
+        parts = [f"e{e}"] if len(set(echo)) > 1 else []
+        if split_geometry and len(set(orient)) > 1:
+            parts.append(o)
+        if split_geometry and len(set(size)) > 1:
+            parts.append(sz)
+        keys.append("_".join(parts))
+    groups: dict[str, list[SliceHeader]] = defaultdict(list)
+    for key, item in zip(keys, slices):
+        groups[key].append(item)
+    note = None
+    if len(groups) > 1 and (len(set(orient)) > 1 or len(set(size)) > 1) and series_class != SequenceClass.LOCALIZER:
+        note = f"series mixes {len(set(orient))} orientation(s) / {len(set(size))} image size(s); split into {len(groups)} stacks"
+    stacks = []
+    for key, group in groups.items():
+        stack_tags = dict(tags)
+        if key and group[0].echo_time_ms is not None:
+            stack_tags["EchoTime"] = group[0].echo_time_ms
+        stack = _make_stack(f"{series_uid}_{key}" if key else series_uid, series_uid, stack_tags, group, settings)
+        if note:
+            stack.warnings.append(note)
+        if problems and stack.error is None:
+            stack.error = f"{stack.label}: {problems[0]} — re-export the series"
+        stacks.append(stack)
+    return stacks
+
+
+def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: list[SliceHeader],
+                settings: IngestSettings) -> StackInfo:
+    sequence, reason = classify_stack(tags, settings)
+    first = slices[0]
+    number = tags.get("SeriesNumber")
+    stack = StackInfo(
+        stack_id=stack_id, series_uid=series_uid,
+        series_number=int(number) if number not in (None, "") else None,
+        description=_str(tags.get("SeriesDescription")), protocol=_str(tags.get("ProtocolName")),
+        manufacturer=_str(tags.get("Manufacturer")), modality=_str(tags.get("Modality")),
+        sequence=sequence, classification_reason=reason,
+        orientation=orientation_of(first.orientation, settings.geometry.oblique_tolerance_deg)
+        if first.orientation else "",
+        rows=first.rows, columns=first.columns, n_slices=len(slices),
+        pixel_spacing=first.pixel_spacing_mm, files=sorted({s.path for s in slices}),
+        headers=tags, slices=slices)
+    if stack.modality != "MR":
+        stack.error = (f"{stack.label}: modality {stack.modality or 'missing'}, not MR — listed but "
+                       "never analysed")
+        return stack
+    fallback = as_float(tags.get("SpacingBetweenSlices")) or as_float(tags.get("SliceThickness"))
+    try:
+        assembly = assemble_geometry(slices, stack.label, settings, fallback)
+    except GeometryError as exc:
+        stack.error = str(exc)
+        return stack
+    stack.geometry = assembly.geometry
+    stack.warnings.extend(assembly.warnings)
+    return stack
+
+
+def _nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackInfo]:
+    import nibabel as nib
+
+    try:
+        image = nib.load(str(path))
+        shape = tuple(int(v) for v in image.shape)
+        affine = np.asarray(image.affine, float)
+    except Exception as exc:
+        raise SkipFile(f"not a readable NIfTI file ({type(exc).__name__})") from None
+    sidecar: dict[str, Any] = {}
+    side = sidecar_path(path)
+    if side.is_file():
+        try:
+            loaded = json.loads(side.read_text(encoding="utf-8"))
+            sidecar = loaded if isinstance(loaded, dict) else {}
+        except (OSError, ValueError):
+            sidecar = {}
+    stem = path.name[: -len(".nii.gz")] if path.name.endswith(".nii.gz") else path.stem
+    parts = dict(p.split("-", 1) for p in stem.split("_") if "-" in p)
+    patient = _str(sidecar.get("PatientID")) or parts.get("sub", stem)
+    study_uid = _str(sidecar.get("StudyInstanceUID")) or parts.get("ses", stem)
+    tags = {k: sidecar[k] for k in ("SeriesDescription", "ProtocolName", "SequenceName", "ScanningSequence",
+                                    "SequenceVariant", "ScanOptions", "ImageType", "Manufacturer") if k in sidecar}
+    tags.setdefault("SeriesDescription", stem)
+    for key in ("EchoTime", "RepetitionTime", "InversionTime"):  # BIDS sidecars use seconds
+        value = as_float(sidecar.get(key))
+        if value is not None:
+            tags[key] = value * 1000.0
+    series_uid = _str(sidecar.get("SeriesInstanceUID")) or f"nifti:{path.name}"
+    study = StudyInfo(patient_id=patient, patient_name=_str(sidecar.get("PatientName")), study_uid=study_uid,
+                      study_date=_date(sidecar.get("StudyDate") or sidecar.get("AcquisitionDate")),
+                      study_time=_str(sidecar.get("StudyTime")))
+    sequence, reason = classify_stack(tags, settings)
+    if sidecar.get("bme_mri_sequence") in {c.value for c in SequenceClass}:
+        sequence, reason = SequenceClass(sidecar["bme_mri_sequence"]), "bme_mri_sequence in the JSON sidecar"
+    number = sidecar.get("SeriesNumber")
+    stack = StackInfo(
+        stack_id=series_uid, series_uid=series_uid,
+        series_number=int(number) if isinstance(number, (int, float, str)) and str(number).isdigit() else None,
+        description=_str(tags.get("SeriesDescription")), protocol=_str(tags.get("ProtocolName")),
+        manufacturer=_str(tags.get("Manufacturer")), modality=_str(sidecar.get("Modality")) or "MR",
+        sequence=sequence, classification_reason=reason, orientation="",
+        rows=shape[1] if len(shape) > 1 else 0, columns=shape[0], n_slices=shape[2] if len(shape) > 2 else 1,
+        pixel_spacing=None, files=[path], nifti_path=path, headers=tags)
+    squeezed = shape[:3] if len(shape) == 4 and shape[3] == 1 else shape
+    if len(squeezed) != 3:
+        stack.error = f"{stack.label}: NIfTI {path.name} has shape {shape}, expected a 3-D image"
+        return study, stack
+    geometry = Geometry.from_affine_ras(affine, squeezed)
+    stack.geometry = geometry
+    stack.orientation = geometry.orientation_label(settings.geometry.oblique_tolerance_deg)
+    stack.pixel_spacing = (geometry.spacing_mm[1], geometry.spacing_mm[0])
+    if stack.modality != "MR":
+        stack.error = f"{stack.label}: modality {stack.modality}, not MR — listed but never analysed"
+    return study, stack

@@ -1,0 +1,67 @@
+"""``bme-mri inspect``: what an input holds, which stack would be analysed, and why.
+
+Geometry of every stack is assembled from headers during discovery, so a missing slice or a
+mixed orientation shows up here without reading pixel data.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Group
+from rich.text import Text
+from rich.tree import Tree
+
+from bme_mri.errors import SeriesSelectionError
+from bme_mri.ingest.discover import discover
+from bme_mri.ingest.models import InspectResult
+from bme_mri.ingest.select import select_series
+from bme_mri.ingest.settings import IngestSettings
+
+
+def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
+    """Discover ``path`` and select the analysis stack of every study."""
+    discovery = discover(Path(path), settings)
+    selections = {}
+    errors = {}
+    for study in discovery.studies:
+        try:
+            selections[study.study_uid] = select_series(study, settings)
+        except SeriesSelectionError as exc:
+            errors[study.study_uid] = str(exc)
+    return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
+
+
+def render_inspect(result: InspectResult) -> Group:
+    """A rich renderable: patient -> study -> series tree, then the skipped files."""
+    data = result.to_dict()
+    tree = Tree(Text(f"{data['root']}", style="bold"))
+    for patient in data["patients"]:
+        name = f" ({patient['patient_name']})" if patient["patient_name"] else ""
+        patient_node = tree.add(Text(f"patient {patient['patient_id']}{name}", style="bold cyan"))
+        for study in patient["studies"]:
+            study_node = patient_node.add(Text(f"study {study['study_date'] or '(no date)'} {study['study_uid']}"))
+            if study["selection_reason"]:
+                study_node.add(Text(f"analyse: {study['selection_reason']}", style="green"))
+            if study["selection_error"]:
+                study_node.add(Text(f"no analysis: {study['selection_error']}", style="red"))
+            for series in study["series"]:
+                spacing = ("x".join(f"{v:.2f}" for v in series["spacing_mm"]) + " mm"
+                           if series["spacing_mm"] else "?")
+                matrix = "x".join(str(v) for v in series["matrix"])
+                role = f" <- {series['role']}" if series["role"] else ""
+                line = Text(f"#{series['series_number']} {series['description']!r} "
+                            f"{series['sequence']} {series['orientation']} {matrix} @ {spacing}{role}",
+                            style="green" if series["role"] else "")
+                node = study_node.add(line)
+                if series["error"]:
+                    node.add(Text(f"error: {series['error']}", style="red"))
+                for warning in series["warnings"]:
+                    node.add(Text(f"warning: {warning}", style="yellow"))
+    parts: list = [tree]
+    if data["skipped"]:
+        skipped = Tree(Text(f"skipped files ({len(data['skipped'])})", style="yellow"))
+        for item in data["skipped"]:
+            skipped.add(Text(f"{item['path']}: {item['reason']}"))
+        parts.append(skipped)
+    return Group(*parts)
