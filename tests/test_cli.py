@@ -1,0 +1,62 @@
+"""The CLI: one-line errors without tracebacks, inspect/convert in-process."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from bme_mri.cli import app
+from bme_mri.phantom.dicom_write import write_mr_series
+from bme_mri.types import Geometry
+
+CORONAL = np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]])  # row +L, column -S, normal +P
+
+
+@pytest.fixture()
+def stir_folder(tmp_path: Path) -> Path:
+    rng = np.random.default_rng(5)
+    geometry = Geometry((24, 20, 8), (1.5, 1.5, 4.0), (-18.0, 0.0, 15.0), CORONAL)
+    tags = {"PatientID": "P1", "StudyDate": "20260101", "SeriesNumber": 3, "SeriesDescription": "COR STIR",
+            "ProtocolName": "t2_tirm_cor", "ScanningSequence": ["SE", "IR"], "SequenceVariant": ["SK", "SP"],
+            "InversionTime": 150.0, "EchoTime": 40.0, "RepetitionTime": 4000.0, "Manufacturer": "SIEMENS"}
+    write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, tmp_path / "dicom" / "stir", tags)
+    return tmp_path / "dicom"
+
+
+runner = CliRunner()
+
+
+def test_help_lists_every_command():
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0
+    for command in ("inspect", "convert", "run", "compare", "quantify", "validate", "phantom", "demo"):
+        assert command in result.output
+
+
+def test_inspect_json_picks_the_stir(stir_folder: Path):
+    result = runner.invoke(app, ["inspect", str(stir_folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "COR STIR" in result.output and "stir" in result.output
+
+
+def test_bad_config_key_is_one_line_without_traceback(stir_folder: Path, tmp_path: Path):
+    config = tmp_path / "c.yaml"
+    config.write_text("ingest:\n  strickt: true\n")
+    result = runner.invoke(app, ["inspect", str(stir_folder), "--config", str(config)])
+    assert result.exit_code == 2
+    assert "ingest.strickt: unknown key" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_output_inside_input_is_refused(stir_folder: Path):
+    result = runner.invoke(app, ["convert", str(stir_folder), "--out", str(stir_folder / "nifti")])
+    assert result.exit_code == 2
+    assert "inside the input" in result.output
+    assert not (stir_folder / "nifti").exists()
+
+
+def test_convert_writes_nifti_outside_input(stir_folder: Path, tmp_path: Path):
+    result = runner.invoke(app, ["convert", str(stir_folder), "--out", str(tmp_path / "nifti")])
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "nifti").rglob("*.nii.gz"))
