@@ -146,35 +146,52 @@ def build_anatomy(rng: np.random.Generator) -> Anatomy:
     return Anatomy(body=body, hips=hips)
 
 
-# ---- signed distance helpers (points (N, 3) float32) ----------------------------------
+# ---- signed distance helpers --------------------------------------------------------
+# Points are (N, 3) float32 arrays; the helpers work on the three coordinate columns with
+# plain element-wise arithmetic (much faster than reductions over the last axis).
+def _cols(p: np.ndarray, origin) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    o = np.asarray(origin, np.float32)
+    return p[:, 0] - o[0], p[:, 1] - o[1], p[:, 2] - o[2]
+
+
+def _norm(x: np.ndarray, y: np.ndarray, z: np.ndarray) -> np.ndarray:
+    return np.sqrt(x * x + y * y + z * z)
+
+
+def _dot(x, y, z, v) -> np.ndarray:
+    return x * np.float32(v[0]) + y * np.float32(v[1]) + z * np.float32(v[2])
+
+
 def sd_sphere(p: np.ndarray, center, radius: float) -> np.ndarray:
-    return np.sqrt(((p - np.asarray(center, np.float32)) ** 2).sum(axis=1)) - radius
+    return _norm(*_cols(p, center)) - np.float32(radius)
 
 
 def sd_capsule(p: np.ndarray, a, b, r_a: float, r_b: float | None = None) -> np.ndarray:
     """Capsule / truncated cone from a (radius r_a) to b (radius r_b), approximate SDF."""
-    a = np.asarray(a, np.float32)
-    ab = np.asarray(b, np.float32) - a
+    ab = np.asarray(b, np.float64) - np.asarray(a, np.float64)
     length2 = float(ab @ ab)
-    pa = p - a
-    t = np.clip((pa @ ab) / length2, 0.0, 1.0)
-    d = np.sqrt(((pa - t[:, None] * ab) ** 2).sum(axis=1))
-    radius = r_a if r_b is None else r_a + (r_b - r_a) * t
+    x, y, z = _cols(p, a)
+    t = np.clip(_dot(x, y, z, ab / length2), 0.0, 1.0)
+    abf = ab.astype(np.float32)
+    d = _norm(x - t * abf[0], y - t * abf[1], z - t * abf[2])
+    radius = np.float32(r_a) if r_b is None else np.float32(r_a) + np.float32(r_b - r_a) * t
     return d - radius
 
 
 def sd_ellipsoid(p: np.ndarray, center, axes: np.ndarray, radii) -> np.ndarray:
     """Approximate SDF of an ellipsoid; ``axes`` rows are its unit axes (3x3)."""
-    q = (p - np.asarray(center, np.float32)) @ np.asarray(axes, np.float32).T
-    radii = np.asarray(radii, np.float32)
-    k0 = np.sqrt(((q / radii) ** 2).sum(axis=1))
-    k1 = np.sqrt(((q / radii**2) ** 2).sum(axis=1))
-    return k0 * (k0 - 1.0) / np.maximum(k1, 1e-6)
+    x, y, z = _cols(p, center)
+    axes = np.asarray(axes, np.float64)
+    radii = np.asarray(radii, np.float64)
+    q = [_dot(x, y, z, axes[m]) for m in range(3)]
+    k0 = np.sqrt(sum((q[m] * np.float32(1 / radii[m])) ** 2 for m in range(3)))
+    k1 = np.sqrt(sum((q[m] * np.float32(1 / radii[m] ** 2)) ** 2 for m in range(3)))
+    return k0 * (k0 - 1.0) / np.maximum(k1, np.float32(1e-6))
 
 
 def smooth_min(a: np.ndarray, b: np.ndarray, k: float) -> np.ndarray:
-    h = np.clip(0.5 + 0.5 * (b - a) / k, 0.0, 1.0)
-    return b + (a - b) * h - k * h * (1.0 - h)
+    h = np.clip(0.5 + (0.5 / k) * (b - a), 0.0, 1.0)
+    return b + (a - b) * h - np.float32(k) * h * (1.0 - h)
 
 
 def femur_sdf(p: np.ndarray, hip: HipModel) -> np.ndarray:
@@ -192,44 +209,49 @@ def femur_sdf(p: np.ndarray, hip: HipModel) -> np.ndarray:
 
 def head_region(p: np.ndarray, hip: HipModel) -> np.ndarray:
     """Boolean: inside the femoral head as defined in the module docstring."""
-    rel = p - np.asarray(hip.head_center, np.float32)
-    inside = (rel**2).sum(axis=1) <= hip.head_radius**2
-    return inside & (rel @ np.asarray(hip.neck_axis, np.float32) <= hip.junction_offset_mm)
+    x, y, z = _cols(p, hip.head_center)
+    inside = x * x + y * y + z * z <= np.float32(hip.head_radius**2)
+    return inside & (_dot(x, y, z, hip.neck_axis) <= np.float32(hip.junction_offset_mm))
+
+
+def _shell_and_cos(p: np.ndarray, hip: HipModel) -> tuple[np.ndarray, np.ndarray]:
+    x, y, z = _cols(p, hip.head_center)
+    dist = _norm(x, y, z)
+    cos_angle = _dot(x, y, z, hip.acetabulum_axis) / np.maximum(dist, np.float32(1e-3))
+    return dist, cos_angle
 
 
 def acetabulum_sdf(p: np.ndarray, hip: HipModel, thickness: float = 14.0) -> np.ndarray:
-    """SDF of the acetabular bone: a spherical shell over the head, ~170 deg coverage."""
-    rel = p - np.asarray(hip.head_center, np.float32)
-    dist = np.sqrt((rel**2).sum(axis=1))
+    """SDF of the acetabular bone: a spherical shell over the head, ~165 deg coverage."""
+    dist, cos_angle = _shell_and_cos(p, hip)
     inner = hip.head_radius + CARTILAGE_MM
-    shell = np.abs(dist - (inner + thickness / 2)) - thickness / 2
-    cos_angle = (rel @ np.asarray(hip.acetabulum_axis, np.float32)) / np.maximum(dist, 1e-3)
-    cone = (np.cos(np.radians(82.0)) - cos_angle) * dist  # > 0 outside the coverage cone
+    shell = np.abs(dist - np.float32(inner + thickness / 2)) - np.float32(thickness / 2)
+    cone = (np.float32(np.cos(np.radians(82.0))) - cos_angle) * dist  # > 0 outside the cone
     return np.maximum(shell, cone)
 
 
 def cartilage_mask(p: np.ndarray, hip: HipModel) -> np.ndarray:
     """Cartilage: a 3 mm layer over the head under the acetabular coverage (wider cone)."""
-    rel = p - np.asarray(hip.head_center, np.float32)
-    dist = np.sqrt((rel**2).sum(axis=1))
+    dist, cos_angle = _shell_and_cos(p, hip)
     layer = (dist > hip.head_radius) & (dist <= hip.head_radius + CARTILAGE_MM)
-    cos_angle = (rel @ np.asarray(hip.acetabulum_axis, np.float32)) / np.maximum(dist, 1e-3)
-    return layer & (cos_angle > np.cos(np.radians(95.0)))
+    return layer & (cos_angle > np.float32(np.cos(np.radians(95.0))))
 
 
 def body_sdf(p: np.ndarray, body: BodyModel) -> np.ndarray:
     """Approximate SDF of the skin surface: pelvis ellipse above, two thighs below."""
     cx, cy = body.center_xy
     ax, ay = body.semi_axes_xy
-    xy = p[:, :2] - np.asarray([cx, cy], np.float32)
-    scale = min(ax, ay)
-    pelvis = (np.sqrt((xy[:, 0] / ax) ** 2 + (xy[:, 1] / ay) ** 2) - 1.0) * scale
-    pelvis = np.maximum(pelvis, body.thigh_split_z - 15.0 - p[:, 2])
+    x = p[:, 0] - np.float32(cx)
+    y = p[:, 1] - np.float32(cy)
+    z = p[:, 2]
+    pelvis = (np.sqrt((x * np.float32(1 / ax)) ** 2 + (y * np.float32(1 / ay)) ** 2) - 1.0) * np.float32(min(ax, ay))
+    pelvis = np.maximum(pelvis, np.float32(body.thigh_split_z - 15.0) - z)
     tx, ty = body.thigh_radius_xy
     thighs = []
     for sign in (1.0, -1.0):
-        d = xy - np.asarray([sign * (ax - tx * 0.95), 0.0], np.float32)
-        thighs.append((np.sqrt((d[:, 0] / tx) ** 2 + (d[:, 1] / ty) ** 2) - 1.0) * min(tx, ty))
+        dx = x - np.float32(sign * (ax - tx * 0.95))
+        thighs.append((np.sqrt((dx * np.float32(1 / tx)) ** 2 + (y * np.float32(1 / ty)) ** 2) - 1.0)
+                      * np.float32(min(tx, ty)))
     thigh = np.minimum(thighs[0], thighs[1])
-    thigh = np.maximum(thigh, p[:, 2] - body.thigh_split_z - 40.0)
+    thigh = np.maximum(thigh, z - np.float32(body.thigh_split_z + 40.0))
     return smooth_min(pelvis, thigh, 20.0)

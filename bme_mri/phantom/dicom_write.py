@@ -53,6 +53,7 @@ def write_mr_series(
     rescale_intercept: float = 0.0,
     transfer_syntax: str | UID = ExplicitVRLittleEndian,
     rng: np.random.Generator | None = None,
+    instance_offset: int = 0,
 ) -> list[Path]:
     """Write ``array`` (float, >= rescale_intercept) as an MR series; returns the file paths.
 
@@ -69,6 +70,8 @@ def write_mr_series(
     per_slice_rescale : a different RescaleSlope per slice (as some vendors do).
     rescale_intercept : RescaleIntercept (float value of stored 0).
     transfer_syntax : written transfer syntax; compressed ones use pydicom's encoders.
+    instance_offset : added to InstanceNumber and to the SOP UID seed, so several stacks can
+        share one SeriesInstanceUID (e.g. a three-plane localizer) without UID clashes.
     """
     array = np.asarray(array, dtype=np.float64)
     if array.shape != geometry.shape:
@@ -102,9 +105,9 @@ def write_mr_series(
         else:
             scaling = global_scaling
         stored = np.clip(np.rint((plane - scaling.intercept) / scaling.slope), 0, 65535).astype(np.uint16)
-        instance = k + 1 if instance_order == "ascending" else n_slices - k
+        instance = (k + 1 if instance_order == "ascending" else n_slices - k) + instance_offset
         position = geometry.index_to_lps(np.array([0.0, 0.0, float(k)]))
-        sop_uid = deterministic_uid("sop", series_uid, k)
+        sop_uid = deterministic_uid("sop", series_uid, k + instance_offset)
 
         meta = FileMetaDataset()
         meta.MediaStorageSOPClassUID = MRImageStorage

@@ -1,0 +1,178 @@
+"""Named phantom cohorts and :func:`generate_cohort` (DICOM tree + truth + cohort.json)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bme_mri import __version__
+from bme_mri.compare.status import call_status
+from bme_mri.compare.settings import StatusThresholds
+from bme_mri.errors import ConfigError
+from bme_mri.io_utils import write_json_atomic
+from bme_mri.phantom.plan import (
+    PatientPlan, plan_anatomy, plan_pathology, plan_repositioning,
+)
+from bme_mri.phantom.scene import Scene
+from bme_mri.phantom.series import VENDORS
+from bme_mri.phantom.truth import SideVolumes, side_volumes
+
+COHORTS: dict[str, str] = {
+    "smoke": "2 patients x 2 visits, small grids: necrosis at follow-up; remission (CI)",
+    "vendors": "10 single-visit studies mixing Siemens/GE/Philips conventions, distractor series "
+               "(PD, T2, DWI-like), localizers, one-folder dumps and a repeated STIR",
+    "validation": "14 single-visit patients: coronal/axial/oblique main STIR, SNR 10-40, bias "
+                  "fields, effusion, necrosis, normal hips, unilateral fields of view",
+    "followup": "10 patients with every follow-up status, repositioning up to 15 mm / 5 deg, "
+                "a second follow-up for some",
+    "meizer": "38 patients, one affected hip each, as Meizer 2005: iloprost 18 remission; core "
+              "decompression 14 remission, 4 residual focal edema, 2 small necrosis",
+    "bench": "10 single-visit both-hips studies at full resolution for benchmarks",
+}
+
+
+def _p(index: int, courses: dict[str, str], **kw) -> PatientPlan:
+    kw.setdefault("vendor", VENDORS[index % 3])
+    kw.setdefault("sex", "M" if index % 3 else "F")
+    return PatientPlan(index=index, patient_id=f"BME{index:04d}", courses=courses, **kw)
+
+
+def cohort_plans(cohort: str) -> list[PatientPlan]:
+    """The patient plans of a named cohort (no randomness here: draws happen per seed)."""
+    if cohort == "smoke":
+        return [_p(0, {"left": "necrosis", "right": "no_edema"}, fast=True, effusion=("left",),
+                   snr=30.0, bias=0.15),
+                _p(1, {"left": "no_edema", "right": "remission"}, fast=True, reversed_instances=True,
+                   per_slice_rescale=True, snr=25.0, bias=0.1)]
+    if cohort == "vendors":
+        kinds = [("pd",), ("t2",), ("dwi",), ("pd", "t2"), ("t2", "dwi"), (), ("pd", "dwi"), ("t2",),
+                 ("pd", "t2", "dwi"), ()]
+        return [_p(i, {"left": ("edema", "no_edema")[i % 2], "right": ("no_edema", "edema")[i % 2]},
+                   n_visits=1, vendor=VENDORS[i % 3], distractors=kinds[i], t2fs=i % 2 == 0,
+                   repeat_stir=i == 4, one_folder=i in (1, 5, 8), reversed_instances=i % 4 == 3,
+                   per_slice_rescale=i % 3 == 1, mirrored=i == 7, fast=True,
+                   main_orientation=("coronal", "coronal", "axial", "coronal", "oblique")[i % 5])
+                for i in range(10)]
+    if cohort == "validation":
+        rows = [  # (courses, orientation, unilateral, snr, bias, effusion, mirrored)
+            ({"left": "edema", "right": "no_edema"}, "coronal", None, 30, 0.10, (), False),
+            ({"left": "no_edema", "right": "edema"}, "axial", None, 20, 0.20, ("right",), False),
+            ({"left": "necrosis_edema", "right": "no_edema"}, "oblique", None, 25, 0.05, (), False),
+            ({"right": "edema"}, "coronal", "right", 35, 0.15, (), False),
+            ({"left": "no_edema", "right": "no_edema"}, "coronal", None, 15, 0.25, (), False),
+            ({"left": "necrosis_only", "right": "no_edema"}, "axial", None, 30, 0.10, (), True),
+            ({"left": "no_edema", "right": "edema"}, "oblique", None, 12, 0.15, ("left", "right"), False),
+            ({"left": "no_edema"}, "coronal", "left", 10, 0.20, (), False),
+            ({"left": "edema", "right": "edema"}, "coronal", None, 40, 0.0, (), True),
+            ({"left": "necrosis_edema"}, "axial", "left", 20, 0.10, ("left",), False),
+            ({"left": "no_edema", "right": "edema_small"}, "coronal", None, 18, 0.25, (), False),
+            ({"left": "no_edema", "right": "no_edema"}, "oblique", None, 25, 0.10, ("right",), False),
+            ({"left": "edema_small", "right": "necrosis_edema"}, "coronal", None, 22, 0.20, ("left",), False),
+            ({"right": "no_edema"}, "axial", "right", 28, 0.05, ("right",), False),
+        ]
+        return [_p(i, c, n_visits=1, main_orientation=o, unilateral=u, snr=float(snr), bias=b,
+                   effusion=e, mirrored=m, t2fs=i % 3 == 0, reversed_instances=i % 4 == 1,
+                   per_slice_rescale=i % 5 == 2)
+                for i, (c, o, u, snr, b, e, m) in enumerate(rows)]
+    if cohort == "followup":
+        rows = [  # (courses, visits, orientation, unilateral, max reposition)
+            ({"left": "remission", "right": "no_edema"}, 3, "coronal", None, (15.0, 5.0)),
+            ({"left": "residual", "right": "no_edema"}, 2, "coronal", None, (10.0, 3.0)),
+            ({"left": "no_edema", "right": "progression"}, 3, "coronal", None, (14.0, 4.5)),
+            ({"left": "necrosis", "right": "no_edema"}, 2, "oblique", None, (8.0, 5.0)),
+            ({"left": "no_edema", "right": "remission_slow"}, 3, "coronal", None, (15.0, 2.0)),
+            ({"left": "persist", "right": "remission"}, 2, "axial", None, (12.0, 4.0)),
+            ({"left": "residual_focal", "right": "necrosis"}, 3, "coronal", None, (15.0, 5.0)),
+            ({"right": "remission"}, 2, "coronal", "right", (6.0, 3.0)),
+            ({"left": "progression", "right": "residual"}, 2, "axial", None, (15.0, 5.0)),
+            ({"left": "necrosis_small", "right": "remission"}, 2, "oblique", None, (10.0, 4.0)),
+        ]
+        return [_p(i, c, n_visits=n, main_orientation=o, unilateral=u, max_reposition=r,
+                   snr=float(15 + 3 * i), bias=0.05 * (i % 5), effusion=("left",) if i % 4 == 0 else (),
+                   fast=True)
+                for i, (c, n, o, u, r) in enumerate(rows)]
+    if cohort == "meizer":
+        groups = ([("iloprost", "remission")] * 18 + [("core_decompression", "remission")] * 14
+                  + [("core_decompression", "residual_focal")] * 4
+                  + [("core_decompression", "necrosis_small")] * 2)
+        plans = []
+        for i, (group, course) in enumerate(groups):
+            side = ("left", "right")[i % 2]
+            other = "right" if side == "left" else "left"
+            unilateral = side if i % 3 == 0 else None
+            courses = {side: course} if unilateral else {side: course, other: "no_edema"}
+            plans.append(_p(i, courses, n_visits=2, unilateral=unilateral, fast=True, group=group,
+                            snr=float(15 + i % 20), bias=0.05 * (i % 4), extra={"affected_side": side}))
+        return plans
+    if cohort == "bench":
+        return [_p(i, {"left": ("edema", "no_edema")[i % 2], "right": ("necrosis_edema", "edema")[i % 2]},
+                   n_visits=1, t2fs=True, snr=25.0, bias=0.1) for i in range(10)]
+    raise ConfigError(f"unknown phantom cohort {cohort!r}; choose one of {', '.join(COHORTS)}")
+
+
+def scenes_for(seed: int, plan: PatientPlan) -> list[Scene]:
+    """One scene per visit (anatomy + pathology + repositioning) for a plan and seed."""
+    anatomy = plan_anatomy(seed, plan)
+    pathology = plan_pathology(seed, plan, anatomy)
+    moves = plan_repositioning(seed, plan)
+    return [Scene(anatomy, pathology[v], moves[v]) for v in range(plan.n_visits)]
+
+
+def status_thresholds() -> StatusThresholds:
+    """``compare.status`` of configs/default.yaml: the pipeline's own definitions."""
+    from bme_mri.config import load_config
+
+    return load_config().compare.status
+
+
+def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
+                       study_uids: list[str] | None = None,
+                       volumes_by_visit: list[dict[str, SideVolumes]] | None = None) -> list[dict]:
+    """Expected status per imaged side and follow-up (vs baseline), from the model volumes."""
+    thresholds = status_thresholds()
+    out = []
+    for side in ("left", "right"):
+        if plan.unilateral not in (None, side):
+            continue
+        volumes = ([v[side] for v in volumes_by_visit] if volumes_by_visit is not None
+                   else [side_volumes(scene, side) for scene in scenes])
+        for visit in range(1, len(scenes)):
+            call = call_status(volumes[0].edema_ml, volumes[visit].edema_ml,
+                               volumes[visit].necrosis_ml, thresholds)
+            out.append({"side": side, "visit": visit,
+                        "baseline_study_uid": study_uids[0] if study_uids else None,
+                        "followup_study_uid": study_uids[visit] if study_uids else None,
+                        "expected_status": call.status.value, "expected_reason": call.reason,
+                        "intended_status": plan.intended_status(side, visit)})
+    return out
+
+
+def generate_cohort(out_dir: Path, cohort: str, seed: int, png: bool = False) -> Path:
+    """Write cohort ``cohort`` for ``seed`` under ``out_dir``; return the manifest path.
+
+    Layout: ``out_dir/dicom/`` (input tree), ``out_dir/truth/`` (cohort.json and per study
+    labels.nii.gz + truth.json), ``out_dir/png/`` with ``png``. Same seed -> same bytes.
+    """
+    return generate_plans(Path(out_dir), cohort, cohort_plans(cohort), seed, png)
+
+
+def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: int,
+                   png: bool = False) -> Path:
+    """:func:`generate_cohort` for explicit plans (tests build tiny ones)."""
+    from bme_mri.phantom.study import generate_study
+
+    patients = []
+    for plan in plans:
+        scenes = scenes_for(seed, plan)
+        studies, volumes = [], []
+        for visit, scene in enumerate(scenes):
+            entry, visit_volumes = generate_study(out_dir, seed, plan, visit, scene, png)
+            studies.append(entry)
+            volumes.append(visit_volumes)
+        followups = expected_followups(seed, plan, scenes, [s["study_uid"] for s in studies], volumes)
+        patients.append({"patient_id": plan.patient_id, "sex": plan.sex, "studies": studies,
+                         "followups": followups, "scenario": plan.to_dict()})
+    manifest = out_dir / "truth" / "cohort.json"
+    write_json_atomic(manifest, {"cohort": cohort, "seed": seed,
+                                 "generator": f"bme_mri.phantom {__version__}",
+                                 "patients": patients})
+    return manifest
