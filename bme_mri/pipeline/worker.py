@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import traceback
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,8 @@ def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str,
 
 
 def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, Enum):
+        return obj.value
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: _jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)
                 if not _is_array(getattr(obj, f.name))}
@@ -53,8 +56,6 @@ def _jsonable(obj: Any) -> Any:
         return {str(_jsonable(k)): _jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [_jsonable(v) for v in obj]
-    if hasattr(obj, "value") and not isinstance(obj, (int, float, str)):
-        return obj.value
     if hasattr(obj, "item") and callable(obj.item) and not _is_array(obj):
         return obj.item()
     if isinstance(obj, Path):
