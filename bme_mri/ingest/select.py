@@ -46,10 +46,16 @@ def select_series(study: StudyInfo, settings: IngestSettings) -> Selection:
         if rank > 1:
             reason += f" (priority {rank}: {rule.orientation} {rule.sequence.value})"
         return Selection(analysis=chosen, t1=_pick_t1(usable, chosen, settings), reason=reason)
+    wanted = ", ".join(f"{r.orientation} {r.sequence.value}" for r in rules.analysis_priority)
+    broken = [s for s in study.stacks if s.error is not None
+              and any(s.sequence == r.sequence for r in rules.analysis_priority)]
+    if broken:  # the series we wanted exists but cannot be used: its own reason is the news
+        raise SeriesSelectionError(
+            f"study {study.study_uid} of patient {study.patient_id}: the only candidate series "
+            f"cannot be used: {broken[-1].error}")
     listing = "; ".join(
         describe_stack(s) + (f" [{s.n_slices} slices]" if s.error is None else " [unreadable]")
         for s in study.stacks) or "no image series"
-    wanted = ", ".join(f"{r.orientation} {r.sequence.value}" for r in rules.analysis_priority)
     raise SeriesSelectionError(
         f"study {study.study_uid} of patient {study.patient_id}: no series to analyse (looked for "
         f"{wanted} with >= {rules.min_slices} slices); it has: {listing}")
