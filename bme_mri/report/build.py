@@ -30,7 +30,7 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
         VisitSummary(v.study_uid, iso_date(v.study_date) or v.study_date,
                      {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml)
                       for side, m in v.sides.items()},
-                     str(v.volume.meta.get("series_description", "")))
+                     str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
         for v in ordered]
     calls: list[SideCall] = []
     images: list[ReportImage] = []
