@@ -112,7 +112,6 @@ class Segmentation:
     heads : one :class:`HeadFinding` per femoral head found.
     edema_headneck : bool ``[i, j, k]``, edema in head and neck (including outside the head
         proper), for ``edema_headneck_ml``.
-    necrosis_headneck : bool ``[i, j, k]``, necrosis voxels (all inside the head proper).
     reference : the study-level reference marrow (the one reported).
     warnings : human-readable warnings for the study JSON.
     timings_s : seconds per step.

@@ -8,8 +8,10 @@ Rules (fixed here and documented, as DOMAIN.md asks):
   half of that peak only (values below the mode, which edema cannot contaminate). The
   reference voxels are those within ``mode +/- window_sd x sd``.
 * **Threshold.** ``max(median + k_sd x sd, median x min_ratio, median + contrast_fraction x
-  (core median - median))``, the last term only when a lesion core (voxels above
-  ``median + core_k_sd x sd``, at least ``core_min_ml``) exists: a soft border is cut halfway
+  (plateau - median))``, the last term only when a lesion core (voxels above
+  ``median + core_k_sd x sd``, at least ``core_min_ml``) exists; the plateau is the
+  ``plateau_percentile`` of the core (the core still holds part of the soft border, so its
+  median underestimates the plateau): a soft border is cut halfway
   (for contrast_fraction 0.5) between normal marrow and the lesion plateau, independent of
   the noise level.
 * **Soft borders.** Hysteresis: voxels above the threshold seed the lesion, which grows into
@@ -49,12 +51,49 @@ def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float],
     return ndimage.gaussian_filter(np.asarray(array, dtype=np.float32), sigma, mode="nearest")
 
 
-def lower_mode(values: np.ndarray, settings: ReferenceSettings) -> LowerMode | None:
-    """The lowest substantial peak of the histogram of ``values`` (None when < 10 values)."""
+def _otsu(values: np.ndarray, bins: int) -> float:
+    hist, edges = np.histogram(values, bins=bins)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    w0 = np.cumsum(hist)
+    w1 = w0[-1] - w0
+    m0 = np.cumsum(hist * centres)
+    mean0 = m0 / np.maximum(w0, 1)
+    mean1 = (m0[-1] - m0) / np.maximum(w1, 1)
+    between = w0 * w1 * (mean0 - mean1) ** 2
+    return float(centres[int(np.argmax(between[:-1]))])
+
+
+def lower_mode(values: np.ndarray, settings: ReferenceSettings, tail_fallback: bool = False,
+               _depth: int = 0) -> LowerMode | None:
+    """The lowest substantial peak of the histogram of ``values`` (None when < 10 values).
+
+    With ``tail_fallback`` (ROI mode, where no other bone can serve as reference), when
+    that peak has a long lower tail (90th percentile of the distances below it >
+    ``skew_ratio`` x that above it) or is broad (robust sd > ``broad_cv`` x the mode), the
+    peak is lesion filling most of the region and normal marrow is the tail: the search is
+    repeated below the Otsu split of the values.
+    """
     values = np.asarray(values, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     if values.size < 10:
         return None
+    found = _lower_mode_once(values, settings)
+    above = values[values >= found.mode] - found.mode
+    below = found.mode - values[values <= found.mode]
+    lower_tail = float(np.percentile(below, 90)) if below.size >= 5 else 0.0
+    upper_tail = float(np.percentile(above, 90)) if above.size >= 5 else 0.0
+    skewed = lower_tail > settings.skew_ratio * max(upper_tail, 1e-12)
+    broad = found.robust_sd > settings.broad_cv * abs(found.mode)
+    if tail_fallback and _depth == 0 and (skewed or broad):
+        lower = values[values < _otsu(values, settings.histogram_bins)]
+        if lower.size >= max(10, settings.min_voxels // 4):
+            again = lower_mode(lower, settings, tail_fallback, _depth=1)
+            if again is not None:
+                return again
+    return found
+
+
+def _lower_mode_once(values: np.ndarray, settings: ReferenceSettings) -> LowerMode:
     lo, hi = np.percentile(values, [0.5, 99.5])
     if hi <= lo:
         return LowerMode(float(lo), 0.0, float(lo), float(hi))
@@ -74,9 +113,9 @@ def lower_mode(values: np.ndarray, settings: ReferenceSettings) -> LowerMode | N
 
 
 def reference_from_values(values: np.ndarray, description: str, settings: ReferenceSettings,
-                          edema: EdemaSettings) -> ReferenceMarrow | None:
+                          edema: EdemaSettings, tail_fallback: bool = False) -> ReferenceMarrow | None:
     """Reference marrow statistics from candidate marrow intensities (lower-mode window)."""
-    found = lower_mode(values, settings)
+    found = lower_mode(values, settings, tail_fallback)
     if found is None:
         return None
     values = np.asarray(values, dtype=np.float64).ravel()
@@ -98,7 +137,7 @@ def edema_threshold(smoothed: np.ndarray, marrow: np.ndarray, reference: Referen
     core_level = reference.median + settings.core_k_sd * reference.robust_sd
     core = marrow & (smoothed > core_level)
     if core.sum() * voxel_ml >= settings.core_min_ml:
-        plateau = float(np.median(smoothed[core]))
+        plateau = float(np.percentile(smoothed[core], settings.plateau_percentile))
         threshold = max(threshold, reference.median
                         + settings.contrast_fraction * (plateau - reference.median))
     return float(threshold)
@@ -130,3 +169,29 @@ def edema_mask(smoothed: np.ndarray, marrow: np.ndarray, reference: ReferenceMar
             sizes = np.bincount(comp.ravel())[1:] * voxel_ml
             lesion = np.r_[False, sizes >= settings.min_component_ml][comp]
     return lesion
+
+
+def reference_from_normal_values(values: np.ndarray, description: str,
+                                 edema: EdemaSettings) -> ReferenceMarrow | None:
+    """Reference statistics from voxels known to be normal marrow (all of them used)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return None
+    median = float(np.median(values))
+    mad = float(np.median(np.abs(values - median)))
+    sd = max(1.4826 * mad, 1e-6 * max(abs(median), 1.0))
+    threshold = max(median + edema.k_sd * sd, median * edema.min_ratio)
+    return ReferenceMarrow(description=description, n_voxels=int(values.size), median=median,
+                           mad=mad, p95=float(np.percentile(values, 95)), robust_sd=sd,
+                           edema_threshold=threshold)
+
+
+def erode_mm(mask: np.ndarray, depth_mm: float, spacing_mm: tuple[float, float, float]) -> np.ndarray:
+    """Voxels of ``mask`` deeper than ``depth_mm`` (mm) from its border (array edge = outside)."""
+    mask = np.asarray(mask, dtype=bool)
+    if depth_mm <= 0 or not mask.any():
+        return mask.copy()
+    padded = np.pad(mask, 1, constant_values=False)
+    depth = ndimage.distance_transform_edt(padded, sampling=spacing_mm)[1:-1, 1:-1, 1:-1]
+    return depth > depth_mm

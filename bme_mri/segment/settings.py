@@ -16,6 +16,8 @@ class LocalizeSettings(Section):
     """Femoral head localisation (sphere search on an LPS-aligned isotropic grid)."""
 
     work_spacing_mm: float  # isotropic voxel size of the working grid (mm)
+    body_fraction: float  # body = smoothed signal above this x the median tissue signal
+    body_smoothing_mm: float  # Gaussian smoothing (mm) before the body threshold
     n4_bias_correction: bool  # run N4 on a shrunk image before localisation
     n4_shrink_factor: int  # N4 runs on the image shrunk by this factor (speed)
     n4_iterations: int  # N4 iterations per fitting level
@@ -29,21 +31,30 @@ class LocalizeSettings(Section):
     n_directions: int  # ray directions sampled around a candidate centre
     ray_step_mm: float  # sampling step along a ray (mm)
     min_boundary_fraction: float  # fraction of rays with a cortical boundary for a head
-    min_shell_contrast: float  # (outside - cortex) / body scale a head's cortex must show
+    surface_search_mm: float  # the outer cortical surface is the steepest rise within this distance outside the shell's darkest point (mm)
+    min_shell_contrast: float  # a shell is this much darker than both sides, x the lower-decile signal inside the head
     max_fit_residual_mm: float  # robust RMS distance of boundary points to the fitted sphere
+    fit_exclusion_neck_angle_deg: float  # rays near a neck direction (this far below horizontal, lateral) ...
+    fit_exclusion_cone_deg: float  # ... within this half angle are left out of the sphere fit
     refine_iterations: int  # centre/radius refinement passes
     bilateral_min_separation_mm: float  # two heads closer than this in x are not a pair
     bilateral_max_separation_mm: float  # ... nor farther than this
-    midline_exclusion_mm: float  # candidates this close to the body midline are rejected
+    both_hips_fov_mm: float  # a field at least this wide in x holds both hips: midline = body centre
+    edge_body_difference: float  # one x edge plane this much more covered by body: the body runs off there
+    midline_margin_mm: float  # a lone head this close to the body midline is sided by its neck opening
 
 
 class NeckSettings(Section):
     """Neck axis and head-neck junction."""
 
-    gap_boundary_fraction: float  # a ray "opens" into the neck when its boundary score is below this x median
-    min_gap_fraction: float  # fewest rays in the neck gap (fraction of rays)
+    neck_shaft_angle_deg: float  # textbook prior of the neck direction (adults ~125-135 deg)
+    anteversion_deg: float  # textbook prior: neck runs posteriorly from the head by this angle
+    max_axis_deviation_deg: float  # measured neck axis further than this from the prior -> prior
+    min_gap_fraction: float  # fewest rays in the neck opening (fraction of rays)
+    gap_angle_percentile: float  # percentile of cos(angle to the axis) of the opening's rays = its edge
     max_gap_half_angle_deg: float  # the neck opening is at most this wide (half angle)
-    default_neck_radius_ratio: float  # neck radius / head radius when the gap cannot be measured
+    neck_radius_ratio_range: tuple[float, float]  # neck radius / head radius clipped to this
+    default_neck_radius_ratio: float  # neck radius / head radius when the opening cannot be measured
     neck_length_mm: float  # length of the neck region (from the junction plane) for edema_headneck
 
 
@@ -54,6 +65,8 @@ class ReferenceSettings(Section):
     histogram_smooth_bins: float  # Gaussian smoothing of the histogram (bins)
     peak_min_fraction: float  # a histogram peak counts when >= this x the highest peak
     window_sd: float  # reference voxels lie within mode +/- this x robust sd
+    broad_cv: float  # (ROI mode) a "peak" with robust sd > this x its value is no marrow peak
+    skew_ratio: float  # sd below the mode > this x sd above it: the mode is lesion, look below
     min_voxels: int  # fewer reference voxels -> warning and fallback to pooled sides
     side_ratio_warn: float  # sides' reference medians differing by more than this ratio -> warning
 
@@ -65,6 +78,7 @@ class EdemaSettings(Section):
     cortex_thickness_mm: float  # bone shell excluded from marrow (cortex + partial volume, mm)
     k_sd: float  # threshold >= reference median + k_sd x robust sd (noise floor)
     core_k_sd: float  # lesion core: voxels above median + core_k_sd x robust sd
+    plateau_percentile: float  # lesion plateau = this percentile of the core voxels
     contrast_fraction: float  # threshold >= median + this x (lesion core median - reference median)
     min_ratio: float  # threshold >= reference median x this ratio
     hysteresis_low_fraction: float  # low threshold = median + this x (high threshold - median)
@@ -74,17 +88,21 @@ class EdemaSettings(Section):
 
 
 class NecrosisSettings(Section):
-    """Necrosis: a focal subchondral region enclosed by a low-signal band."""
+    """Necrosis: a subchondral cap cut off by a low-signal band (see segment/necrosis.py)."""
 
     enabled: bool
-    band_k_sd: float  # band voxels darker than reference median - band_k_sd x robust sd (STIR)
-    band_t1_fraction: float  # or, with a T1, darker than this x the T1 marrow reference
-    band_closing_mm: float  # morphological closing of the band (mm) to bridge noise gaps
-    subchondral_depth_mm: float  # the lesion must touch the zone this deep under the head surface
+    band_k_sd: float  # STIR band: below reference median - band_k_sd x robust sd
+    band_t1_fraction: float  # T1 band: below this x the T1 level of normal head marrow
+    t1_normal_percentile: float  # percentile of head-marrow T1 taken as normal marrow
+    band_min_depth_mm: float  # band voxels at least this deep under the head surface (mm)
+    band_min_reach_mm: float  # a band piece must reach at least this deep under the surface (mm)
+    band_closing_mm: float  # closing of the band (mm) to bridge noise gaps
+    band_min_ml: float  # smallest band piece considered (ml)
+    shadow_depth_mm: float  # the lesion reaches this far (mm) outwards of its band
     min_ml: float  # smallest necrosis reported (ml)
-    max_head_fraction: float  # a "lesion" larger than this fraction of the head is rejected
-    min_enclosure: float  # fraction of the lesion boundary (inside the marrow) formed by the band
-    band_smoothing_sigma_mm: float  # smoothing before the band threshold (mm)
+    max_head_fraction: float  # larger "lesions" are rejected (fraction of the head)
+    min_inside_fraction: float  # fraction of the lesion that must lie outside the band itself
+    band_smoothing_sigma_mm: float  # smoothing before the band thresholds (mm)
 
 
 class SegmentSettings(Section):

@@ -1,0 +1,246 @@
+"""The classical (non-learned) hip segmenter: sphere search, relative thresholds.
+
+Steps: resample the analysed image (and the T1, if any) onto an LPS-aligned isotropic working
+grid; optionally N4; vote for sphere centres (STIR + T1); fit a sphere to the dark cortical
+shell of each candidate (STIR); keep at most one head per side (a pair: left = larger LPS x;
+a lone head: side from the body midline or the edge the body runs off); neck axis from the
+opening in the cortex near the textbook neck direction; then, on the analysed image's own
+grid, the head / marrow / neck regions, the patient's normal-marrow reference per side,
+edema (:mod:`bme_mri.segment.marrow`) and necrosis (:mod:`bme_mri.segment.necrosis`).
+Nothing here knows phantom intensities or shapes: every level is relative to the image.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.errors import SegmentationError
+from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
+from bme_mri.segment.localize import (
+    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, vote_centres,
+)
+from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
+from bme_mri.segment.necrosis import find_necrosis
+from bme_mri.segment.regions import head_regions
+from bme_mri.segment.resample import n4_corrected, resample_onto, working_geometry
+from bme_mri.segment.settings import SegmentSettings
+from bme_mri.types import Label, Side, Volume
+
+
+class ClassicalSegmenter:
+    """Segments femoral heads, edema and necrosis with image-relative rules (see module)."""
+
+    def __init__(self, settings: SegmentSettings) -> None:
+        self.settings = settings
+
+    # ---- localisation ----------------------------------------------------------------
+    def _working_image(self, image: Volume, t1: Volume | None, warnings: list[str]):
+        loc = self.settings.localize
+        work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
+        stir = resample_onto(image, work_geom)
+        covered = resample_onto(Volume(np.ones(image.geometry.shape, np.float32), image.geometry),
+                                work_geom) > 0.5
+        scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
+        body = covered & (stir > 0.05 * scale)
+        if body.any():  # air noise can pass the first cut: keep what is clearly tissue
+            smooth = smooth_image(stir, (loc.work_spacing_mm,) * 3, loc.body_smoothing_mm)
+            body = covered & (smooth > loc.body_fraction * float(np.median(stir[body])))
+        if loc.n4_bias_correction and body.sum() > 1000:
+            stir = n4_corrected(stir, loc.work_spacing_mm, loc.n4_shrink_factor,
+                                loc.n4_iterations, body)
+        body_scale = float(np.median(stir[body])) if body.any() else 1.0
+        work = stir / max(body_scale, 1e-6)
+        vote_image = work
+        if t1 is not None:
+            try:
+                t1_work = resample_onto(t1, work_geom)
+                t1_body = body & (t1_work > 0)
+                if t1_body.sum() > 1000:
+                    vote_image = work + t1_work / max(float(np.median(t1_work[t1_body])), 1e-6)
+            except Exception as exc:  # noqa: BLE001 - the T1 only helps; say why it was dropped
+                warnings.append(f"T1 not used for localisation: {exc}")
+        return work_geom, work.astype(np.float32), vote_image.astype(np.float32), body
+
+    def _find_heads(self, work_geom, work, vote_image, body) -> list[SphereFit]:
+        """Head candidates: votes on STIR (+ T1), shell fits on the STIR alone (the T1's dark
+        cartilage would widen the shell)."""
+        loc = self.settings.localize
+        spacing = loc.work_spacing_mm
+        scale = float(np.median(work[body])) if body.any() else 1.0
+        acc = vote_centres(vote_image, spacing, body, loc)
+        smooth = smooth_image(work, (spacing,) * 3, 1.0)
+        origin = np.asarray(work_geom.origin_lps_mm)
+        fits: list[SphereFit] = []
+        for idx, value in accumulator_peaks(acc, spacing, loc):
+            fit = fit_head_sphere(smooth, spacing, origin, origin + idx * spacing, scale, loc)
+            if fit is None:
+                continue
+            fit.vote = value
+            if (fit.quality >= loc.min_boundary_fraction and fit.residual_mm <= loc.max_fit_residual_mm
+                    and fit.shell_contrast > 0.0
+                    and all(np.linalg.norm(fit.center_mm - f.center_mm) > 10.0 for f in fits)):
+                fits.append(fit)
+        return fits
+
+    def _midline_x(self, body: np.ndarray, work_geom, warnings: list[str]) -> tuple[float, str]:
+        """LPS x of the body midline (mm) and how it was judged. When the body runs off one
+        x edge of the field of view, the midline lies beyond that edge (a one-hip field)."""
+        spacing = self.settings.localize.work_spacing_mm
+        xs = np.flatnonzero(body.any(axis=(1, 2)))
+        x0 = work_geom.origin_lps_mm[0]
+        if xs.size == 0:
+            return 0.0, "patient x = 0"
+        columns = body.sum(axis=(1, 2)).astype(float)
+        if spacing * body.shape[0] >= self.settings.localize.both_hips_fov_mm:
+            centre = x0 + spacing * float((np.arange(body.shape[0]) * columns).sum() / columns.sum())
+            return centre, "centre of the imaged body (field wide enough for both hips)"
+        low_edge = float(body[:2].mean())  # fraction of the x edge planes covered by body
+        high_edge = float(body[-2:].mean())
+        gap = self.settings.localize.edge_body_difference
+        if low_edge > high_edge + gap:
+            return x0 - 1e3, "body running off the -x (right) edge of the field"
+        if high_edge > low_edge + gap:
+            return x0 + spacing * body.shape[0] + 1e3, "body running off the +x (left) edge of the field"
+        if max(low_edge, high_edge) < gap:
+            return x0 + spacing * 0.5 * (xs[0] + xs[-1]), "centre of the body"
+        centre = x0 + spacing * float((np.arange(body.shape[0]) * columns).sum() / columns.sum())
+        return centre, "centre of the imaged body (wider than the field of view)"
+
+    def _assign_sides(self, fits: list[SphereFit], body: np.ndarray, work_geom,
+                      warnings: list[str]) -> dict[Side, SphereFit]:
+        """At most one head per side (left = larger LPS x). The best candidate (vote x
+        boundary fraction) comes first; a contralateral head must lie the bilateral separation
+        away in x (which also rules out the same femur's trochanter). A lone head's side comes
+        from the body midline."""
+        loc = self.settings.localize
+        ranked = sorted(fits, key=lambda f: f.quality * f.vote, reverse=True)
+        if not ranked:
+            return {}
+        best = ranked[0]
+        for other in ranked[1:]:
+            separation = abs(best.center_mm[0] - other.center_mm[0])
+            if (loc.bilateral_min_separation_mm <= separation <= loc.bilateral_max_separation_mm
+                    and other.quality * other.vote >= 0.3 * best.quality * best.vote):
+                left, right = (best, other) if best.center_mm[0] > other.center_mm[0] else (other, best)
+                return {Side.LEFT: left, Side.RIGHT: right}
+        midline, how = self._midline_x(body, work_geom, warnings)
+        offset = best.center_mm[0] - midline
+        if abs(offset) < loc.midline_margin_mm:
+            warnings.append(f"one femoral head found {offset:+.0f} mm from the body midline ({how}); "
+                            "side uncertain")
+        side = Side.LEFT if offset > 0 else Side.RIGHT
+        warnings.append(f"one femoral head found; side {side.value} from its position relative "
+                        f"to the {how}")
+        return {side: best}
+
+    # ---- main ------------------------------------------------------------------------
+    def segment(self, image: Volume, t1: Volume | None = None) -> Segmentation:
+        """Segment ``image`` (STIR / T2 fat-sat on its own grid); ``t1`` helps when given."""
+        s = self.settings
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+        t0 = time.perf_counter()
+        work_geom, work, vote_image, body = self._working_image(image, t1, warnings)
+        timings["resample"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        sides = self._assign_sides(self._find_heads(work_geom, work, vote_image, body), body,
+                                   work_geom, warnings)
+        timings["localize"] = time.perf_counter() - t0
+        if not sides:
+            raise SegmentationError(
+                f"no femoral head found in series {image.meta.get('series_uid', '?')} "
+                f"({image.meta.get('description', 'no description')}): no sphere of radius "
+                f"{s.localize.radius_min_mm:g}-{s.localize.radius_max_mm:g} mm with a cortical "
+                "shell; check that the series covers the hips")
+        t0 = time.perf_counter()
+        heads: list[HeadFinding] = []
+        for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
+            axis, junction, neck_radius, notes = neck_from_gap(
+                fit, s.neck, 1.0 if side == Side.LEFT else -1.0)
+            heads.append(HeadFinding(side=side, center_lps_mm=tuple(float(v) for v in fit.center_mm),
+                                     radius_mm=fit.radius_mm,
+                                     neck_axis_lps=tuple(float(v) for v in axis),
+                                     junction_distance_mm=junction, neck_radius_mm=neck_radius,
+                                     fit_quality=fit.quality, fit_residual_mm=fit.residual_mm,
+                                     notes=notes))
+        timings["neck"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        seg = self._label(image, t1, heads, warnings)
+        timings["label"] = time.perf_counter() - t0
+        seg.timings_s = timings
+        return seg
+
+    def _label(self, image: Volume, t1: Volume | None, heads: list[HeadFinding],
+               warnings: list[str]) -> Segmentation:
+        s = self.settings
+        geometry = image.geometry
+        voxel_ml = geometry.voxel_volume_ml
+        smoothed = smooth_image(image.array, geometry.spacing_mm, s.edema.smoothing_sigma_mm)
+        t1_on_grid = None
+        if t1 is not None and s.necrosis.enabled:
+            try:
+                t1_on_grid = resample_onto(t1, geometry)
+            except Exception as exc:  # noqa: BLE001
+                warnings.append(f"T1 not used for necrosis: {exc}")
+        regions = [head_regions(geometry, h, s.edema.cortex_thickness_mm, s.neck.neck_length_mm)
+                   for h in heads]
+        # reference per side, then sanity across sides
+        refs: list[ReferenceMarrow | None] = []
+        for head, reg in zip(heads, regions):
+            local = smoothed[reg.box]
+            values = local[reg.head_marrow | reg.neck_marrow]
+            refs.append(reference_from_values(
+                values, f"lower intensity mode of femoral head and neck marrow, {head.side.value} side",
+                s.reference, s.edema))
+        valid = [r for r in refs if r is not None and r.n_voxels >= s.reference.min_voxels]
+        if not valid:
+            pooled = np.concatenate([smoothed[reg.box][reg.head_marrow | reg.neck_marrow]
+                                     for reg in regions])
+            fallback = reference_from_values(pooled, "lower intensity mode of all femoral marrow",
+                                             s.reference, s.edema)
+            if fallback is None:
+                raise SegmentationError("no femoral marrow found to serve as the normal reference")
+            warnings.append(f"few reference marrow voxels ({fallback.n_voxels}); pooled sides")
+            valid = [fallback]
+        lowest = min(valid, key=lambda r: r.median)
+        for i, ref in enumerate(refs):
+            if ref is None or ref.n_voxels < s.reference.min_voxels:
+                refs[i] = lowest
+            elif ref.median > s.reference.side_ratio_warn * lowest.median:
+                warnings.append(f"{heads[i].side.value} marrow reference {ref.median:.4g} is "
+                                f"> {s.reference.side_ratio_warn:g} x the other side's; "
+                                "using the other side's reference (diffuse edema?)")
+                refs[i] = lowest
+        labels = np.zeros(geometry.shape, np.uint8)
+        edema_all = np.zeros(geometry.shape, bool)
+        for head, reg, ref in zip(heads, regions, refs):
+            local = smoothed[reg.box]
+            marrow = reg.head_marrow | reg.neck_marrow
+            threshold = edema_threshold(local, marrow, ref, voxel_ml, s.edema)
+            edema = edema_mask(local, marrow, ref, threshold, voxel_ml, s.edema)
+            # neck edema counts only where it continues from the head's marrow (the neck region
+            # is a cylinder around the fitted axis: what lies outside the cortex is not marrow)
+            pieces, n_pieces = ndimage.label(edema)
+            if n_pieces:
+                touching = np.unique(pieces[edema & reg.head_marrow])
+                edema = np.isin(pieces, touching[touching > 0])
+            head.edema_threshold = threshold
+            head.reference = ref
+            box_labels = labels[reg.box]
+            box_labels[reg.head] = np.maximum(box_labels[reg.head], Label.HEAD_MARROW)
+            box_labels[edema & reg.head] = Label.EDEMA
+            edema_all[reg.box] |= edema
+            if s.necrosis.enabled:
+                t1_local = None if t1_on_grid is None else t1_on_grid[reg.box]
+                centre = geometry.lps_to_index(np.asarray(head.center_lps_mm)) - np.array(
+                    [b.start for b in reg.box])
+                necrosis = find_necrosis(image.array[reg.box], t1_local, reg, ref, head, centre,
+                                         geometry.spacing_mm, s.necrosis)
+                if necrosis.any():
+                    box_labels[necrosis & reg.head] = Label.NECROSIS
+                    edema_all[reg.box] &= ~necrosis
+        return Segmentation(labels=labels, geometry=geometry, heads=heads, edema_headneck=edema_all,
+                            reference=lowest, warnings=warnings)

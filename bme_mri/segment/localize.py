@@ -1,0 +1,288 @@
+"""Femoral head candidates: a 3-D radial-symmetry vote, then a ray-based sphere fit.
+
+Everything here works on the LPS-aligned isotropic working grid (array ``[x, y, z]``,
+index ``(a, b, c)`` -> LPS ``origin + spacing x (a, b, c)``). The femoral head is found as a
+sphere bounded by a thin dark shell (cortex; dark on STIR, T1 and T2 fat-sat alike): the
+outer surface of that shell is located along rays from a candidate centre and a sphere is
+fitted to it, robustly. Rays that find no shell near the sphere open into the femoral neck.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.segment.settings import LocalizeSettings, NeckSettings
+
+
+@dataclass
+class SphereFit:
+    """A sphere fitted to a dark cortical shell, in working-grid mm (LPS, origin-relative)."""
+
+    center_mm: np.ndarray  # LPS mm
+    radius_mm: float
+    quality: float  # fraction of rays with a boundary within tolerance of the sphere
+    residual_mm: float  # robust RMS distance of boundary points to the sphere
+    shell_contrast: float  # median (outside - shell minimum) / body scale
+    directions: np.ndarray  # (n, 3) unit ray directions
+    on_sphere: np.ndarray  # (n,) bool, ray found the cortex near the sphere
+    vote: float = 0.0
+
+
+def fibonacci_directions(n: int) -> np.ndarray:
+    """``n`` roughly uniform unit vectors on the sphere, (n, 3)."""
+    idx = np.arange(n) + 0.5
+    phi = np.arccos(1 - 2 * idx / n)
+    theta = np.pi * (1 + 5 ** 0.5) * idx
+    return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], 1)
+
+
+def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
+                 settings: LocalizeSettings) -> np.ndarray:
+    """Radial-symmetry accumulator (float32, working grid): every strong edge votes at
+    distance r (both signs) along its gradient, for r in the head radius range."""
+    sigma = settings.gradient_sigma_mm / spacing
+    grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
+             for a in range(3)]
+    magnitude = np.sqrt(grads[0] ** 2 + grads[1] ** 2 + grads[2] ** 2)
+    level = np.percentile(magnitude[body], settings.edge_percentile)
+    points = np.argwhere(body & (magnitude > level))
+    g = np.stack([grads[a][tuple(points.T)] for a in range(3)], 1)
+    unit = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
+    shape = np.array(work.shape)
+    acc = np.zeros(int(np.prod(shape)), dtype=np.float64)
+    radii = np.arange(settings.radius_min_mm, settings.radius_max_mm + 1e-6,
+                      settings.radius_step_mm)
+    for radius in radii:
+        for sign in (-1.0, 1.0):
+            target = np.rint(points + sign * (radius / spacing) * unit).astype(np.int64)
+            inside = np.all((target >= 0) & (target < shape), axis=1)
+            flat = np.ravel_multi_index(tuple(target[inside].T), tuple(shape))
+            acc += np.bincount(flat, minlength=acc.size)
+    acc = acc.reshape(tuple(shape)).astype(np.float32)
+    return ndimage.gaussian_filter(acc, 1.5)
+
+
+def accumulator_peaks(acc: np.ndarray, spacing: float, settings: LocalizeSettings) -> list[tuple[np.ndarray, float]]:
+    """Top local maxima (working-grid index, value), at least ``peak_separation_mm`` apart."""
+    size = max(3, int(round(settings.peak_separation_mm / spacing)) | 1)
+    maxima = (acc == ndimage.maximum_filter(acc, size=size)) & (acc > 0)
+    idx = np.argwhere(maxima)
+    values = acc[tuple(idx.T)]
+    order = np.argsort(values)[::-1][: settings.n_candidates]
+    return [(idx[i].astype(np.float64), float(values[i])) for i in order]
+
+
+def _shell_boundaries(profile: np.ndarray, step: float, lo_mm: float, hi_mm: float,
+                      min_depth: float, search_mm: float, with_minima: bool = False,
+                      need_outer: bool = True) -> list:
+    """Outer-surface radii (mm) of dark shells along one smoothed ray profile.
+
+    A shell is a local minimum at least ``min_depth`` below the profile on both sides
+    (within 4 mm); its outer surface is the steepest rise within ``search_mm`` outwards of
+    the minimum (sub-sample parabolic refinement). The steepest rise is where a blurred
+    dark-to-bright step truly lies, whatever the blur; the minimum itself shifts with the
+    brightness of the tissues on either side. ``need_outer=False`` asks only for the drop from
+    the inside (the cortex seen from the marrow), e.g. to tell cortex from the neck opening.
+    """
+    found = []
+    n = profile.size
+    win = max(2, int(round(4.0 / step)))
+    reach = max(2, int(round(search_mm / step)))
+    derivative = np.gradient(profile)
+    lo = max(1, int(lo_mm / step))
+    hi = min(n - 2, int(hi_mm / step))
+    for t in range(lo, hi + 1):
+        v = profile[t]
+        if not (v <= profile[t - 1] and v < profile[t + 1]):
+            continue
+        right = profile[t + 1: t + 1 + win]
+        left = profile[max(0, t - win): t]
+        if float(left.max()) - v < min_depth or (need_outer and float(right.max()) - v < min_depth):
+            continue
+        seg = derivative[t: min(n - 1, t + reach + 1)]
+        k = t + int(np.argmax(seg))
+        shift = 0.0
+        if 0 < k < n - 1:
+            curvature = derivative[k - 1] - 2 * derivative[k] + derivative[k + 1]
+            if curvature < 0:
+                shift = float(np.clip(0.5 * (derivative[k - 1] - derivative[k + 1]) / curvature,
+                                      -0.5, 0.5))
+        found.append(((k + shift) * step, t * step) if with_minima else (k + shift) * step)
+    return found
+
+
+def _fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """Algebraic least-squares sphere through ``points`` (n, 3): centre, radius."""
+    a = np.c_[2 * points, np.ones(len(points))]
+    b = (points ** 2).sum(1)
+    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
+    centre = sol[:3]
+    radius = float(np.sqrt(max(sol[3] + centre @ centre, 1e-6)))
+    return centre, radius
+
+
+def fit_head_sphere(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_mm: np.ndarray,
+                    scale: float, settings: LocalizeSettings) -> SphereFit | None:
+    """Refine a candidate centre (LPS mm) into a sphere fitted to the outer cortical surface."""
+    directions = fibonacci_directions(settings.n_directions)
+    # rays that may leave through a femoral neck (either side's) do not shape the sphere
+    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
+    neck_cone = np.zeros(len(directions), dtype=bool)
+    for side_sign in (1.0, -1.0):
+        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
+        neck_cone |= directions @ neck >= np.cos(np.radians(settings.fit_exclusion_cone_deg))
+    step = settings.ray_step_mm
+    t = np.arange(0.0, settings.radius_max_mm + 8.0, step)
+    inner = t <= settings.radius_min_mm - 6.0
+    off = settings.surface_search_mm
+    centre = np.asarray(start_mm, dtype=np.float64)
+    radius = None
+    initial_radius = None
+    tolerance = 2.5
+    for _ in range(settings.refine_iterations):
+        pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
+        coords = ((pts - origin) / spacing).reshape(-1, 3).T
+        profiles = ndimage.map_coordinates(smooth, coords, order=1, mode="nearest").reshape(
+            len(directions), t.size)
+        if radius is None:  # shell depth is judged against the marrow signal inside the head
+            # (lower decile: edema raises part of the inside, normal marrow sets the scale)
+            min_depth = settings.min_shell_contrast * max(
+                float(np.percentile(profiles[:, inner], 10)), 1e-3 * scale)
+        lo = settings.radius_min_mm - 6.0 if radius is None else radius - 5.0
+        hi = settings.radius_max_mm + 4.0 if radius is None else radius + 5.0
+        cands = [_shell_boundaries(p, step, max(lo, 4.0), hi, min_depth, off) for p in profiles]
+        if radius is None:
+            # the femoral cortex is the first dark shell outwards from the centre (the
+            # acetabulum lies outside it): the mode of each ray's innermost shell
+            first = [min((x for x in c if x >= settings.radius_min_mm - 3), default=np.nan)
+                     for c in cands]
+            flat = np.asarray(first)
+            flat = flat[np.isfinite(flat) & (flat <= settings.radius_max_mm + 3)]
+            if flat.size < 10:
+                return None
+            hist, edges = np.histogram(flat, bins=np.arange(flat.min(), flat.max() + 1.0, 1.0))
+            if hist.size == 0:
+                return None
+            counts = ndimage.uniform_filter1d(hist.astype(float), 3)
+            is_peak = (counts >= np.r_[-1.0, counts[:-1]]) & (counts >= np.r_[counts[1:], -1.0])
+            strong = np.flatnonzero(is_peak & (counts >= 0.5 * counts.max()))
+            radius = float(edges[strong[0]] + 0.5)  # innermost strong peak: acetabulum lies outside
+            initial_radius = radius
+        chosen = np.full(len(directions), np.nan)
+        for i, c in enumerate(cands):
+            if c:
+                c = np.asarray(c)
+                j = int(np.argmin(np.abs(c - radius)))
+                if abs(c[j] - radius) <= tolerance:
+                    chosen[i] = c[j]
+        ok = np.isfinite(chosen) & ~neck_cone
+        if ok.sum() < 10:
+            return None
+        points = centre + chosen[ok, None] * directions[ok]
+        for _trim in range(4):
+            new_centre, new_radius = _fit_sphere(points)
+            dist = np.abs(np.linalg.norm(points - new_centre, axis=1) - new_radius)
+            keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
+            if keep.all() or keep.sum() < 10:
+                break
+            points = points[keep]
+        if not (settings.radius_min_mm - 3 <= new_radius <= settings.radius_max_mm + 3):
+            return None
+        centre, radius = new_centre, new_radius
+        tolerance = 2.0
+    fit = _assess(smooth, spacing, origin, centre, radius, directions, t, min_depth, scale, settings)
+    if fit.quality < settings.min_boundary_fraction and initial_radius is not None:
+        # the refinement wandered off (e.g. pulled by an effusion): the vote peak may be better
+        start_fit = _assess(smooth, spacing, origin, np.asarray(start_mm, dtype=np.float64),
+                            initial_radius, directions, t, min_depth, scale, settings)
+        if start_fit.quality > fit.quality:
+            return start_fit
+    return fit
+
+
+def _assess(smooth: np.ndarray, spacing: float, origin: np.ndarray, centre: np.ndarray,
+            radius: float, directions: np.ndarray, t: np.ndarray, min_depth: float,
+            scale: float, settings: LocalizeSettings) -> SphereFit:
+    """Boundary fraction, residual and shell contrast of the sphere (centre, radius)."""
+    step = settings.ray_step_mm
+    off = settings.surface_search_mm
+    pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
+    coords = ((pts - origin) / spacing).reshape(-1, 3).T
+    profiles = ndimage.map_coordinates(smooth, coords, order=1, mode="nearest").reshape(
+        len(directions), t.size)
+    on_sphere = np.zeros(len(directions), dtype=bool)
+    dists = []
+    for i, p in enumerate(profiles):
+        # a ray shows the cortex when a dark shell's minimum lies just under the surface
+        c = _shell_boundaries(p, step, radius - 5.0, radius + 5.0, min_depth, off, True, False)
+        near = [(surface, minimum) for surface, minimum in c if radius - 3.5 <= minimum <= radius + 0.5]
+        if near:
+            on_sphere[i] = True
+            dists.append(min(abs(surface - radius) for surface, _ in near))
+
+    def band(a_mm: float, b_mm: float) -> slice:
+        return slice(max(0, int((radius + a_mm) / step)), max(1, int((radius + b_mm) / step)))
+
+    inside = np.median(profiles[:, band(-8.0, -4.0)], axis=1)
+    outside = profiles[:, band(0.0, 3.0)].max(axis=1)
+    shell = profiles[:, band(-3.5, 0.0)].min(axis=1)
+    contrast = float(np.median(np.minimum(inside, outside)[on_sphere] - shell[on_sphere])) / scale \
+        if on_sphere.any() else 0.0
+    residual = float(np.sqrt(np.mean(np.square(dists)))) if dists else float("inf")
+    return SphereFit(np.asarray(centre, dtype=np.float64), float(radius), float(on_sphere.mean()),
+                     residual, contrast, directions, on_sphere)
+
+
+def prior_neck_axis(side_sign: float, settings: NeckSettings) -> np.ndarray:
+    """Textbook neck direction from the head centre (LPS): lateral, inferior by
+    ``neck_shaft_angle_deg - 90`` and posterior by ``anteversion_deg`` (the head faces forward)."""
+    incline = np.radians(settings.neck_shaft_angle_deg - 90.0)
+    antev = np.radians(settings.anteversion_deg)
+    return np.array([side_sign * np.cos(incline) * np.cos(antev), np.cos(incline) * np.sin(antev),
+                     -np.sin(incline)])
+
+
+def neck_from_gap(fit: SphereFit, settings: NeckSettings, side_sign: float
+                  ) -> tuple[np.ndarray, float, float, list[str]]:
+    """Neck of a head on the side ``side_sign`` (+1 left, -1 right): axis (unit LPS),
+    junction-plane distance (mm), neck radius (mm) and notes.
+
+    The neck opening is the cluster of rays without cortex ("gap" rays) around the textbook
+    neck direction (:func:`prior_neck_axis`); its mean direction is the axis when the cluster
+    holds at least ``min_gap_fraction`` of the rays and lies within ``max_axis_deviation_deg``
+    of the prior, else the prior is used. The neck radius comes from the opening's half angle
+    (``gap_angle_percentile``), clipped to ``neck_radius_ratio_range`` x head radius.
+    """
+    notes: list[str] = []
+    prior = prior_neck_axis(side_sign, settings)
+    g = fit.directions[~fit.on_sphere]
+    cos_max = np.cos(np.radians(settings.max_gap_half_angle_deg))
+    axis, members = prior, g[:0]
+    if len(g):
+        seed = prior
+        for _ in range(3):
+            members = g[g @ seed >= cos_max]
+            if len(members) == 0:
+                break
+            seed = members.mean(0)
+            seed = seed / np.linalg.norm(seed)
+        deviation = np.degrees(np.arccos(np.clip(seed @ prior, -1, 1)))
+        if (len(members) >= settings.min_gap_fraction * len(fit.directions)
+                and deviation <= settings.max_axis_deviation_deg):
+            axis = seed
+        else:
+            members = g[:0]
+    lo, hi = settings.neck_radius_ratio_range
+    if len(members):
+        half_angle = float(np.degrees(np.arccos(np.clip(
+            np.percentile(members @ axis, settings.gap_angle_percentile), -1, 1))))
+        ratio = float(np.clip(np.sin(np.radians(half_angle)), lo, hi))
+    else:
+        notes.append("neck opening not measurable in the cortex; textbook neck axis and width used")
+        ratio = settings.default_neck_radius_ratio
+    neck_radius = ratio * fit.radius_mm
+    junction = float(np.sqrt(max(fit.radius_mm ** 2 - neck_radius ** 2, 0.0)))
+    return axis, junction, float(neck_radius), notes

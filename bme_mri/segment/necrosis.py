@@ -1,0 +1,102 @@
+"""Necrosis: a focal subchondral lesion bounded by a low-signal band.
+
+Rule (fixed and documented):
+
+1. *Band voxels*: head-marrow voxels darker than normal marrow — STIR below
+   ``median - band_k_sd x sd`` of the reference, or (with a T1) T1 below
+   ``band_t1_fraction`` x the T1 level of normal marrow (the ``t1_normal_percentile`` of the
+   head marrow's T1: edema only lowers T1, so a high percentile is normal marrow). Only band
+   voxels at least ``band_min_depth_mm`` under the head surface count (the partial-volume
+   shell under the cortex is dark too and is not a lesion boundary), and a band piece must
+   reach ``band_min_reach_mm`` deep.
+2. A connected band piece of at least ``band_min_ml`` (after a closing of
+   ``band_closing_mm``) casts a "shadow" towards the articular surface: every head-marrow
+   voxel whose straight path to the head centre crosses the piece within
+   ``shadow_depth_mm`` belongs to the lesion (the lesion is the cap between the band and the
+   surface, rim included).
+3. The lesion is kept when it is ``min_ml``..``max_head_fraction`` x head, and its inside
+   (lesion minus band) is not darker than the band level (marrow-like, or brighter: a bright
+   inner line is allowed).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.segment.base import HeadFinding, ReferenceMarrow
+from bme_mri.segment.marrow import smooth_image
+from bme_mri.segment.regions import HeadRegions
+from bme_mri.segment.settings import NecrosisSettings
+
+
+def _close(mask: np.ndarray, radius_mm: float, spacing: tuple[float, float, float]) -> np.ndarray:
+    if radius_mm <= 0 or not mask.any():
+        return mask.copy()
+    dilated = ndimage.distance_transform_edt(~mask, sampling=spacing) <= radius_mm
+    padded = np.pad(dilated, 1, constant_values=False)
+    return (ndimage.distance_transform_edt(padded, sampling=spacing) > radius_mm)[1:-1, 1:-1, 1:-1] | mask
+
+
+def _shadow(piece: np.ndarray, regions: HeadRegions, centre_index: np.ndarray,
+            spacing: tuple[float, float, float], depth_mm: float, step_mm: float) -> np.ndarray:
+    """Marrow voxels whose path to the head centre crosses ``piece`` within ``depth_mm``."""
+    candidates = np.argwhere(regions.head_marrow)
+    radial = regions.radial_mm[tuple(candidates.T)]
+    hit = np.zeros(len(candidates), dtype=bool)
+    vec = candidates - centre_index  # index units, relative to the centre
+    shape = np.array(piece.shape)
+    for back in np.arange(0.0, depth_mm + 1e-6, step_mm):
+        frac = np.clip(1.0 - back / np.maximum(radial, 1e-6), 0.0, 1.0)
+        q = np.rint(centre_index + vec * frac[:, None]).astype(np.int64)
+        ok = np.all((q >= 0) & (q < shape), axis=1)
+        hit[ok] |= piece[tuple(q[ok].T)]
+    out = np.zeros_like(piece)
+    out[tuple(candidates[hit].T)] = True
+    return out
+
+
+def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions,
+                  reference: ReferenceMarrow, head: HeadFinding, centre_index: np.ndarray,
+                  spacing: tuple[float, float, float], settings: NecrosisSettings) -> np.ndarray:
+    """Necrosis mask (bool, in the box of ``regions``) of one head; empty when none.
+
+    ``centre_index``: the head centre in box index coordinates (continuous).
+    """
+    marrow = regions.head_marrow
+    empty = np.zeros_like(marrow)
+    if marrow.sum() < 10:
+        return empty
+    voxel_ml = float(np.prod(spacing)) / 1000.0
+    smooth = smooth_image(image, spacing, settings.band_smoothing_sigma_mm)
+    band_level = reference.median - settings.band_k_sd * reference.robust_sd
+    dark = smooth < band_level
+    if t1 is not None and np.any(t1[marrow] > 0):
+        t1_smooth = smooth_image(t1, spacing, settings.band_smoothing_sigma_mm)
+        t1_level = float(np.percentile(t1_smooth[marrow], settings.t1_normal_percentile))
+        dark |= t1_smooth < settings.band_t1_fraction * t1_level
+    deep = regions.radial_mm <= head.radius_mm - settings.band_min_depth_mm
+    band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
+    labels, n = ndimage.label(band)
+    if n == 0:
+        return empty
+    sizes = np.bincount(labels.ravel())[1:] * voxel_ml
+    head_ml = regions.head.sum() * voxel_ml
+    lesion = empty.copy()
+    for value in np.flatnonzero(sizes >= settings.band_min_ml) + 1:
+        piece = labels == value
+        if head.radius_mm - regions.radial_mm[piece].min() < settings.band_min_reach_mm:
+            continue  # a band hugging the cortex is partial volume, not a lesion boundary
+        cap = _shadow(piece, regions, centre_index, spacing, settings.shadow_depth_mm,
+                      0.5 * min(spacing)) | piece
+        cap &= marrow
+        cap_ml = cap.sum() * voxel_ml
+        if cap_ml < settings.min_ml or cap_ml > settings.max_head_fraction * head_ml:
+            continue
+        inside = cap & ~dark
+        if inside.sum() == 0 or np.median(smooth[inside]) < band_level:
+            continue
+        if (cap & ~piece).sum() < settings.min_inside_fraction * cap.sum():
+            continue
+        lesion |= cap
+    return lesion

@@ -1,0 +1,110 @@
+"""The classical hip segmenter on the smoke phantom cohort (a seed never used for tuning)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bme_mri.errors import SegmentationError
+from bme_mri.quantify import dice, measure
+from bme_mri.types import Geometry, Label, Side, Volume
+from tests.segment.conftest import near_side_mask
+
+
+def test_every_visible_head_is_found_on_its_own_side(smoke_segmented):
+    for study in smoke_segmented:
+        found = {h.side: h for h in study.segmentation.heads}
+        for side, truth in study.truth["sides"].items():
+            if not truth["present"]:
+                continue
+            head = found.get(Side(side))
+            assert head is not None, f"{study.name}: {side} head not found"
+            error = np.linalg.norm(np.subtract(head.center_lps_mm, truth["head_center_lps_mm"]))
+            assert error < 3.0, f"{study.name} {side}: centre {error:.1f} mm off"
+            assert abs(head.radius_mm - truth["head_radius_mm"]) < 1.5
+
+
+def test_left_head_has_the_larger_lps_x(smoke_segmented):
+    for study in smoke_segmented:
+        found = {h.side: h for h in study.segmentation.heads}
+        if len(found) == 2:
+            assert found[Side.LEFT].center_lps_mm[0] > found[Side.RIGHT].center_lps_mm[0]
+
+
+def test_head_dice_is_above_floor(smoke_segmented):
+    for study in smoke_segmented:
+        for side in ("left", "right"):
+            near = near_side_mask(study, side)
+            score = dice((study.segmentation.labels > 0) & near, (study.truth_labels > 0) & near)
+            assert score >= 0.88, f"{study.name} {side}: head Dice {score:.3f}"
+
+
+def test_label_map_lies_on_the_image_grid(smoke_segmented):
+    for study in smoke_segmented:
+        labels = study.segmentation.labels
+        assert labels.shape == study.image.geometry.shape
+        assert labels.dtype == np.uint8
+        assert set(np.unique(labels)) <= {0, 1, 2, 3}
+        assert study.segmentation.geometry.same_grid(study.image.geometry)
+
+
+def test_edema_volume_is_near_truth_where_edema_is_large(smoke_segmented):
+    checked = 0
+    for study in smoke_segmented:
+        measured = {m.side.value: m for m in measure(study.segmentation)}
+        for side, truth in study.truth["sides"].items():
+            if truth["edema_ml"] >= 10.0:
+                checked += 1
+                error = abs(measured[side].edema_ml - truth["edema_ml"]) / truth["edema_ml"]
+                assert error <= 0.2, f"{study.name} {side}: edema {measured[side].edema_ml:.1f} " \
+                                     f"ml vs {truth['edema_ml']:.1f} ml"
+                near = near_side_mask(study, side)
+                score = dice((study.segmentation.labels == Label.EDEMA) & near,
+                             (study.truth_labels == Label.EDEMA) & near)
+                assert score >= 0.8
+    assert checked, "the smoke cohort should hold a large edema"
+
+
+def test_normal_hip_has_no_edema_and_no_necrosis(smoke_segmented):
+    checked = 0
+    for study in smoke_segmented:
+        measured = {m.side.value: m for m in measure(study.segmentation)}
+        for side, truth in study.truth["sides"].items():
+            if truth["present"] and truth["edema_headneck_ml"] == 0 and truth["necrosis_ml"] == 0:
+                checked += 1
+                assert measured[side].edema_ml <= 0.5, f"{study.name} {side}: false edema"
+                assert measured[side].necrosis_ml == 0.0, f"{study.name} {side}: false necrosis"
+    assert checked
+
+
+def test_necrosis_is_detected_where_there_is_one(smoke_segmented):
+    checked = 0
+    for study in smoke_segmented:
+        measured = {m.side.value: m for m in measure(study.segmentation)}
+        for side, truth in study.truth["sides"].items():
+            if truth["necrosis_ml"] > 0.5:
+                checked += 1
+                assert measured[side].necrosis_ml > 0.2, f"{study.name} {side}: necrosis missed"
+    assert checked, "the smoke cohort should hold a necrosis"
+
+
+def test_reference_marrow_is_recorded_with_its_threshold(smoke_segmented):
+    for study in smoke_segmented:
+        reference = study.segmentation.reference
+        assert reference is not None and reference.n_voxels > 0
+        assert reference.edema_threshold > reference.median
+        assert "marrow" in reference.description
+        for head in study.segmentation.heads:
+            assert head.edema_threshold >= head.reference.edema_threshold
+
+
+def test_image_without_a_femoral_head_is_refused_with_a_clear_error():
+    from bme_mri.config import load_config
+    from bme_mri.segment import get_segmenter
+
+    rng = np.random.default_rng(3)
+    geometry = Geometry((60, 60, 20), (2.0, 2.0, 4.0), (-60.0, -60.0, -40.0), np.eye(3))
+    image = Volume(rng.normal(100.0, 5.0, geometry.shape).astype(np.float32), geometry,
+                   {"series_uid": "1.2.3", "description": "noise"})
+    with pytest.raises(SegmentationError, match="no femoral head found in series 1.2.3"):
+        get_segmenter(load_config().segment).segment(image)

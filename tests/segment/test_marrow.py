@@ -1,0 +1,60 @@
+"""Reference (lower mode) and edema thresholding rules shared by hip and ROI modes."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bme_mri.config import load_config
+from bme_mri.segment.marrow import (
+    edema_mask, edema_threshold, lower_mode, reference_from_values,
+)
+
+
+def test_lower_mode_finds_normal_marrow_when_edema_dominates():
+    rng = np.random.default_rng(0)
+    settings = load_config().segment.reference
+    values = np.r_[rng.normal(100, 5, 3000), rng.normal(260, 10, 7000)]
+    found = lower_mode(values, settings)
+    assert abs(found.mode - 100) < 6
+    assert 3 < found.robust_sd < 8
+
+
+def test_lower_mode_falls_back_below_a_lesion_peak_with_a_long_tail():
+    rng = np.random.default_rng(1)
+    settings = load_config().segment.reference
+    normal = rng.uniform(80, 240, 1500)  # spread-out normal / transition marrow
+    lesion = rng.normal(500, 8, 6000)
+    assert lower_mode(np.r_[normal, lesion], settings).mode > 450  # hip mode: no fallback
+    found = lower_mode(np.r_[normal, lesion], settings, tail_fallback=True)
+    assert found.mode < 300
+
+
+def test_threshold_cuts_a_soft_border_at_half_contrast_whatever_the_noise():
+    config = load_config().segment
+    rng = np.random.default_rng(2)
+    distance = np.linspace(-20, 20, 4000)  # mm from the true border, lesion at negative
+    fraction = 1 / (1 + np.exp(distance / 2.0))
+    for noise in (1.0, 10.0):
+        image = 100 + 200 * fraction + rng.normal(0, noise, distance.size)
+        image = image.reshape(40, 100, 1).astype(np.float32)
+        marrow = np.ones(image.shape, bool)
+        reference = reference_from_values(image[image < 150], "test", config.reference, config.edema)
+        threshold = edema_threshold(image, marrow, reference, 0.001, config.edema)
+        assert abs(threshold - 200) < 15, f"noise {noise}: threshold {threshold:.0f}"
+
+
+def test_small_enclosed_normal_island_counts_as_edema_but_a_large_one_does_not():
+    config = load_config().segment
+    edema_settings = config.edema.model_copy(update={"min_component_ml": 0.0})
+    image = np.full((30, 30, 30), 300.0, np.float32)
+    image[14:16, 14:16, 14:16] = 100.0  # 8 voxels of 1 mm^3 = 0.008 ml, enclosed
+    marrow = np.ones(image.shape, bool)
+    marrow[[0, -1], :, :] = marrow[:, [0, -1], :] = marrow[:, :, [0, -1]] = False
+    reference = reference_from_values(np.r_[np.full(100, 100.0), np.full(100, 101.0)], "t",
+                                      config.reference, config.edema)
+    small_rule = edema_settings.model_copy(update={"fill_enclosed_holes_ml": 0.01})
+    none_rule = edema_settings.model_copy(update={"fill_enclosed_holes_ml": 0.0})
+    with_fill = edema_mask(image, marrow, reference, 200.0, 0.001, small_rule)
+    without = edema_mask(image, marrow, reference, 200.0, 0.001, none_rule)
+    assert with_fill[14:16, 14:16, 14:16].all()
+    assert not without[14:16, 14:16, 14:16].any()
