@@ -60,3 +60,34 @@ def test_convert_writes_nifti_outside_input(stir_folder: Path, tmp_path: Path):
     result = runner.invoke(app, ["convert", str(stir_folder), "--out", str(tmp_path / "nifti")])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "nifti").rglob("*.nii.gz"))
+
+
+def _roi_inputs(tmp_path: Path, shift_mask: bool = False) -> tuple[Path, Path]:
+    from bme_mri.nifti import write_nifti
+
+    rng = np.random.default_rng(3)
+    geometry = Geometry((40, 40, 20), (1.0, 1.0, 2.0), (0.0, 0.0, 0.0), np.eye(3))
+    ii, jj, kk = np.meshgrid(*(np.arange(n) for n in geometry.shape), indexing="ij")
+    bone = (ii - 20) ** 2 + (jj - 20) ** 2 + ((kk - 10) * 2) ** 2 < 15 ** 2
+    lesion = bone & ((ii - 16) ** 2 + (jj - 20) ** 2 + ((kk - 10) * 2) ** 2 < 10 ** 2)
+    image = np.where(bone, 100.0, 20.0) + np.where(lesion, 300.0, 0.0) + rng.normal(0, 8, geometry.shape)
+    write_nifti(image.astype(np.float32), geometry, tmp_path / "knee.nii.gz")
+    mask_geometry = Geometry(geometry.shape, geometry.spacing_mm, (5.0, 0.0, 0.0), np.eye(3)) if shift_mask else geometry
+    write_nifti(bone.astype(np.uint8), mask_geometry, tmp_path / "bone.nii.gz")
+    return tmp_path / "knee.nii.gz", tmp_path / "bone.nii.gz"
+
+
+def test_quantify_roi_mode_writes_mask_and_volumes(tmp_path: Path):
+    image, bone = _roi_inputs(tmp_path)
+    result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    payload = __import__("json").loads((tmp_path / "out" / "roi_result.json").read_text())
+    lesion_ml = float(4 / 3 * np.pi * 10**3 / 1000)  # planted lesion: a sphere of radius 10 mm (k spacing 2 mm), ml
+    assert abs(payload["edema_ml"] - lesion_ml) < 0.1 * lesion_ml, payload["edema_ml"]
+    assert (tmp_path / "out" / "edema_mask.nii.gz").is_file()
+
+
+def test_quantify_refuses_a_mask_on_another_grid(tmp_path: Path):
+    image, bone = _roi_inputs(tmp_path, shift_mask=True)
+    result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "grid" in result.output

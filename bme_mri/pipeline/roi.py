@@ -15,7 +15,7 @@ from bme_mri.errors import BmeError
 from bme_mri.io_utils import ensure_outside, write_json_atomic
 from bme_mri.nifti import read_nifti, write_nifti
 from bme_mri.types import Volume
-from bme_mri.pipeline.worker import DISCLAIMER, _jsonable
+from bme_mri.pipeline.worker import DISCLAIMER
 
 
 def load_image(path: Path, config: Config) -> Volume:
@@ -47,13 +47,13 @@ def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_d
     image = load_image(image_path, config)
     bone = read_nifti(roi_path)
     reference = read_nifti(reference_path) if reference_path else None
-    result = quantify_roi(image, bone, reference, config.segment)
+    result = quantify_roi(image, bone, reference, config)
     out_dir = Path(out_dir)
     mask_path = write_nifti(result.edema_mask.astype("uint8"), image.geometry, out_dir / "edema_mask.nii.gz")
     payload = {"bme_mri_version": __version__, "config_digest": config.digest(), "disclaimer": DISCLAIMER,
                "image": str(image_path), "roi": str(roi_path),
                "reference": str(reference_path) if reference_path else None,
-               "edema_mask": mask_path.name, **_jsonable(result)}
+               "edema_mask": mask_path.name, **result.to_dict()}
     json_path = out_dir / "roi_result.json"
     write_json_atomic(json_path, payload)
     return json_path

@@ -23,6 +23,7 @@ from bme_mri.config import Config
 from bme_mri.errors import BmeError
 from bme_mri.io_utils import write_json_atomic
 from bme_mri.nifti import read_nifti
+from bme_mri.quantify.metrics import dice
 from bme_mri.types import Geometry, Label
 
 
@@ -59,14 +60,6 @@ class ValidationReport:
     @property
     def passed(self) -> bool:
         return not self.failures
-
-
-def dice(a: np.ndarray, b: np.ndarray) -> float | None:
-    """Dice overlap of two boolean masks; None when both are empty."""
-    total = int(a.sum()) + int(b.sum())
-    if total == 0:
-        return None
-    return 2.0 * int(np.logical_and(a, b).sum()) / total
 
 
 def _side_masks(geometry: Geometry, centres: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
