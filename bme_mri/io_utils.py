@@ -7,12 +7,14 @@ destination folder, then ``os.replace``), so a crashed run leaves no half-writte
 from __future__ import annotations
 
 import contextlib
+import csv
+import math
 import hashlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,30 @@ def ensure_outside(output: Path, inputs: list[Path]) -> None:
                 f"output folder {out} is inside the input {src_dir}; inputs are never written "
                 "to — choose an output folder outside the input tree"
             )
+
+
+def csv_cell(value: Any, float_digits: int = 4) -> str:
+    """One CSV cell: '' for None/NaN, true/false for booleans, fixed decimals for floats.
+
+    Text that would start a spreadsheet formula (=, +, @) is prefixed with a quote, so a
+    hostile DICOM value cannot run anything when a researcher opens the table.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.{float_digits}f}"
+    text = str(getattr(value, "value", value))
+    return "'" + text if text[:1] in ("=", "+", "@") else text
+
+
+def write_csv_atomic(path: Path, columns: list[str], rows: Iterable[dict[str, Any]],
+                     float_digits: int = 4) -> Path:
+    """Write dict ``rows`` with exactly ``columns`` (header always), atomically."""
+    with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([csv_cell(row.get(c), float_digits) for c in columns])
+    return Path(path)

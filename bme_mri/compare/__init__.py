@@ -6,8 +6,7 @@ not pull SimpleITK into every command).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bme_mri.lazy import lazy_exports
 
 _EXPORTS = {
     "ChangeMap": "change", "change_map": "change", "resample_labels": "change",
@@ -23,9 +22,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"bme_mri.compare.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'bme_mri.compare' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)

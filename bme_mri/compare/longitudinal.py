@@ -9,8 +9,6 @@ Booleans are written ``true``/``false``; unknown numbers are empty cells.
 
 from __future__ import annotations
 
-import csv
-import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -19,7 +17,7 @@ from bme_mri.compare.settings import StatusThresholds
 from bme_mri.compare.status import StatusCall, call_status
 from bme_mri.compare.timepoints import parse_study_date
 from bme_mri.compare.visit import SideVolumes
-from bme_mri.io_utils import atomic_path
+from bme_mri.io_utils import write_csv_atomic
 from bme_mri.types import Side
 
 
@@ -92,26 +90,6 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
     return call, row
 
 
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return f"{value:.3f}"
-    return str(value)
-
-
 def write_longitudinal_csv(rows: Iterable[LongitudinalRow], path: Path) -> Path:
     """Write rows (header always, even with no rows) atomically; returns ``path``."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
-            for row in rows:
-                values = asdict(row)
-                writer.writerow([_cell(values[name]) for name in COLUMNS])
-    return path
+    return write_csv_atomic(Path(path), COLUMNS, (asdict(row) for row in rows), float_digits=3)

@@ -11,15 +11,11 @@ without pulling in the generator (which itself reads the config).
 
 from __future__ import annotations
 
-from importlib import import_module
+from bme_mri.lazy import lazy_exports
 
 __all__ = ["COHORTS", "cohort_plans", "generate_cohort", "render_truth_png"]
 
 _HOMES = {"COHORTS": "cohort", "cohort_plans": "cohort", "generate_cohort": "cohort",
           "render_truth_png": "preview"}
 
-
-def __getattr__(name: str):
-    if name in _HOMES:
-        return getattr(import_module(f"bme_mri.phantom.{_HOMES[name]}"), name)
-    raise AttributeError(f"module 'bme_mri.phantom' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -6,40 +6,17 @@ spreadsheet formula (=, +, @) is prefixed with a quote so opening the table is h
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bme_mri.io_utils import atomic_path
+from bme_mri.io_utils import write_csv_atomic
 
 SUMMARY_COLUMNS = [
     "patient_id", "study_uid", "study_date", "series_uid", "sequence", "side",
     "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "seg_path",
     "edema_headneck_ml", "series_description", "reference_median", "edema_threshold", "error",
 ]
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    text = str(value)
-    if text[:1] in ("=", "+", "@"):
-        return "'" + text
-    return text
-
-
-def write_csv(path: Path, columns: list[str], rows: Iterable[dict[str, Any]]) -> None:
-    """Write ``rows`` (dicts) with exactly ``columns``, atomically."""
-    with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({c: _cell(row.get(c)) for c in columns})
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -74,9 +51,9 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def write_summary_csv(path: Path, records: list[dict[str, Any]]) -> None:
     """OUT/summary.csv from the study records."""
-    write_csv(path, SUMMARY_COLUMNS, summary_rows(records))
+    write_csv_atomic(path, SUMMARY_COLUMNS, summary_rows(records))
 
 
 def write_skipped_csv(path: Path, skipped: Iterable[Any]) -> None:
     """OUT/skipped_files.csv: every file discovery could not use, with its reason."""
-    write_csv(path, ["path", "reason"], ({"path": str(s.path), "reason": s.reason} for s in skipped))
+    write_csv_atomic(path, ["path", "reason"], ({"path": str(s.path), "reason": s.reason} for s in skipped))

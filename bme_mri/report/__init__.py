@@ -6,8 +6,7 @@ and highdicom load only when used).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from bme_mri.lazy import lazy_exports
 
 _EXPORTS = {
     "render_overlay_png": "overlay", "render_pair_png": "overlay",
@@ -20,9 +19,4 @@ _EXPORTS = {
 
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f"bme_mri.report.{_EXPORTS[name]}")
-        return getattr(module, name)
-    raise AttributeError(f"module 'bme_mri.report' has no attribute {name!r}")
+__getattr__ = lazy_exports(__name__, _EXPORTS)
