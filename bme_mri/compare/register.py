@@ -21,7 +21,8 @@ baseline and follow-up head centres when the latter is known. Optimisation: regu
 descent, scales from physical shift, multi-resolution pyramid.
 
 Quality: normalised cross-correlation (NCC, in [-1, 1]) between the baseline cube and the
-registered follow-up inside the bone mask. A registration is ``ok`` only when NCC >=
+registered follow-up inside the bone mask, leaving out the edema / necrosis of either visit when
+the caller gives them (their signal changes on purpose: a resolved edema is not a misalignment). A registration is ``ok`` only when NCC >=
 ``min_quality_ncc`` and the recovered motion is plausible (rotation <= ``max_rotation_deg``,
 head-centre displacement <= ``max_translation_mm``); otherwise ``ok`` is False and ``message``
 says why. Callers must not use a failed registration's change map silently.
@@ -147,6 +148,15 @@ def normalized_correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None
     return float(np.sum(a * b) / denom) if denom > 0 else float("nan")
 
 
+def _grown(mask: np.ndarray, margin_mm: float, spacing_mm: float) -> np.ndarray:
+    """``mask`` dilated by ``margin_mm`` (isotropic grid of ``spacing_mm``)."""
+    from scipy import ndimage
+
+    if margin_mm <= 0 or not mask.any():
+        return mask
+    return ndimage.distance_transform_edt(~mask, sampling=spacing_mm) <= margin_mm
+
+
 def _rotation_angle_deg(rotation: np.ndarray) -> float:
     cos = (np.trace(rotation) - 1.0) / 2.0
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
@@ -156,7 +166,9 @@ def _rotation_angle_deg(rotation: np.ndarray) -> float:
 
 def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
                  settings: RegistrationSettings, fixed_mask: np.ndarray | None = None,
-                 followup_center_lps_mm: np.ndarray | None = None) -> Registration:
+                 followup_center_lps_mm: np.ndarray | None = None,
+                 baseline_lesion: np.ndarray | None = None,
+                 followup_lesion: np.ndarray | None = None) -> Registration:
     """Rigidly register ``followup`` onto ``baseline`` around one femoral head.
 
     Parameters
@@ -168,6 +180,10 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     fixed_mask : optional boolean mask on the baseline grid restricting the metric (e.g. the
         dilated femoral head and acetabulum); default a sphere of ``mask_radius_mm``.
     followup_center_lps_mm : follow-up head centre when known (LPS mm): initial translation.
+    baseline_lesion, followup_lesion : optional boolean masks on each visit's own grid of voxels
+        whose signal is expected to change between visits (edema, necrosis). They are left out
+        of the quality NCC (dilated by ``quality_lesion_margin_mm``): a resolved edema changes
+        the marrow signal without any misalignment, and must not flag a good registration.
 
     Returns
     -------
@@ -209,8 +225,14 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
         transform.SetTranslation(tuple(np.asarray(followup_center_lps_mm, float).reshape(3) - center))
 
     fixed_array = from_sitk(fixed)
+    stable = mask.copy()  # quality region: the bone mask minus tissue that changed on purpose
+    if baseline_lesion is not None and np.any(baseline_lesion):
+        stable &= ~_grown(from_sitk(_resample(to_sitk(np.asarray(baseline_lesion, np.uint8),
+                                                      baseline.geometry), fixed_grid,
+                                              sitk.sitkNearestNeighbor)) > 0,
+                          settings.quality_lesion_margin_mm, spacing)
     ncc_before = normalized_correlation(
-        fixed_array, from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform)), mask)
+        fixed_array, from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform)), stable)
 
     method = sitk.ImageRegistrationMethod()
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=int(settings.histogram_bins))
@@ -237,7 +259,14 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     metric_value = float(method.GetMetricValue())
     matrix = euler_matrix(transform)
     registered = from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform))
-    ncc = normalized_correlation(fixed_array, registered, mask)
+    if followup_lesion is not None and np.any(followup_lesion):
+        stable &= ~_grown(from_sitk(_resample(to_sitk(np.asarray(followup_lesion, np.uint8),
+                                                      followup.geometry), fixed_grid,
+                                              sitk.sitkNearestNeighbor, transform)) > 0,
+                          settings.quality_lesion_margin_mm, spacing)
+    if stable.sum() < settings.quality_min_fraction * mask.sum():
+        stable = mask  # lesions fill the region: judge on all of it (and say so below)
+    ncc = normalized_correlation(fixed_array, registered, stable)
     rotation_deg = _rotation_angle_deg(matrix[:3, :3])
     shift_mm = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - center))
 

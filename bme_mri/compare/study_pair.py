@@ -23,7 +23,7 @@ from bme_mri.compare.register import Registration, register_hip
 from bme_mri.compare.settings import CompareSettings
 from bme_mri.compare.status import StatusCall
 from bme_mri.compare.visit import VisitResult
-from bme_mri.types import Geometry, Side
+from bme_mri.types import Geometry, Label, Side
 
 
 @dataclass
@@ -37,6 +37,7 @@ class SideComparison:
     row: LongitudinalRow
     followup_labels_on_baseline: np.ndarray | None = field(default=None, repr=False)
     warnings: list[str] = field(default_factory=list)
+    baseline_center_lps_mm: tuple[float, float, float] | None = None  # head centre registered around
 
 
 @dataclass
@@ -85,7 +86,9 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
         center = np.asarray(base_side.center_lps_mm, dtype=np.float64)
         registration = register_hip(baseline.volume, followup.volume, center,
                                     settings.registration,
-                                    followup_center_lps_mm=np.asarray(follow_side.center_lps_mm))
+                                    followup_center_lps_mm=np.asarray(follow_side.center_lps_mm),
+                                    baseline_lesion=baseline.labels >= Label.EDEMA,
+                                    followup_lesion=followup.labels >= Label.EDEMA)
         warnings: list[str] = []
         change = None
         on_baseline = None
@@ -103,6 +106,6 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
                               registration.ok, registration.quality_ncc,
                               baseline.study_uid, followup.study_uid)
         result.sides[side] = SideComparison(side, registration, change, call, row, on_baseline,
-                                            warnings)
+                                            warnings, tuple(float(v) for v in center))
         result.warnings.extend(warnings)
     return result

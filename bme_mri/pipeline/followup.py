@@ -20,7 +20,7 @@ import numpy as np
 
 from bme_mri import __version__
 from bme_mri.config import Config
-from bme_mri.io_utils import safe_name, write_text_atomic
+from bme_mri.io_utils import safe_name, write_json_atomic, write_text_atomic
 from bme_mri.types import Side
 
 METHOD_TEXT = (
@@ -67,9 +67,33 @@ def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config:
                        getattr(study, "study_time", "") or "", {"series_description": stack.description})
 
 
+def registration_records(results: list[Any]) -> list[dict[str, Any]]:
+    """One JSON-friendly record per compared hip: which studies, the rigid matrix (baseline LPS
+    mm -> follow-up LPS mm, see :mod:`bme_mri.compare.register`), the baseline head centre it
+    was computed around (LPS mm) and the quality check."""
+    records = []
+    for result in results:
+        for side, comparison in result.sides.items():
+            records.append({
+                "side": side.value, "compared_with": result.compared_with,
+                "baseline_study_uid": result.baseline_uid, "followup_study_uid": result.followup_uid,
+                "baseline_head_center_lps_mm": comparison.baseline_center_lps_mm,
+                **comparison.registration.to_dict(),
+            })
+    return records
+
+
+def write_registrations(results: list[Any], path: Path) -> None:
+    """``registrations.json``: the convention and :func:`registration_records` (atomic)."""
+    write_json_atomic(path, {"convention": "matrix_lps maps baseline LPS mm to follow-up LPS mm "
+                                           "(p_followup = M @ [p_baseline, 1])",
+                             "registrations": registration_records(results)})
+
+
 def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], out_dir: Path,
                     config: Config) -> list[Any]:
-    """Compare one patient's visits; write OUT/<patient>/report.html; return longitudinal rows."""
+    """Compare one patient's visits; write OUT/<patient>/report.html and registrations.json
+    (:func:`registration_records`); return longitudinal rows."""
     from bme_mri.compare.study_pair import compare_studies
     from bme_mri.compare.timepoints import comparisons
     from bme_mri.report.build import patient_report
@@ -83,7 +107,9 @@ def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], ou
     report = patient_report(patient_id, visits, results, half_width_mm=config.report.overlay_half_width_mm,
                             method=METHOD_TEXT, version=__version__, config_digest=config.digest(),
                             edema_present_ml=config.compare.status.edema_present_ml)
-    write_patient_report(report, out_dir / safe_name(patient_id, "no_patient_id") / "report.html")
+    patient_dir = out_dir / safe_name(patient_id, "no_patient_id")
+    write_registrations(results, patient_dir / "registrations.json")
+    write_patient_report(report, patient_dir / "report.html")
     return [side.row for result in results for side in result.sides.values()]
 
 

@@ -31,7 +31,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     """Analyse both visits, compare them, write the report; returns the report path."""
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
-    from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis
+    from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
     from bme_mri.pipeline.outputs import write_study_outputs
     from bme_mri.pipeline.study import analyse_study
     from bme_mri.report.build import patient_report
@@ -60,6 +60,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
                         f"{analyses['followup'].study.patient_id!r}")
     result = compare_studies(baseline, followup, config.compare, patient_id, "baseline")
     write_longitudinal_csv([s.row for s in result.sides.values()], out_dir / "longitudinal.csv")
+    write_registrations([result], out_dir / "registrations.json")
     report = patient_report(patient_id, [baseline, followup], [result],
                             half_width_mm=config.report.overlay_half_width_mm, method=METHOD_TEXT,
                             version=__version__, config_digest=config.digest(),

@@ -18,6 +18,7 @@ class ValidationThresholds(Section):
     necrosis_found_min_ml: float  # predicted necrosis >= this counts as "necrosis found"
     normal_false_edema_max_ml: float  # no normal hip may show more predicted edema than this
     status_accuracy_min: float  # follow-up status accuracy (when the cohort has follow-ups)
+    registration_error_max_mm: float  # largest error (mm) at the true head centre of any passed registration
 
 
 class PipelineSettings(Section):

@@ -56,6 +56,7 @@ class ValidationReport:
     statuses: list[dict[str, Any]] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     json_path: Path | None = None
+    registrations: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -113,7 +114,50 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
     return scores
 
 
-def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: Config) -> tuple[dict, list[str]]:
+def _truth_motion(manifest_dir: Path, study: dict[str, Any]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(visit LPS -> body-frame 4x4, true head centres in the visit's LPS mm) of one study."""
+    truth = json.loads((manifest_dir.parent / study["truth"]).read_text())
+    to_body = np.asarray(truth["transform_to_baseline"]["matrix_lps"], dtype=float)
+    centres = {s: np.asarray(v["head_center_lps_mm"], dtype=float) for s, v in truth["sides"].items()}
+    return to_body, centres
+
+
+def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: Path) -> list[dict[str, Any]]:
+    """Error (mm) of every written registration at the true baseline head centre.
+
+    The truth of a pair: ``p_followup = inv(B_followup) @ B_baseline @ p_baseline`` where ``B``
+    maps a visit's patient LPS to the body frame (``transform_to_baseline``). The error is the
+    distance between where our matrix and the truth send the true head centre of the reference
+    visit. Registrations flagged as failed are listed with ``ok`` False (and count as misses).
+    """
+    from bme_mri.io_utils import safe_name
+
+    scored = []
+    for patient in manifest["patients"]:
+        path = run_dir / safe_name(patient["patient_id"], "no_patient_id") / "registrations.json"
+        if not path.is_file():
+            continue
+        studies = {s["study_uid"]: s for s in patient["studies"]}
+        for reg in json.loads(path.read_text())["registrations"]:
+            base, follow = studies.get(reg["baseline_study_uid"]), studies.get(reg["followup_study_uid"])
+            if base is None or follow is None:
+                continue
+            base_to_body, centres = _truth_motion(manifest_dir, base)
+            follow_to_body, _ = _truth_motion(manifest_dir, follow)
+            truth = np.linalg.inv(follow_to_body) @ base_to_body
+            centre = np.r_[centres[reg["side"]], 1.0]
+            ours = np.asarray(reg["matrix_lps"], dtype=float)
+            error = float(np.linalg.norm((ours @ centre)[:3] - (truth @ centre)[:3]))
+            scored.append({"patient_id": patient["patient_id"], "side": reg["side"],
+                           "compared_with": reg["compared_with"],
+                           "followup_study_uid": reg["followup_study_uid"], "ok": bool(reg["ok"]),
+                           "quality_ncc": reg["quality_ncc"], "error_mm": error,
+                           "true_motion_mm": float(np.linalg.norm((truth @ centre)[:3] - centre[:3]))})
+    return scored
+
+
+def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: Config,
+               registrations: list[dict[str, Any]] | None = None) -> tuple[dict, list[str]]:
     floors = config.pipeline.validation
     metrics: dict[str, float | None] = {}
     failures: list[str] = []
@@ -136,6 +180,11 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     metrics["sides_found_fraction"] = sum(s.found and not s.error for s in sides) / len(sides) if sides else None
     if statuses:
         metrics["status_accuracy"] = sum(s["correct"] for s in statuses) / len(statuses)
+    if registrations:
+        errors_mm = [r["error_mm"] for r in registrations]
+        metrics["registration_error_median_mm"] = float(statistics.median(errors_mm))
+        metrics["registration_error_max_mm"] = float(max(errors_mm))
+        metrics["registrations_flagged"] = float(sum(not r["ok"] for r in registrations))
 
     def floor(name: str, value: float | None, minimum: float) -> None:
         if value is not None and value < minimum:
@@ -156,6 +205,9 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
             floors.normal_false_edema_max_ml)
     floor("sides found", metrics["sides_found_fraction"], 1.0)
     floor("status accuracy", metrics.get("status_accuracy"), floors.status_accuracy_min)
+    ceiling("registration error at the head centre (mm)", metrics.get("registration_error_max_mm"),
+            floors.registration_error_max_mm)
+    ceiling("registrations flagged as failed", metrics.get("registrations_flagged"), 0.0)
     return metrics, failures
 
 
@@ -198,12 +250,15 @@ def validate_cohort(phantom_dir: Path, out_dir: Path | None, config: Config, wor
             sides.extend(_score_study(manifest_path.parent, run_dir, study, records.get(study["study_uid"]),
                                       patient["patient_id"]))
     statuses = _score_statuses(manifest, run_dir)
-    metrics, failures = _aggregate(sides, statuses, config)
-    report = ValidationReport(manifest.get("cohort", "?"), sides, metrics, statuses, failures)
+    registrations = _score_registrations(manifest, manifest_path.parent, run_dir)
+    metrics, failures = _aggregate(sides, statuses, config, registrations)
+    report = ValidationReport(manifest.get("cohort", "?"), sides, metrics, statuses, failures,
+                              registrations=registrations)
     report.json_path = out_dir / "validation.json"
     write_json_atomic(report.json_path, {"cohort": report.cohort, "seed": manifest.get("seed"),
                                          "metrics": metrics, "failures": failures, "passed": report.passed,
-                                         "sides": [asdict(s) for s in sides], "statuses": statuses})
+                                         "sides": [asdict(s) for s in sides], "statuses": statuses,
+                                         "registrations": registrations})
     return report
 
 

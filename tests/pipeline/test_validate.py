@@ -23,3 +23,50 @@ def test_followup_statuses_are_scored_against_the_truth(smoke_validation):
     report, _ = smoke_validation
     assert report.statuses, "the smoke cohort has follow-ups; each must get a status"
     assert report.metrics["status_accuracy"] is not None
+
+
+def test_every_followup_registration_is_scored_against_the_known_motion(smoke_validation):
+    report, _ = smoke_validation
+    # smoke: 2 patients x 2 visits x 2 hips, each follow-up compared with the baseline
+    assert len(report.registrations) == 4
+    for reg in report.registrations:
+        assert reg["ok"], reg
+        assert reg["error_mm"] <= 1.0, reg
+    assert report.metrics["registration_error_max_mm"] == max(r["error_mm"] for r in report.registrations)
+    saved = json.loads(report.json_path.read_text())
+    assert len(saved["registrations"]) == 4
+
+
+def test_registration_scoring_detects_a_wrong_matrix(smoke_validation, tmp_path):
+    """The scorer itself: a registration shifted by 3 mm must be scored ~3 mm off."""
+    import shutil
+
+    import numpy as np
+
+    from bme_mri.pipeline.validate import _score_registrations
+
+    report, _ = smoke_validation
+    run_dir = report.json_path.parent / "run"
+    cohort_root = None
+    for parent in run_dir.parents:
+        candidates = list(parent.glob("smoke_cohort*/truth/cohort.json"))
+        if candidates:
+            cohort_root = candidates[0].parent.parent
+            break
+    assert cohort_root is not None
+    manifest = json.loads((cohort_root / "truth" / "cohort.json").read_text())
+    copy = tmp_path / "run"
+    for path in run_dir.glob("*/registrations.json"):
+        data = json.loads(path.read_text())
+        for reg in data["registrations"]:
+            matrix = np.asarray(reg["matrix_lps"])
+            matrix[:3, 3] += np.array([3.0, 0.0, 0.0])
+            reg["matrix_lps"] = matrix.tolist()
+        (copy / path.parent.name).mkdir(parents=True)
+        (copy / path.parent.name / "registrations.json").write_text(json.dumps(data))
+    shifted = _score_registrations(manifest, cohort_root / "truth", copy)
+    original = {(r["patient_id"], r["side"]): r["error_mm"] for r in report.registrations}
+    assert len(shifted) == 4
+    for reg in shifted:
+        assert abs(reg["error_mm"] - 3.0) <= original[(reg["patient_id"], reg["side"])] + 1e-6
+    shutil.rmtree(copy)
