@@ -1,5 +1,5 @@
 """Benchmark ``bme-mri run``: median wall time per study, peak memory, --workers 2 vs 1,
-and one two-visit patient end to end (both studies, registration, report).
+and one two-visit patient end to end (both studies, registration, report; cohort ``bench_pair``).
 
 Usage::
 
@@ -81,29 +81,23 @@ def main() -> None:
             "peak_rss_mb": max(peaks),
         }
 
-    pair_times = []
-    manifest = json.loads((cohort_dir / "truth" / "cohort.json").read_text())
-    two_visit = next((p for p in manifest["patients"] if len(p["studies"]) >= 2), None)
-    if two_visit is not None:
-        import pydicom
-
-        folders: dict[str, Path] = {}
-        for path in dicom.rglob("*"):
-            if path.is_file() and len(folders) < 2:
-                try:
-                    ds = pydicom.dcmread(path, stop_before_pixels=True, specific_tags=["StudyInstanceUID"])
-                except Exception:  # noqa: BLE001 - junk files in the phantom tree
-                    continue
-                uid = str(ds.StudyInstanceUID)
-                if uid in (two_visit["studies"][0]["study_uid"], two_visit["studies"][1]["study_uid"]):
-                    folders.setdefault(uid, path.parent)
-        if len(folders) == 2:
-            base, follow = (folders[s["study_uid"]] for s in two_visit["studies"][:2])
-            for repeat in range(args.repeats):
-                out = work / f"pair_{repeat}"
-                shutil.rmtree(out, ignore_errors=True)
-                wall, _ = _run_cli(["compare", str(base), str(follow), "--out", str(out)])
-                pair_times.append(wall)
+    # a two-visit patient end to end: `compare` on its two study folders, and `run` over both
+    pair_dir = work / f"bench_pair_{args.seed}"
+    if not (pair_dir / "truth" / "cohort.json").is_file():
+        generate_cohort(pair_dir, cohort="bench_pair", seed=args.seed)
+    patient = json.loads((pair_dir / "truth" / "cohort.json").read_text())["patients"][0]
+    base, follow = (pair_dir / s["dicom_dir"] for s in patient["studies"][:2])
+    pair_times, pair_run_times = [], []
+    for repeat in range(args.repeats):
+        out = work / f"pair_compare_{repeat}"
+        shutil.rmtree(out, ignore_errors=True)
+        pair_times.append(_run_cli(["compare", str(base), str(follow), "--out", str(out)])[0])
+        out = work / f"pair_run_{repeat}"
+        shutil.rmtree(out, ignore_errors=True)
+        pair_run_times.append(_run_cli(["run", str(pair_dir / "dicom"), "--out", str(out),
+                                        "--workers", "1", "--no-progress"])[0])
+        if not (out / "longitudinal.csv").is_file() or not list(out.glob("*/report.html")):
+            raise SystemExit(f"the two-visit run in {out} wrote no longitudinal.csv / report.html")
 
     print(f"cohort {args.cohort} seed {args.seed}, {args.repeats} repeats, workdir {work}")
     print(f"{'run':12s} {'studies':>7s} {'median wall s':>14s} {'median s/study':>15s} "
@@ -113,11 +107,9 @@ def main() -> None:
               f"{row['throughput_studies_per_min']:12.1f} {row['peak_rss_mb']:12.0f}")
     speedup = results["workers=1"]["median_wall_s"] / results["workers=2"]["median_wall_s"]
     print(f"throughput --workers 2 vs 1: x{speedup:.2f}")
-    if pair_times:
-        print(f"two-visit patient end to end (bme-mri compare, incl. process start): "
-              f"median {statistics.median(pair_times):.1f} s")
-    else:
-        print("two-visit patient: cohort has no patient with two studies in separate folders")
+    print(f"two-visit patient end to end, incl. process start (cohort bench_pair seed {args.seed}): "
+          f"'bme-mri compare' median {statistics.median(pair_times):.1f} s, "
+          f"'bme-mri run --workers 1' median {statistics.median(pair_run_times):.1f} s")
 
 
 if __name__ == "__main__":

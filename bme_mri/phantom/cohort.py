@@ -27,6 +27,8 @@ COHORTS: dict[str, str] = {
     "meizer": "38 patients, one affected hip each, as Meizer 2005: iloprost 18 remission; core "
               "decompression 14 remission, 4 residual focal edema, 2 small necrosis",
     "bench": "10 single-visit both-hips studies at full resolution for benchmarks",
+    "bench_pair": "1 patient x 2 visits at full resolution (remission / no edema, 12 mm / 4 deg "
+                  "repositioning): a two-visit patient end to end for benchmarks",
 }
 
 
@@ -106,6 +108,9 @@ def cohort_plans(cohort: str) -> list[PatientPlan]:
     if cohort == "bench":
         return [_p(i, {"left": ("edema", "no_edema")[i % 2], "right": ("necrosis_edema", "edema")[i % 2]},
                    n_visits=1, t2fs=True, snr=25.0, bias=0.1) for i in range(10)]
+    if cohort == "bench_pair":
+        return [_p(0, {"left": "remission", "right": "no_edema"}, n_visits=2, t2fs=True, snr=25.0,
+                   bias=0.1, max_reposition=(12.0, 4.0))]
     raise ConfigError(f"unknown phantom cohort {cohort!r}; choose one of {', '.join(COHORTS)}")
 
 

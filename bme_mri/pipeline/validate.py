@@ -57,6 +57,7 @@ class ValidationReport:
     failures: list[str] = field(default_factory=list)
     json_path: Path | None = None
     registrations: list[dict[str, Any]] = field(default_factory=list)
+    groups: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -231,6 +232,23 @@ def _score_statuses(manifest: dict[str, Any], run_dir: Path) -> list[dict[str, A
     return scored
 
 
+def group_tables(manifest: dict[str, Any], statuses: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, int]]]:
+    """Per treatment group (``scenario.group``), the count of each status on the affected hip
+    (``scenario.extra.affected_side``), expected (truth) and predicted: the published-table
+    view of a cohort such as ``meizer``. Empty when the cohort has no groups."""
+    plans = {p["patient_id"]: p.get("scenario", {}) for p in manifest["patients"]}
+    tables: dict[str, dict[str, dict[str, int]]] = {}
+    for item in statuses:
+        plan = plans.get(item["patient_id"], {})
+        group, affected = plan.get("group"), plan.get("extra", {}).get("affected_side")
+        if not group or item["side"] != affected:
+            continue
+        table = tables.setdefault(group, {"expected": {}, "predicted": {}})
+        for kind in ("expected", "predicted"):
+            table[kind][item[kind]] = table[kind].get(item[kind], 0) + 1
+    return tables
+
+
 def validate_cohort(phantom_dir: Path, out_dir: Path | None, config: Config, workers: int = 1) -> ValidationReport:
     """Run ``bme-mri run`` on ``phantom_dir/dicom`` and score it against ``phantom_dir/truth``."""
     from bme_mri.pipeline.batch import run_batch
@@ -252,13 +270,18 @@ def validate_cohort(phantom_dir: Path, out_dir: Path | None, config: Config, wor
     statuses = _score_statuses(manifest, run_dir)
     registrations = _score_registrations(manifest, manifest_path.parent, run_dir)
     metrics, failures = _aggregate(sides, statuses, config, registrations)
+    groups = group_tables(manifest, statuses)
+    for group, table in sorted(groups.items()):
+        if table["expected"] != table["predicted"]:
+            failures.append(f"group {group}: predicted counts {table['predicted']} differ from the "
+                            f"truth's {table['expected']}")
     report = ValidationReport(manifest.get("cohort", "?"), sides, metrics, statuses, failures,
-                              registrations=registrations)
+                              registrations=registrations, groups=groups)
     report.json_path = out_dir / "validation.json"
     write_json_atomic(report.json_path, {"cohort": report.cohort, "seed": manifest.get("seed"),
                                          "metrics": metrics, "failures": failures, "passed": report.passed,
                                          "sides": [asdict(s) for s in sides], "statuses": statuses,
-                                         "registrations": registrations})
+                                         "registrations": registrations, "groups": groups})
     return report
 
 
@@ -284,4 +307,15 @@ def render_validation(report: ValidationReport):
     for name, value in report.metrics.items():
         metrics.add_row(name, fmt(value))
     metrics.add_row("result", "PASS" if report.passed else "FAIL: " + "; ".join(report.failures))
-    return Group(table, metrics)
+    parts = [table, metrics]
+    if report.groups:
+        groups = Table(title="follow-up status of the affected hip, per group (truth / predicted)")
+        statuses = sorted({k for t in report.groups.values() for kind in t.values() for k in kind})
+        groups.add_column("group")
+        for status in statuses:
+            groups.add_column(status)
+        for name, counts in sorted(report.groups.items()):
+            groups.add_row(name, *(f"{counts['expected'].get(k, 0)} / {counts['predicted'].get(k, 0)}"
+                                   for k in statuses))
+        parts.append(groups)
+    return Group(*parts)

@@ -111,21 +111,36 @@ class ClassicalSegmenter:
 
     def _assign_sides(self, fits: list[SphereFit], body: np.ndarray, work_geom,
                       warnings: list[str]) -> dict[Side, SphereFit]:
-        """At most one head per side (left = larger LPS x). The best candidate (vote x
-        boundary fraction) comes first; a contralateral head must lie the bilateral separation
-        away in x (which also rules out the same femur's trochanter). A lone head's side comes
-        from the body midline."""
+        """At most one head per side (left = larger LPS x).
+
+        Two candidates form a pair when they lie the bilateral separation apart in x (which
+        rules out the same femur's trochanter), are near mirror images (radius, height and
+        front-back position agree within ``pair_max_*``) and the weaker one's score (boundary
+        fraction x vote) is at least ``pair_min_score_fraction`` of the stronger's; the pair
+        with the highest total score wins. Without a pair, the best candidate is a lone head,
+        sided by the body midline.
+        """
         loc = self.settings.localize
         ranked = sorted(fits, key=lambda f: f.quality * f.vote, reverse=True)
         if not ranked:
             return {}
+        best_pair, best_score = None, -1.0
+        for i, a in enumerate(ranked):
+            for b in ranked[i + 1:]:
+                dx, dy, dz = np.abs(a.center_mm - b.center_mm)
+                sa, sb = a.quality * a.vote, b.quality * b.vote
+                if (loc.bilateral_min_separation_mm <= dx <= loc.bilateral_max_separation_mm
+                        and abs(a.radius_mm - b.radius_mm) <= loc.pair_max_radius_difference_mm
+                        and dz <= loc.pair_max_height_difference_mm
+                        and dy <= loc.pair_max_ap_difference_mm
+                        and min(sa, sb) >= loc.pair_min_score_fraction * max(sa, sb)
+                        and sa + sb > best_score):
+                    best_pair, best_score = (a, b), sa + sb
+        if best_pair is not None:
+            a, b = best_pair
+            left, right = (a, b) if a.center_mm[0] > b.center_mm[0] else (b, a)
+            return {Side.LEFT: left, Side.RIGHT: right}
         best = ranked[0]
-        for other in ranked[1:]:
-            separation = abs(best.center_mm[0] - other.center_mm[0])
-            if (loc.bilateral_min_separation_mm <= separation <= loc.bilateral_max_separation_mm
-                    and other.quality * other.vote >= 0.3 * best.quality * best.vote):
-                left, right = (best, other) if best.center_mm[0] > other.center_mm[0] else (other, best)
-                return {Side.LEFT: left, Side.RIGHT: right}
         midline, how = self._midline_x(body, work_geom, warnings)
         offset = best.center_mm[0] - midline
         if abs(offset) < loc.midline_margin_mm:

@@ -39,6 +39,10 @@ class LocalizeSettings(Section):
     refine_iterations: int  # centre/radius refinement passes
     bilateral_min_separation_mm: float  # two heads closer than this in x are not a pair
     bilateral_max_separation_mm: float  # ... nor farther than this
+    pair_max_radius_difference_mm: float  # the two heads of a pair differ in radius by at most this
+    pair_max_height_difference_mm: float  # ... and in height (LPS z) by at most this
+    pair_max_ap_difference_mm: float  # ... and front to back (LPS y) by at most this
+    pair_min_score_fraction: float  # the weaker head's score (boundary fraction x vote) >= this x the stronger's
     both_hips_fov_mm: float  # a field at least this wide in x holds both hips: midline = body centre
     edge_body_difference: float  # one x edge plane this much more covered by body: the body runs off there
     midline_margin_mm: float  # a lone head this close to the body midline is sided by its neck opening

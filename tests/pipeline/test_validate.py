@@ -70,3 +70,23 @@ def test_registration_scoring_detects_a_wrong_matrix(smoke_validation, tmp_path)
     for reg in shifted:
         assert abs(reg["error_mm"] - 3.0) <= original[(reg["patient_id"], reg["side"])] + 1e-6
     shutil.rmtree(copy)
+
+
+def test_group_tables_count_the_affected_hip_per_group():
+    from bme_mri.pipeline.validate import group_tables
+
+    manifest = {"patients": [
+        {"patient_id": "A", "scenario": {"group": "iloprost", "extra": {"affected_side": "left"}}},
+        {"patient_id": "B", "scenario": {"group": "core", "extra": {"affected_side": "right"}}},
+        {"patient_id": "C", "scenario": {"group": "", "extra": {}}},
+    ]}
+    statuses = [
+        {"patient_id": "A", "side": "left", "expected": "remission", "predicted": "remission"},
+        {"patient_id": "A", "side": "right", "expected": "no_edema", "predicted": "no_edema"},
+        {"patient_id": "B", "side": "right", "expected": "necrosis", "predicted": "residual_edema"},
+        {"patient_id": "C", "side": "left", "expected": "remission", "predicted": "remission"},
+    ]
+    assert group_tables(manifest, statuses) == {
+        "iloprost": {"expected": {"remission": 1}, "predicted": {"remission": 1}},
+        "core": {"expected": {"necrosis": 1}, "predicted": {"residual_edema": 1}},
+    }
