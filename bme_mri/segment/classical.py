@@ -24,7 +24,7 @@ from bme_mri.segment.localize import (
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
-from bme_mri.segment.regions import head_regions
+from bme_mri.segment.regions import deep_marrow, head_regions
 from bme_mri.segment.resample import n4_corrected, resample_onto, working_geometry
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Label, Side, Volume
@@ -74,14 +74,23 @@ class ClassicalSegmenter:
         smooth = smooth_image(work, (spacing,) * 3, 1.0)
         origin = np.asarray(work_geom.origin_lps_mm)
         fits: list[SphereFit] = []
+        # a faint cortex (edema brightens the inside, thick slices blur the poles) gets a second
+        # look with a lower shell contrast when the first fit does not hold
+        weak = loc.model_copy(update={"min_shell_contrast": loc.fallback_shell_contrast})
+
+        def sound(fit: SphereFit | None) -> bool:
+            return (fit is not None and fit.quality >= loc.min_boundary_fraction
+                    and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
+
         for idx, value in accumulator_peaks(acc, spacing, loc):
-            fit = fit_head_sphere(smooth, spacing, origin, origin + idx * spacing, scale, loc)
-            if fit is None:
+            start = origin + idx * spacing
+            fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
+            if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
+                fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
+            if not sound(fit):
                 continue
             fit.vote = value
-            if (fit.quality >= loc.min_boundary_fraction and fit.residual_mm <= loc.max_fit_residual_mm
-                    and fit.shell_contrast > 0.0
-                    and all(np.linalg.norm(fit.center_mm - f.center_mm) > 10.0 for f in fits)):
+            if all(np.linalg.norm(fit.center_mm - f.center_mm) > 10.0 for f in fits):
                 fits.append(fit)
         return fits
 
@@ -206,7 +215,8 @@ class ClassicalSegmenter:
         refs: list[ReferenceMarrow | None] = []
         for head, reg in zip(heads, regions):
             local = smoothed[reg.box]
-            values = local[reg.head_marrow | reg.neck_marrow]
+            deep = deep_marrow(reg, head, s.reference.min_depth_mm)
+            values = local[deep if deep.sum() >= s.reference.min_voxels else reg.head_marrow | reg.neck_marrow]
             refs.append(reference_from_values(
                 values, f"lower intensity mode of femoral head and neck marrow, {head.side.value} side",
                 s.reference, s.edema))
@@ -223,6 +233,9 @@ class ClassicalSegmenter:
         lowest = min(valid, key=lambda r: r.median)
         for i, ref in enumerate(refs):
             if ref is None or ref.n_voxels < s.reference.min_voxels:
+                if ref is not lowest:
+                    warnings.append(f"{heads[i].side.value} side: too little normal-looking marrow "
+                                    f"for its own reference; using {lowest.description}")
                 refs[i] = lowest
             elif ref.median > s.reference.side_ratio_warn * lowest.median:
                 warnings.append(f"{heads[i].side.value} marrow reference {ref.median:.4g} is "

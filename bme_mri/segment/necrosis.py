@@ -8,15 +8,19 @@ Rule (fixed and documented):
    head marrow's T1: edema only lowers T1, so a high percentile is normal marrow). Only band
    voxels at least ``band_min_depth_mm`` under the head surface count (the partial-volume
    shell under the cortex is dark too and is not a lesion boundary), and a band piece must
-   reach ``band_min_reach_mm`` deep.
+   reach ``band_min_reach_mm`` deep. Both depths grow by ``band_depth_voxel_fraction`` x the
+   voxel's extent along the surface normal there (the partial-volume shell is thicker where
+   the surface faces the slice direction of a thick-slice stack than where it lies in plane).
 2. A connected band piece of at least ``band_min_ml`` (after a closing of
    ``band_closing_mm``) casts a "shadow" towards the articular surface: every head-marrow
    voxel whose straight path to the head centre crosses the piece within
    ``shadow_depth_mm`` belongs to the lesion (the lesion is the cap between the band and the
    surface, rim included).
-3. The lesion is kept when it is ``min_ml``..``max_head_fraction`` x head, and its inside
-   (lesion minus band) is not darker than the band level (marrow-like, or brighter: a bright
-   inner line is allowed).
+3. The lesion is kept when it is ``min_ml``..``max_head_fraction`` x head, and, when it is at
+   least ``interior_check_min_ml``, its inside (lesion minus band) is not darker than the band
+   level (marrow-like, or brighter: a bright inner line is allowed) and is at least
+   ``min_inside_fraction`` of it. A smaller lesion is a few voxels deep: partial volume with
+   the rim and the cortex darkens all of it, so only its band and depth can be judged.
 """
 
 from __future__ import annotations
@@ -36,6 +40,18 @@ def _close(mask: np.ndarray, radius_mm: float, spacing: tuple[float, float, floa
     dilated = ndimage.distance_transform_edt(~mask, sampling=spacing) <= radius_mm
     padded = np.pad(dilated, 1, constant_values=False)
     return (ndimage.distance_transform_edt(padded, sampling=spacing) > radius_mm)[1:-1, 1:-1, 1:-1] | mask
+
+
+def normal_extent_mm(shape: tuple[int, int, int], centre_index: np.ndarray,
+                     spacing: tuple[float, float, float]) -> np.ndarray:
+    """Extent (mm) of each voxel along the radial direction from the head centre:
+    ``sqrt(sum_i (n_i s_i)^2)`` with ``n`` the unit radial vector in the grid's own axes and
+    ``s`` the spacing (equals the slice thickness where the surface faces the slice axis)."""
+    grids = np.meshgrid(*[(np.arange(n) - c) * s for n, c, s in zip(shape, centre_index, spacing)],
+                        indexing="ij", sparse=True)
+    length = np.sqrt(sum(g ** 2 for g in grids))
+    length = np.maximum(length, 1e-6)
+    return np.sqrt(sum((g / length * s) ** 2 for g, s in zip(grids, spacing))).astype(np.float32)
 
 
 def _shadow(piece: np.ndarray, regions: HeadRegions, centre_index: np.ndarray,
@@ -75,7 +91,9 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         t1_smooth = smooth_image(t1, spacing, settings.band_smoothing_sigma_mm)
         t1_level = float(np.percentile(t1_smooth[marrow], settings.t1_normal_percentile))
         dark |= t1_smooth < settings.band_t1_fraction * t1_level
-    deep = regions.radial_mm <= head.radius_mm - settings.band_min_depth_mm
+    extra = settings.band_depth_voxel_fraction * normal_extent_mm(marrow.shape, centre_index, spacing)
+    depth = head.radius_mm - regions.radial_mm  # under the fitted surface (mm)
+    deep = depth >= settings.band_min_depth_mm + extra
     band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
     labels, n = ndimage.label(band)
     if n == 0:
@@ -85,7 +103,7 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
     lesion = empty.copy()
     for value in np.flatnonzero(sizes >= settings.band_min_ml) + 1:
         piece = labels == value
-        if head.radius_mm - regions.radial_mm[piece].min() < settings.band_min_reach_mm:
+        if np.max(depth[piece] - extra[piece]) < settings.band_min_reach_mm:
             continue  # a band hugging the cortex is partial volume, not a lesion boundary
         cap = _shadow(piece, regions, centre_index, spacing, settings.shadow_depth_mm,
                       0.5 * min(spacing)) | piece
@@ -93,10 +111,11 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         cap_ml = cap.sum() * voxel_ml
         if cap_ml < settings.min_ml or cap_ml > settings.max_head_fraction * head_ml:
             continue
-        inside = cap & ~dark
-        if inside.sum() == 0 or np.median(smooth[inside]) < band_level:
-            continue
-        if (cap & ~piece).sum() < settings.min_inside_fraction * cap.sum():
-            continue
+        if cap_ml >= settings.interior_check_min_ml:  # smaller: partial volume hides the inside
+            inside = cap & ~dark
+            if inside.sum() == 0 or np.median(smooth[inside]) < band_level:
+                continue
+            if (cap & ~piece).sum() < settings.min_inside_fraction * cap.sum():
+                continue
         lesion |= cap
     return lesion

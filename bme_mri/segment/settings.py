@@ -33,6 +33,7 @@ class LocalizeSettings(Section):
     min_boundary_fraction: float  # fraction of rays with a cortical boundary for a head
     surface_search_mm: float  # the outer cortical surface is the steepest rise within this distance outside the shell's darkest point (mm)
     min_shell_contrast: float  # a shell is this much darker than both sides, x the lower-decile signal inside the head
+    fallback_shell_contrast: float  # second try when no sound sphere fits with min_shell_contrast
     max_fit_residual_mm: float  # robust RMS distance of boundary points to the fitted sphere
     fit_exclusion_neck_angle_deg: float  # rays near a neck direction (this far below horizontal, lateral) ...
     fit_exclusion_cone_deg: float  # ... within this half angle are left out of the sphere fit
@@ -72,6 +73,7 @@ class ReferenceSettings(Section):
     broad_cv: float  # (ROI mode) a "peak" with robust sd > this x its value is no marrow peak
     skew_ratio: float  # sd below the mode > this x sd above it: the mode is lesion, look below
     min_voxels: int  # fewer reference voxels -> warning and fallback to pooled sides
+    min_depth_mm: float  # reference marrow lies this deep (mm) under the bone surface (partial volume)
     side_ratio_warn: float  # sides' reference medians differing by more than this ratio -> warning
 
 
@@ -98,14 +100,16 @@ class NecrosisSettings(Section):
     band_k_sd: float  # STIR band: below reference median - band_k_sd x robust sd
     band_t1_fraction: float  # T1 band: below this x the T1 level of normal head marrow
     t1_normal_percentile: float  # percentile of head-marrow T1 taken as normal marrow
-    band_min_depth_mm: float  # band voxels at least this deep under the head surface (mm)
-    band_min_reach_mm: float  # a band piece must reach at least this deep under the surface (mm)
+    band_min_depth_mm: float  # band voxels at least this deep under the head surface (mm), plus ...
+    band_min_reach_mm: float  # a band piece must reach at least this deep under the surface (mm), plus ...
+    band_depth_voxel_fraction: float  # ... this x the voxel's extent along the surface normal (mm)
     band_closing_mm: float  # closing of the band (mm) to bridge noise gaps
     band_min_ml: float  # smallest band piece considered (ml)
     shadow_depth_mm: float  # the lesion reaches this far (mm) outwards of its band
     min_ml: float  # smallest necrosis reported (ml)
     max_head_fraction: float  # larger "lesions" are rejected (fraction of the head)
     min_inside_fraction: float  # fraction of the lesion that must lie outside the band itself
+    interior_check_min_ml: float  # lesions at least this large (ml) must show a marrow-like inside
     band_smoothing_sigma_mm: float  # smoothing before the band thresholds (mm)
 
 

@@ -99,3 +99,23 @@ def test_euler_matrix_matches_itk_point_transform():
     matrix = euler_matrix(transform)
     point = np.array([1.0, 2.0, 3.0])
     assert np.allclose(_apply(matrix, point), transform.TransformPoint(tuple(point)))
+
+
+def test_quality_leaves_out_the_lesions_of_either_visit(compare_settings):
+    """A large edema that resolves lowers the plain NCC; given the lesion masks, the quality is
+    judged on the unchanged bone and is higher (the alignment itself is the same)."""
+    from bme_mri.types import Label
+
+    before = HipScene.build(22, edema_radius_mm=18.0)
+    after = HipScene.build(22, edema_radius_mm=0.0)
+    center = before.head_center
+    baseline, base_labels = render_visit(before, coronal_geometry(center), seed=1)
+    motion = rigid_matrix((1.0, 2.0, -2.0), (5.0, -4.0, 3.0), center)
+    followup, follow_labels = render_visit(after, coronal_geometry(center), motion, seed=2)
+    plain = register_hip(baseline, followup, center, compare_settings.registration)
+    masked = register_hip(baseline, followup, center, compare_settings.registration,
+                          baseline_lesion=base_labels >= Label.EDEMA,
+                          followup_lesion=follow_labels >= Label.EDEMA)
+    assert (base_labels == Label.EDEMA).any()
+    assert masked.quality_ncc > plain.quality_ncc + 0.02
+    assert np.allclose(masked.matrix_lps, plain.matrix_lps)

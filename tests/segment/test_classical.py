@@ -108,3 +108,35 @@ def test_image_without_a_femoral_head_is_refused_with_a_clear_error():
                    {"series_uid": "1.2.3", "description": "noise"})
     with pytest.raises(SegmentationError, match="no femoral head found in series 1.2.3"):
         get_segmenter(load_config().segment).segment(image)
+
+
+def _fit(x: float, radius: float, quality: float, vote: float, z: float = 0.0):
+    from bme_mri.segment.localize import SphereFit
+
+    return SphereFit(np.array([x, 0.0, z]), radius, quality, 0.5, 0.2, np.zeros((1, 3)),
+                     np.zeros(1, bool), vote)
+
+
+def _assign(fits):
+    from bme_mri.config import load_config
+    from bme_mri.segment.classical import ClassicalSegmenter
+    from bme_mri.types import Geometry
+
+    segmenter = ClassicalSegmenter(load_config().segment)
+    spacing = segmenter.settings.localize.work_spacing_mm
+    body = np.ones((200, 8, 8), bool)  # 300 mm wide: both hips, midline at x = 0
+    geometry = Geometry(body.shape, (spacing,) * 3, (-150.0, -6.0, -6.0), np.eye(3))
+    warnings: list[str] = []
+    return segmenter._assign_sides(fits, body, geometry, warnings), warnings
+
+
+def test_a_faint_mirror_image_head_is_paired_but_a_trochanter_is_not():
+    from bme_mri.types import Side
+
+    right = _fit(-95.0, 24.5, 0.75, 390.0)
+    faint_left = _fit(93.0, 22.8, 0.45, 187.0)  # e.g. an effusion weakens its shell
+    trochanter = _fit(145.0, 19.0, 0.70, 170.0, z=-20.0)
+    sides, _ = _assign([right, trochanter, faint_left])
+    assert sides[Side.RIGHT] is right and sides[Side.LEFT] is faint_left
+    sides, warnings = _assign([right, trochanter])
+    assert list(sides) == [Side.RIGHT] and "one femoral head found" in warnings[-1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from bme_mri.config import load_config
 from bme_mri.segment.marrow import (
@@ -58,3 +59,30 @@ def test_small_enclosed_normal_island_counts_as_edema_but_a_large_one_does_not()
     without = edema_mask(image, marrow, reference, 200.0, 0.001, none_rule)
     assert with_fill[14:16, 14:16, 14:16].all()
     assert not without[14:16, 14:16, 14:16].any()
+
+
+def test_voxel_extent_along_the_surface_normal_follows_the_slice_axis():
+    from bme_mri.segment.necrosis import normal_extent_mm
+
+    extent = normal_extent_mm((21, 21, 21), np.array([10.0, 10.0, 10.0]), (1.0, 2.0, 4.0))
+    assert extent[20, 10, 10] == pytest.approx(1.0)
+    assert extent[10, 20, 10] == pytest.approx(2.0)
+    assert extent[10, 10, 20] == pytest.approx(4.0)
+    assert 1.0 < extent[20, 20, 20] < 4.0
+
+
+def test_reference_marrow_keeps_clear_of_the_bone_surface():
+    from bme_mri.segment.base import HeadFinding
+    from bme_mri.segment.regions import deep_marrow, head_regions
+    from bme_mri.types import Geometry, Side
+
+    geometry = Geometry((60, 60, 60), (1.0, 1.0, 1.0), (-30.0, -30.0, -30.0), np.eye(3))
+    head = HeadFinding(side=Side.LEFT, center_lps_mm=(0.0, 0.0, 0.0), radius_mm=20.0,
+                       neck_axis_lps=(1.0, 0.0, 0.0), junction_distance_mm=15.0,
+                       neck_radius_mm=12.0, fit_quality=1.0, fit_residual_mm=0.0, notes=[])
+    regions = head_regions(geometry, head, 2.0, 10.0)
+    deep = deep_marrow(regions, head, 4.0)
+    assert deep.any() and not (deep & ~(regions.head_marrow | regions.neck_marrow)).any()
+    assert regions.radial_mm[deep & regions.head_marrow].max() <= 16.0
+    off_axis = np.sqrt(regions.radial_mm ** 2 - regions.axial_mm ** 2)
+    assert off_axis[deep & regions.neck_marrow].max() <= 8.0
