@@ -216,10 +216,11 @@ class ClassicalSegmenter:
         for head, reg in zip(heads, regions):
             local = smoothed[reg.box]
             deep = deep_marrow(reg, head, s.reference.min_depth_mm)
-            values = local[deep if deep.sum() >= s.reference.min_voxels else reg.head_marrow | reg.neck_marrow]
             refs.append(reference_from_values(
-                values, f"lower intensity mode of femoral head and neck marrow, {head.side.value} side",
-                s.reference, s.edema))
+                local[reg.head_marrow | reg.neck_marrow],
+                f"lower intensity mode of femoral head and neck marrow, {head.side.value} side",
+                s.reference, s.edema,
+                mode_values=local[deep] if deep.sum() >= s.reference.min_voxels else None))
         valid = [r for r in refs if r is not None and r.n_voxels >= s.reference.min_voxels]
         if not valid:
             pooled = np.concatenate([smoothed[reg.box][reg.head_marrow | reg.neck_marrow]

@@ -113,12 +113,24 @@ def _lower_mode_once(values: np.ndarray, settings: ReferenceSettings) -> LowerMo
 
 
 def reference_from_values(values: np.ndarray, description: str, settings: ReferenceSettings,
-                          edema: EdemaSettings, tail_fallback: bool = False) -> ReferenceMarrow | None:
-    """Reference marrow statistics from candidate marrow intensities (lower-mode window)."""
-    found = lower_mode(values, settings, tail_fallback)
+                          edema: EdemaSettings, tail_fallback: bool = False,
+                          mode_values: np.ndarray | None = None) -> ReferenceMarrow | None:
+    """Reference marrow statistics from candidate marrow intensities (lower-mode window).
+
+    ``mode_values``: when given (e.g. marrow clear of the partial-volume layer under the
+    cortex), the mode is located on them only, so a partial-volume peak cannot pose as normal
+    marrow; the spread and the window still come from ``values`` below that mode.
+    """
+    values = np.asarray(values, dtype=np.float64).ravel()
+    found = lower_mode(values if mode_values is None else mode_values, settings, tail_fallback)
     if found is None:
         return None
-    values = np.asarray(values, dtype=np.float64).ravel()
+    if mode_values is not None:
+        below = values[values <= found.mode]
+        if below.size >= 5:
+            sd = max(1.4826 * float(np.median(found.mode - below)), found.robust_sd)
+            found = LowerMode(found.mode, sd, found.mode - settings.window_sd * sd,
+                              found.mode + settings.window_sd * sd)
     chosen = values[(values >= found.lower) & (values <= found.upper)]
     if chosen.size == 0:
         return None

@@ -73,7 +73,7 @@ class ReferenceSettings(Section):
     broad_cv: float  # (ROI mode) a "peak" with robust sd > this x its value is no marrow peak
     skew_ratio: float  # sd below the mode > this x sd above it: the mode is lesion, look below
     min_voxels: int  # fewer reference voxels -> warning and fallback to pooled sides
-    min_depth_mm: float  # reference marrow lies this deep (mm) under the bone surface (partial volume)
+    min_depth_mm: float  # the reference mode is sought this deep (mm) under the bone surface (partial volume)
     side_ratio_warn: float  # sides' reference medians differing by more than this ratio -> warning
 
 
