@@ -20,7 +20,7 @@ from scipy import ndimage
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, vote_centres,
+    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
@@ -152,10 +152,17 @@ class ClassicalSegmenter:
         best = ranked[0]
         midline, how = self._midline_x(body, work_geom, warnings)
         offset = best.center_mm[0] - midline
+        side = Side.LEFT if offset > 0 else Side.RIGHT
         if abs(offset) < loc.midline_margin_mm:
+            sign, left_rays, right_rays = side_from_neck(best, self.settings.neck)
+            if sign:
+                side = Side.LEFT if sign > 0 else Side.RIGHT
+                warnings.append(f"one femoral head found {offset:+.0f} mm from the body midline "
+                                f"({how}); side {side.value} from the femoral neck opening "
+                                f"(cortex-free rays towards left/right neck: {left_rays}/{right_rays})")
+                return {side: best}
             warnings.append(f"one femoral head found {offset:+.0f} mm from the body midline ({how}); "
                             "side uncertain")
-        side = Side.LEFT if offset > 0 else Side.RIGHT
         warnings.append(f"one femoral head found; side {side.value} from its position relative "
                         f"to the {how}")
         return {side: best}

@@ -286,3 +286,16 @@ def neck_from_gap(fit: SphereFit, settings: NeckSettings, side_sign: float
     neck_radius = ratio * fit.radius_mm
     junction = float(np.sqrt(max(fit.radius_mm ** 2 - neck_radius ** 2, 0.0)))
     return axis, junction, float(neck_radius), notes
+
+
+def side_from_neck(fit: SphereFit, settings: NeckSettings) -> tuple[float, int, int]:
+    """Which way the neck leaves a lone head: +1 (patient's left: the neck runs to +x LPS),
+    -1 (right) or 0 (undecided), with the counts of cortex-free rays within
+    ``max_gap_half_angle_deg`` of the left and of the right textbook neck direction."""
+    gap = fit.directions[~fit.on_sphere]
+    cos_max = np.cos(np.radians(settings.max_gap_half_angle_deg))
+    left = int(np.sum(gap @ prior_neck_axis(1.0, settings) >= cos_max))
+    right = int(np.sum(gap @ prior_neck_axis(-1.0, settings) >= cos_max))
+    if max(left, right) < settings.min_gap_fraction * len(fit.directions) or left == right:
+        return 0.0, left, right
+    return (1.0 if left > right else -1.0), left, right

@@ -140,3 +140,18 @@ def test_a_faint_mirror_image_head_is_paired_but_a_trochanter_is_not():
     assert sides[Side.RIGHT] is right and sides[Side.LEFT] is faint_left
     sides, warnings = _assign([right, trochanter])
     assert list(sides) == [Side.RIGHT] and "one femoral head found" in warnings[-1]
+
+
+def test_a_lone_head_is_sided_by_where_its_neck_leaves():
+    from bme_mri.config import load_config
+    from bme_mri.segment.localize import SphereFit, fibonacci_directions, prior_neck_axis, side_from_neck
+
+    neck = load_config().segment.neck
+    directions = fibonacci_directions(400)
+    for sign in (1.0, -1.0):
+        opening = directions @ prior_neck_axis(sign, neck) >= np.cos(np.radians(30.0))
+        fit = SphereFit(np.zeros(3), 23.0, 0.8, 0.5, 0.2, directions, ~opening, 100.0)
+        side, left, right = side_from_neck(fit, neck)
+        assert side == sign and (left > right if sign > 0 else right > left)
+    closed = SphereFit(np.zeros(3), 23.0, 1.0, 0.5, 0.2, directions, np.ones(400, bool), 100.0)
+    assert side_from_neck(closed, neck)[0] == 0.0
