@@ -51,18 +51,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4242)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--pair-only", action="store_true",
+                        help="only the two-visit patient (skip the 10-study throughput runs)")
     args = parser.parse_args()
 
     from bme_mri.phantom import generate_cohort
 
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bme_bench_run_"))
     cohort_dir = work / f"{args.cohort}_{args.seed}"
-    if not (cohort_dir / "truth" / "cohort.json").is_file():
+    if not args.pair_only and not (cohort_dir / "truth" / "cohort.json").is_file():
         generate_cohort(cohort_dir, cohort=args.cohort, seed=args.seed)
     dicom = cohort_dir / "dicom"
 
     results: dict[str, dict[str, float]] = {}
-    for workers in (1, 2):
+    for workers in (() if args.pair_only else (1, 2)):
         walls, peaks, per_study = [], [], []
         for repeat in range(args.repeats):
             out = work / f"out_w{workers}_{repeat}"
@@ -100,13 +102,15 @@ def main() -> None:
             raise SystemExit(f"the two-visit run in {out} wrote no longitudinal.csv / report.html")
 
     print(f"cohort {args.cohort} seed {args.seed}, {args.repeats} repeats, workdir {work}")
-    print(f"{'run':12s} {'studies':>7s} {'median wall s':>14s} {'median s/study':>15s} "
-          f"{'studies/min':>12s} {'peak RSS MB':>12s}")
+    if results:
+        print(f"{'run':12s} {'studies':>7s} {'median wall s':>14s} {'median s/study':>15s} "
+              f"{'studies/min':>12s} {'peak RSS MB':>12s}")
     for name, row in results.items():
         print(f"{name:12s} {row['studies']:7d} {row['median_wall_s']:14.1f} {row['median_study_s']:15.2f} "
               f"{row['throughput_studies_per_min']:12.1f} {row['peak_rss_mb']:12.0f}")
-    speedup = results["workers=1"]["median_wall_s"] / results["workers=2"]["median_wall_s"]
-    print(f"throughput --workers 2 vs 1: x{speedup:.2f}")
+    if results:
+        speedup = results["workers=1"]["median_wall_s"] / results["workers=2"]["median_wall_s"]
+        print(f"throughput --workers 2 vs 1: x{speedup:.2f}")
     print(f"two-visit patient end to end, incl. process start (cohort bench_pair seed {args.seed}): "
           f"'bme-mri compare' median {statistics.median(pair_times):.1f} s, "
           f"'bme-mri run --workers 1' median {statistics.median(pair_run_times):.1f} s")
