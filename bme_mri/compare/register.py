@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
+from scipy import ndimage
 
 from bme_mri.compare.settings import RegistrationSettings
 from bme_mri.types import Geometry, Volume
@@ -150,8 +151,6 @@ def normalized_correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None
 
 def _grown(mask: np.ndarray, margin_mm: float, spacing_mm: float) -> np.ndarray:
     """``mask`` dilated by ``margin_mm`` (isotropic grid of ``spacing_mm``)."""
-    from scipy import ndimage
-
     if margin_mm <= 0 or not mask.any():
         return mask
     return ndimage.distance_transform_edt(~mask, sampling=spacing_mm) <= margin_mm

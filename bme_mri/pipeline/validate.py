@@ -138,13 +138,12 @@ def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: 
         path = run_dir / safe_name(patient["patient_id"], "no_patient_id") / "registrations.json"
         if not path.is_file():
             continue
-        studies = {s["study_uid"]: s for s in patient["studies"]}
+        motions = {s["study_uid"]: _truth_motion(manifest_dir, s) for s in patient["studies"]}
         for reg in json.loads(path.read_text())["registrations"]:
-            base, follow = studies.get(reg["baseline_study_uid"]), studies.get(reg["followup_study_uid"])
+            base, follow = motions.get(reg["baseline_study_uid"]), motions.get(reg["followup_study_uid"])
             if base is None or follow is None:
                 continue
-            base_to_body, centres = _truth_motion(manifest_dir, base)
-            follow_to_body, _ = _truth_motion(manifest_dir, follow)
+            (base_to_body, centres), (follow_to_body, _) = base, follow
             truth = np.linalg.inv(follow_to_body) @ base_to_body
             centre = np.r_[centres[reg["side"]], 1.0]
             ours = np.asarray(reg["matrix_lps"], dtype=float)

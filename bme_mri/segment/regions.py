@@ -30,6 +30,7 @@ class HeadRegions:
     neck_marrow: np.ndarray
     radial_mm: np.ndarray  # distance of each voxel centre to the head centre (mm)
     axial_mm: np.ndarray  # (p - c) . a (mm)
+    off_axis_mm: np.ndarray  # distance of each voxel centre to the neck axis line (mm)
 
 
 def head_box(geometry: Geometry, head: HeadFinding, neck_length_mm: float) -> tuple[slice, slice, slice]:
@@ -66,12 +67,11 @@ def head_regions(geometry: Geometry, head: HeadFinding, cortex_mm: float,
     neck = ((axial > head.junction_distance_mm)
             & (axial <= head.junction_distance_mm + neck_length_mm)
             & (off_axis <= head.neck_radius_mm - cortex_mm))
-    return HeadRegions(box, head_mask, marrow, neck, radial, axial)
+    return HeadRegions(box, head_mask, marrow, neck, radial, axial, off_axis)
 
 
 def deep_marrow(regions: HeadRegions, head: HeadFinding, depth_mm: float) -> np.ndarray:
     """Head and neck marrow at least ``depth_mm`` (mm) under the bone surface (head sphere or
     neck cylinder): clear of the partial-volume layer under the cortex, for the reference."""
-    off_axis = np.sqrt(np.maximum(regions.radial_mm ** 2 - regions.axial_mm ** 2, 0.0))
     return ((regions.head_marrow & (regions.radial_mm <= head.radius_mm - depth_mm))
-            | (regions.neck_marrow & (off_axis <= head.neck_radius_mm - depth_mm)))
+            | (regions.neck_marrow & (regions.off_axis_mm <= head.neck_radius_mm - depth_mm)))
