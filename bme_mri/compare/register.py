@@ -14,18 +14,22 @@ Both studies are resampled (linear) onto LPS-aligned isotropic cubes around the 
 head centre (``cube_mm``; the follow-up cube is larger by ``search_margin_mm`` on every side), so
 coronal, axial and oblique stacks are registered alike and the bone around one hip drives the
 result, not the other hip or the pelvis. The metric (Mattes mutual information) is restricted to
-a bone mask: by default a sphere of ``mask_radius_mm`` around the head centre (head, cortex,
-acetabular rim, neck base), or a caller-given mask on the baseline grid. The Euler transform is
-centred on the head centre and initialised with the identity, or with the translation between
-baseline and follow-up head centres when the latter is known. Optimisation: regular-step gradient
-descent, scales from physical shift, multi-resolution pyramid.
+a bone mask on the baseline side (by default a sphere of ``mask_radius_mm`` around the head
+centre: head, cortex, acetabular rim, neck base; or a caller-given mask) and to the follow-up's
+field of view on the moving side (a rotated or truncated follow-up stack leaves zero padding in
+its cube, which must not pose as dark tissue). Edema and necrosis of either visit, grown by
+``lesion_margin_mm``, are left out on both sides when the caller gives them: their signal changes
+on purpose, so bone drives the fit. The Euler transform is centred on the head centre and starts
+from the translation between baseline and follow-up head centres when the latter is known; when
+that start fails its checks, the identity is tried too and the better result (ok first, then
+quality) is kept. Optimisation: regular-step gradient descent, scales from physical shift,
+multi-resolution pyramid.
 
 Quality: normalised cross-correlation (NCC, in [-1, 1]) between the baseline cube and the
-registered follow-up inside the bone mask, leaving out the edema / necrosis of either visit when
-the caller gives them (their signal changes on purpose: a resolved edema is not a misalignment). A registration is ``ok`` only when NCC >=
-``min_quality_ncc`` and the recovered motion is plausible (rotation <= ``max_rotation_deg``,
-head-centre displacement <= ``max_translation_mm``); otherwise ``ok`` is False and ``message``
-says why. Callers must not use a failed registration's change map silently.
+registered follow-up over the same lesion-free mask, inside both fields of view. A registration
+is ``ok`` only when NCC >= ``min_quality_ncc`` and the recovered motion is plausible (rotation
+<= ``max_rotation_deg``, head-centre displacement <= ``max_translation_mm``); otherwise ``ok`` is
+False and ``message`` says why. Callers must not use a failed registration's change map silently.
 """
 
 from __future__ import annotations
@@ -156,6 +160,26 @@ def _grown(mask: np.ndarray, margin_mm: float, spacing_mm: float) -> np.ndarray:
     return ndimage.distance_transform_edt(~mask, sampling=spacing_mm) <= margin_mm
 
 
+def _mask_on_grid(mask: np.ndarray, geometry: Geometry, grid: Geometry,
+                  transform: sitk.Transform | None = None) -> np.ndarray:
+    """Boolean ``mask`` on ``geometry`` resampled (nearest neighbour) onto ``grid``.
+
+    With ``transform`` (grid point -> mask point, ITK convention) the mask is pulled through it.
+    Points of ``grid`` outside ``geometry`` are False.
+    """
+    return from_sitk(_resample(to_sitk(np.asarray(mask, np.uint8), geometry), grid,
+                               sitk.sitkNearestNeighbor, transform)) > 0
+
+
+def _grown_on_grid(lesion: np.ndarray | None, geometry: Geometry, grid: Geometry,
+                   settings: RegistrationSettings) -> np.ndarray:
+    """``lesion`` (on ``geometry``) on ``grid``, grown by ``lesion_margin_mm``; empty if None."""
+    if lesion is None or not np.any(lesion):
+        return np.zeros(grid.shape, bool)
+    return _grown(_mask_on_grid(lesion, geometry, grid), settings.lesion_margin_mm,
+                  float(grid.spacing_mm[0]))
+
+
 def _rotation_angle_deg(rotation: np.ndarray) -> float:
     cos = (np.trace(rotation) - 1.0) / 2.0
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
@@ -181,7 +205,7 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     followup_center_lps_mm : follow-up head centre when known (LPS mm): initial translation.
     baseline_lesion, followup_lesion : optional boolean masks on each visit's own grid of voxels
         whose signal is expected to change between visits (edema, necrosis). They are left out
-        of the quality NCC (dilated by ``quality_lesion_margin_mm``): a resolved edema changes
+        of the quality NCC (dilated by ``lesion_margin_mm``): a resolved edema changes
         the marrow signal without any misalignment, and must not flag a good registration.
 
     Returns
@@ -197,48 +221,109 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
                       sitk.sitkLinear)
     moving = _resample(to_sitk(followup.array.astype(np.float32), followup.geometry), moving_grid,
                        sitk.sitkLinear)
-    # voxels of the fixed cube that lie inside the baseline volume
-    inside_image = _resample(to_sitk(np.ones(baseline.geometry.shape, np.uint8), baseline.geometry),
-                             fixed_grid, sitk.sitkNearestNeighbor)
     if fixed_mask is not None:
         if tuple(fixed_mask.shape) != tuple(baseline.geometry.shape):
             raise ValueError(f"fixed_mask {fixed_mask.shape} is not on the baseline grid "
                              f"{baseline.geometry.shape}")
-        mask_image = _resample(to_sitk(np.asarray(fixed_mask, np.uint8), baseline.geometry),
-                               fixed_grid, sitk.sitkNearestNeighbor)
-        mask = from_sitk(mask_image) > 0
+        mask = _mask_on_grid(fixed_mask, baseline.geometry, fixed_grid)
     else:
         idx = np.stack(np.meshgrid(*[np.arange(n) for n in fixed_grid.shape], indexing="ij"), -1)
         mask = np.linalg.norm(fixed_grid.index_to_lps(idx) - center, axis=-1) <= settings.mask_radius_mm
-    mask &= from_sitk(inside_image) > 0
+    # only voxels inside the baseline field of view: outside it the cube holds padding, not anatomy
+    mask &= _mask_on_grid(np.ones(baseline.geometry.shape, bool), baseline.geometry, fixed_grid)
     if mask.sum() < 100:
         return Registration(np.eye(4), float("nan"), float("nan"), float("nan"), False,
                             f"registration mask around {np.round(center, 1).tolist()} mm has "
                             f"{int(mask.sum())} voxels inside the baseline volume; the head centre "
                             "is outside the scan", 0.0, 0.0)
-    mask_image = to_sitk(mask.astype(np.uint8), fixed_grid)
-
-    transform = sitk.Euler3DTransform()
-    transform.SetCenter(tuple(center))
-    if followup_center_lps_mm is not None:
-        transform.SetTranslation(tuple(np.asarray(followup_center_lps_mm, float).reshape(3) - center))
+    # Tissue whose signal changes on purpose (edema, necrosis of either visit, grown by
+    # lesion_margin_mm) is left out of the metric and of the quality NCC, so bone drives the fit.
+    # When lesions fill most of the mask, the whole mask is used (and the fit is judged on it).
+    stable = mask & ~_grown_on_grid(baseline_lesion, baseline.geometry, fixed_grid, settings)
+    metric_mask = stable if stable.sum() >= settings.min_stable_fraction * mask.sum() else mask
+    # follow-up voxels that are inside its field of view and not lesion: a rotated or truncated
+    # follow-up stack leaves zero padding in the moving cube, which must not pose as dark tissue
+    moving_valid = _mask_on_grid(np.ones(followup.geometry.shape, bool), followup.geometry,
+                                 moving_grid)
+    moving_stable = moving_valid & ~_grown_on_grid(followup_lesion, followup.geometry,
+                                                   moving_grid, settings)
+    if moving_stable.sum() < settings.min_stable_fraction * moving_valid.sum():
+        moving_stable = moving_valid
 
     fixed_array = from_sitk(fixed)
-    stable = mask.copy()  # quality region: the bone mask minus tissue that changed on purpose
-    if baseline_lesion is not None and np.any(baseline_lesion):
-        stable &= ~_grown(from_sitk(_resample(to_sitk(np.asarray(baseline_lesion, np.uint8),
-                                                      baseline.geometry), fixed_grid,
-                                              sitk.sitkNearestNeighbor)) > 0,
-                          settings.quality_lesion_margin_mm, spacing)
-    ncc_before = normalized_correlation(
-        fixed_array, from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform)), stable)
 
+    def quality(candidate: sitk.Transform) -> float:
+        registered = from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, candidate))
+        region = stable & _mask_on_grid(moving_stable, moving_grid, fixed_grid, candidate)
+        if region.sum() < settings.min_stable_fraction * mask.sum():
+            region = mask & _mask_on_grid(moving_valid, moving_grid, fixed_grid, candidate)
+        return normalized_correlation(fixed_array, registered, region)
+
+    def attempt(translation: np.ndarray, start: str) -> Registration:
+        transform = sitk.Euler3DTransform()
+        transform.SetCenter(tuple(center))
+        transform.SetTranslation(tuple(float(v) for v in translation))
+        ncc_before = quality(transform)
+        method = _registration_method(settings, fixed_grid, metric_mask, moving_grid, moving_stable)
+        method.SetInitialTransform(transform, inPlace=True)
+        try:
+            method.Execute(fixed, moving)
+        except RuntimeError as exc:  # ITK raises e.g. "too many samples map outside moving image"
+            text = str(exc).strip()
+            first_line = text.splitlines()[-1] if text else type(exc).__name__
+            return Registration(np.eye(4), float("nan"), float("nan"), ncc_before, False,
+                                f"registration did not run to completion ({start}): {first_line}",
+                                0.0, 0.0)
+        matrix = euler_matrix(transform)
+        ncc = quality(transform)
+        rotation_deg = _rotation_angle_deg(matrix[:3, :3])
+        shift_mm = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - center))
+        problems = []
+        if not np.isfinite(ncc) or ncc < settings.min_quality_ncc:
+            problems.append(f"normalised correlation {ncc:.2f} < {settings.min_quality_ncc}")
+        if rotation_deg > settings.max_rotation_deg:
+            problems.append(f"rotation {rotation_deg:.1f} deg > {settings.max_rotation_deg}")
+        if shift_mm > settings.max_translation_mm:
+            problems.append(f"head-centre shift {shift_mm:.1f} mm > {settings.max_translation_mm}")
+        summary = (f"rigid registration from {start}: NCC {ncc_before:.2f} -> {ncc:.2f}, rotation "
+                   f"{rotation_deg:.1f} deg, head-centre shift {shift_mm:.1f} mm")
+        message = summary if not problems else ("registration failed: " + "; ".join(problems)
+                                                + f" ({summary})")
+        return Registration(matrix, float(method.GetMetricValue()), ncc, ncc_before,
+                            not problems, message, rotation_deg, shift_mm)
+
+    # Start from the head-centre translation when the follow-up centre is known, else (or when
+    # that start fails its checks) from the identity; keep the best by (ok, quality NCC).
+    starts = [(np.zeros(3), "identity")]
+    if followup_center_lps_mm is not None:
+        starts.insert(0, (np.asarray(followup_center_lps_mm, float).reshape(3) - center,
+                          "head-centre translation"))
+    best: Registration | None = None
+    for translation, start in starts:
+        result = attempt(translation, start)
+        if best is None or _rank(result) > _rank(best):
+            best = result
+        if best.ok:
+            break
+    return best
+
+
+def _rank(registration: Registration) -> tuple[bool, float]:
+    ncc = registration.quality_ncc
+    return registration.ok, ncc if np.isfinite(ncc) else -np.inf
+
+
+def _registration_method(settings: RegistrationSettings, fixed_grid: Geometry,
+                         fixed_mask: np.ndarray, moving_grid: Geometry,
+                         moving_mask: np.ndarray) -> sitk.ImageRegistrationMethod:
+    """Mattes MI, masked on both sides, regular-step gradient descent, multi-resolution."""
     method = sitk.ImageRegistrationMethod()
     method.SetMetricAsMattesMutualInformation(numberOfHistogramBins=int(settings.histogram_bins))
     method.SetMetricSamplingStrategy(method.RANDOM)
     method.SetMetricSamplingPercentage(float(settings.sampling_fraction),
                                        int(settings.sampling_seed))
-    method.SetMetricFixedMask(mask_image)
+    method.SetMetricFixedMask(to_sitk(fixed_mask.astype(np.uint8), fixed_grid))
+    method.SetMetricMovingMask(to_sitk(moving_mask.astype(np.uint8), moving_grid))
     method.SetInterpolator(sitk.sitkLinear)
     method.SetOptimizerAsRegularStepGradientDescent(
         learningRate=float(settings.learning_rate), minStep=float(settings.min_step),
@@ -248,36 +333,4 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     method.SetShrinkFactorsPerLevel([int(f) for f in settings.shrink_factors])
     method.SetSmoothingSigmasPerLevel([float(s) for s in settings.smoothing_sigmas_mm])
     method.SmoothingSigmasAreSpecifiedInPhysicalUnitsOn()
-    method.SetInitialTransform(transform, inPlace=True)
-    try:
-        method.Execute(fixed, moving)
-    except RuntimeError as exc:  # ITK raises e.g. "too many samples map outside moving image"
-        first_line = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        return Registration(np.eye(4), float("nan"), float("nan"), ncc_before, False,
-                            f"registration did not run to completion: {first_line}", 0.0, 0.0)
-    metric_value = float(method.GetMetricValue())
-    matrix = euler_matrix(transform)
-    registered = from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, transform))
-    if followup_lesion is not None and np.any(followup_lesion):
-        stable &= ~_grown(from_sitk(_resample(to_sitk(np.asarray(followup_lesion, np.uint8),
-                                                      followup.geometry), fixed_grid,
-                                              sitk.sitkNearestNeighbor, transform)) > 0,
-                          settings.quality_lesion_margin_mm, spacing)
-    if stable.sum() < settings.quality_min_fraction * mask.sum():
-        stable = mask  # lesions fill the region: judge on all of it (and say so below)
-    ncc = normalized_correlation(fixed_array, registered, stable)
-    rotation_deg = _rotation_angle_deg(matrix[:3, :3])
-    shift_mm = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - center))
-
-    problems = []
-    if not np.isfinite(ncc) or ncc < settings.min_quality_ncc:
-        problems.append(f"normalised correlation {ncc:.2f} < {settings.min_quality_ncc}")
-    if rotation_deg > settings.max_rotation_deg:
-        problems.append(f"rotation {rotation_deg:.1f} deg > {settings.max_rotation_deg}")
-    if shift_mm > settings.max_translation_mm:
-        problems.append(f"head-centre shift {shift_mm:.1f} mm > {settings.max_translation_mm}")
-    ok = not problems
-    summary = (f"rigid registration: NCC {ncc_before:.2f} -> {ncc:.2f}, rotation "
-               f"{rotation_deg:.1f} deg, head-centre shift {shift_mm:.1f} mm")
-    message = summary if ok else "registration failed: " + "; ".join(problems) + f" ({summary})"
-    return Registration(matrix, metric_value, ncc, ncc_before, ok, message, rotation_deg, shift_mm)
+    return method

@@ -30,8 +30,8 @@ class RegistrationSettings(Section):
     min_step: float  # ... stop when the step falls below this
     max_iterations: int  # ... per level
     min_quality_ncc: float  # quality (normalised correlation in the bone mask) below -> failed
-    quality_lesion_margin_mm: float  # edema / necrosis of either visit, grown by this, left out of the quality NCC
-    quality_min_fraction: float  # fewer stable voxels than this x the mask: NCC over the whole mask
+    lesion_margin_mm: float  # edema / necrosis of either visit, grown by this, left out of metric and NCC
+    min_stable_fraction: float  # fewer lesion-free voxels than this x the mask: use the whole mask
     max_rotation_deg: float  # a larger recovered rotation is implausible -> failed
     max_translation_mm: float  # a larger recovered head-centre shift is implausible -> failed
 

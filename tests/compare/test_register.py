@@ -102,8 +102,8 @@ def test_euler_matrix_matches_itk_point_transform():
 
 
 def test_quality_leaves_out_the_lesions_of_either_visit(compare_settings):
-    """A large edema that resolves lowers the plain NCC; given the lesion masks, the quality is
-    judged on the unchanged bone and is higher (the alignment itself is the same)."""
+    """A large edema that resolves lowers the plain NCC; given the lesion masks, metric and
+    quality are taken on the unchanged bone: the quality is higher and the fit still right."""
     from bme_mri.types import Label
 
     before = HipScene.build(22, edema_radius_mm=18.0)
@@ -118,4 +118,36 @@ def test_quality_leaves_out_the_lesions_of_either_visit(compare_settings):
                           followup_lesion=follow_labels >= Label.EDEMA)
     assert (base_labels == Label.EDEMA).any()
     assert masked.quality_ncc > plain.quality_ncc + 0.02
-    assert np.allclose(masked.matrix_lps, plain.matrix_lps)
+    for result in (plain, masked):
+        assert np.linalg.norm(result.map_points(center) - _apply(motion, center)) < 0.5
+
+
+def test_truncated_followup_field_of_view_is_not_read_as_dark_tissue(compare_settings):
+    """A thin follow-up slab whose edge passes near the head leaves zero padding inside the bone
+    mask; the metric and the quality must ignore it (before, a right fit read NCC ~0.49)."""
+    scene = HipScene.build(41)
+    center = scene.head_center
+    baseline, _ = render_visit(scene, coronal_geometry(center), seed=1)
+    motion = rigid_matrix((3.0, -4.0, 2.0), (8.0, -6.0, 5.0), center)
+    slab = axial_geometry(center + np.array([0.0, 0.0, 22.0]), shape=(96, 96, 14),
+                          spacing=(1.25, 1.25, 4.0))
+    followup, _ = render_visit(scene, slab, motion, seed=2)
+    result = register_hip(baseline, followup, center, compare_settings.registration)
+    assert result.ok, result.message
+    assert result.quality_ncc > 0.8
+    assert np.linalg.norm(result.map_points(center) - _apply(motion, center)) < 0.5
+
+
+def test_a_wrong_head_centre_start_falls_back_to_the_identity(compare_settings):
+    """A follow-up head centre 40 mm off (e.g. the other structure was picked) is a bad start;
+    the identity start is tried and kept when it passes its checks."""
+    scene = HipScene.build(42)
+    center = scene.head_center
+    baseline, _ = render_visit(scene, coronal_geometry(center), seed=1)
+    motion = rigid_matrix((2.0, 1.0, -3.0), (6.0, 4.0, -5.0), center)
+    followup, _ = render_visit(scene, coronal_geometry(center), motion, seed=2)
+    result = register_hip(baseline, followup, center, compare_settings.registration,
+                          followup_center_lps_mm=_apply(motion, center) + np.array([40.0, 0, 0]))
+    assert result.ok, result.message
+    assert "from identity" in result.message
+    assert np.linalg.norm(result.map_points(center) - _apply(motion, center)) < 0.5
