@@ -11,6 +11,9 @@ Rule (fixed and documented):
    reach ``band_min_reach_mm`` deep. Both depths grow by ``band_depth_voxel_fraction`` x the
    voxel's extent along the surface normal there (the partial-volume shell is thicker where
    the surface faces the slice direction of a thick-slice stack than where it lies in plane).
+   A band piece must also *start* within ``band_max_start_mm`` of that depth floor: the band
+   of a necrotic segment runs from the subchondral plate at one margin of the lesion, deep
+   into the head and back; a dark blob floating in deep marrow bounds nothing.
 2. A connected band piece of at least ``band_min_ml`` (after a closing of
    ``band_closing_mm``) casts a "shadow" towards the articular surface: every head-marrow
    voxel whose straight path to the head centre crosses the piece within
@@ -93,7 +96,8 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         dark |= t1_smooth < settings.band_t1_fraction * t1_level
     extra = settings.band_depth_voxel_fraction * normal_extent_mm(marrow.shape, centre_index, spacing)
     depth = head.radius_mm - regions.radial_mm  # under the fitted surface (mm)
-    deep = depth >= settings.band_min_depth_mm + extra
+    floor = settings.band_min_depth_mm + extra
+    deep = depth >= floor
     band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
     labels, n = ndimage.label(band)
     if n == 0:
@@ -105,6 +109,8 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         piece = labels == value
         if np.max(depth[piece] - extra[piece]) < settings.band_min_reach_mm:
             continue  # a band hugging the cortex is partial volume, not a lesion boundary
+        if np.min(depth[piece] - floor[piece]) > settings.band_max_start_mm:
+            continue  # floating in deep marrow: it does not meet the subchondral plate
         cap = _shadow(piece, regions, centre_index, spacing, settings.shadow_depth_mm,
                       0.5 * min(spacing)) | piece
         cap &= marrow

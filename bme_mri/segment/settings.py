@@ -103,6 +103,7 @@ class NecrosisSettings(Section):
     band_min_depth_mm: float  # band voxels at least this deep under the head surface (mm), plus ...
     band_min_reach_mm: float  # a band piece must reach at least this deep under the surface (mm), plus ...
     band_depth_voxel_fraction: float  # ... this x the voxel's extent along the surface normal (mm)
+    band_max_start_mm: float  # a band piece must begin within this (mm) of the depth floor (meet the subchondral plate)
     band_closing_mm: float  # closing of the band (mm) to bridge noise gaps
     band_min_ml: float  # smallest band piece considered (ml)
     shadow_depth_mm: float  # the lesion reaches this far (mm) outwards of its band
