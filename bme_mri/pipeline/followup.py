@@ -27,9 +27,10 @@ METHOD_TEXT = (
     "Classical segmentation of the analysed STIR / fat-suppressed T2 series: femoral head located "
     "per side by a sphere fit, edema = marrow brighter than the patient's own normal marrow "
     "(reference region recorded per study), necrosis = a subchondral region enclosed by a dark "
-    "band. Follow-up registered rigidly onto the baseline around each femoral head (SimpleITK, "
-    "mutual information); the call uses each visit's own volumes and the thresholds of the "
-    "configuration (compare.status)."
+    "band (meeting the subchondral plate). Follow-up registered rigidly onto the baseline around "
+    "each femoral head (SimpleITK, mutual information on bone: lesions of either visit left out); "
+    "the call uses each visit's own volumes and the thresholds of the configuration "
+    "(compare.status)."
 )
 
 

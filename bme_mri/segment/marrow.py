@@ -119,10 +119,22 @@ def reference_from_values(values: np.ndarray, description: str, settings: Refere
 
     ``mode_values``: when given (e.g. marrow clear of the partial-volume layer under the
     cortex), the mode is located on them only, so a partial-volume peak cannot pose as normal
-    marrow; the spread and the window still come from ``values`` below that mode.
+    marrow; the spread and the window still come from ``values`` below that mode. There, a
+    lower peak of at least ``deep_peak_min_fraction`` x the highest is taken instead of the
+    usual lowest substantial peak when that peak is more than ``side_ratio_warn`` x brighter
+    (spared marrow beside diffuse edema).
     """
     values = np.asarray(values, dtype=np.float64).ravel()
     found = lower_mode(values if mode_values is None else mode_values, settings, tail_fallback)
+    if found is not None and mode_values is not None:
+        # Clear of partial volume, a smaller peak far below the main one (the main one more
+        # than side_ratio_warn x brighter, as between a diffusely edematous and a normal side)
+        # is spared normal marrow beside diffuse edema; a nearer one is only a shade of normal
+        # marrow (head vs neck, bias field) and the main peak stands.
+        minority = lower_mode(mode_values, settings.model_copy(
+            update={"peak_min_fraction": settings.deep_peak_min_fraction}), tail_fallback)
+        if minority is not None and 0 < minority.mode * settings.side_ratio_warn < found.mode:
+            found = minority
     if found is None:
         return None
     if mode_values is not None:

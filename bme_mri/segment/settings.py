@@ -74,6 +74,7 @@ class ReferenceSettings(Section):
     skew_ratio: float  # sd below the mode > this x sd above it: the mode is lesion, look below
     min_voxels: int  # fewer reference voxels -> warning and fallback to pooled sides
     min_depth_mm: float  # the reference mode is sought this deep (mm) under the bone surface (partial volume)
+    deep_peak_min_fraction: float  # ... where a lower peak from this x the highest wins if the main one is > side_ratio_warn x brighter
     side_ratio_warn: float  # sides' reference medians differing by more than this ratio -> warning
 
 

@@ -86,3 +86,29 @@ def test_reference_marrow_keeps_clear_of_the_bone_surface():
     assert regions.radial_mm[deep & regions.head_marrow].max() <= 16.0
     off_axis = np.sqrt(regions.radial_mm ** 2 - regions.axial_mm ** 2)
     assert off_axis[deep & regions.neck_marrow].max() <= 8.0
+
+
+def test_spared_deep_marrow_beside_diffuse_edema_is_the_reference():
+    """A lone head filled by edema with 12% spared marrow in the neck: the deep-marrow mode
+    search takes the small normal peak (the whole-marrow rule would take the edema)."""
+    rng = np.random.default_rng(4)
+    reference = load_config().segment.reference
+    edema = load_config().segment.edema
+    deep = np.r_[rng.normal(140, 20, 1200), rng.normal(600, 30, 8800)]
+    assert lower_mode(deep, reference).mode > 450
+    found = reference_from_values(deep, "test", reference, edema, mode_values=deep)
+    assert abs(found.median - 140) < 10
+
+
+def test_a_near_lower_peak_of_normal_marrow_does_not_replace_the_main_one():
+    """Neck marrow darker than the head's (main peak 1.46 x brighter, under side_ratio_warn) is
+    still normal marrow: the main peak stays the reference, or the head's normal marrow would
+    be read as edema. (The minority peak alone would qualify at deep_peak_min_fraction.)"""
+    rng = np.random.default_rng(5)
+    reference = load_config().segment.reference
+    edema = load_config().segment.edema
+    deep = np.r_[rng.normal(130, 8, 1100), rng.normal(190, 12, 8900)]
+    minority = reference.model_copy(update={"peak_min_fraction": reference.deep_peak_min_fraction})
+    assert lower_mode(deep, minority).mode < 140
+    found = reference_from_values(deep, "test", reference, edema, mode_values=deep)
+    assert abs(found.median - 190) < 8
