@@ -27,9 +27,12 @@ multi-resolution pyramid.
 
 Quality: normalised cross-correlation (NCC, in [-1, 1]) between the baseline cube and the
 registered follow-up over the same lesion-free mask, inside both fields of view. A registration
-is ``ok`` only when NCC >= ``min_quality_ncc`` and the recovered motion is plausible (rotation
-<= ``max_rotation_deg``, head-centre displacement <= ``max_translation_mm``); otherwise ``ok`` is
-False and ``message`` says why. Callers must not use a failed registration's change map silently.
+is ``ok`` only when NCC >= ``min_quality_ncc``, the recovered motion is plausible (rotation
+<= ``max_rotation_deg``, head-centre displacement <= ``max_translation_mm``) and, when the
+follow-up's own head centre is known, the registration carries the baseline head centre to
+within ``max_center_mismatch_mm`` of it (an independent geometric check: two sphere fits agree
+to about a millimetre, a registration caught in a wrong optimum misses by many); otherwise
+``ok`` is False and ``message`` says why. Callers must not use a failed registration's change map silently.
 """
 
 from __future__ import annotations
@@ -251,6 +254,8 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
         moving_stable = moving_valid
 
     fixed_array = from_sitk(fixed)
+    followup_center = (None if followup_center_lps_mm is None
+                       else np.asarray(followup_center_lps_mm, dtype=np.float64).reshape(3))
 
     def quality(candidate: sitk.Transform) -> float:
         registered = from_sitk(_resample(moving, fixed_grid, sitk.sitkLinear, candidate))
@@ -285,6 +290,11 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
             problems.append(f"rotation {rotation_deg:.1f} deg > {settings.max_rotation_deg}")
         if shift_mm > settings.max_translation_mm:
             problems.append(f"head-centre shift {shift_mm:.1f} mm > {settings.max_translation_mm}")
+        if followup_center is not None:
+            mismatch = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - followup_center))
+            if mismatch > settings.max_center_mismatch_mm:
+                problems.append(f"the baseline head centre lands {mismatch:.1f} mm from the "
+                                f"follow-up's own head centre (> {settings.max_center_mismatch_mm})")
         summary = (f"rigid registration from {start}: NCC {ncc_before:.2f} -> {ncc:.2f}, rotation "
                    f"{rotation_deg:.1f} deg, head-centre shift {shift_mm:.1f} mm")
         message = summary if not problems else ("registration failed: " + "; ".join(problems)
@@ -295,9 +305,8 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     # Start from the head-centre translation when the follow-up centre is known, else (or when
     # that start fails its checks) from the identity; keep the best by (ok, quality NCC).
     starts = [(np.zeros(3), "identity")]
-    if followup_center_lps_mm is not None:
-        starts.insert(0, (np.asarray(followup_center_lps_mm, float).reshape(3) - center,
-                          "head-centre translation"))
+    if followup_center is not None:
+        starts.insert(0, (followup_center - center, "head-centre translation"))
     best: Registration | None = None
     for translation, start in starts:
         result = attempt(translation, start)

@@ -34,6 +34,7 @@ class RegistrationSettings(Section):
     min_stable_fraction: float  # fewer lesion-free voxels than this x the mask: use the whole mask
     max_rotation_deg: float  # a larger recovered rotation is implausible -> failed
     max_translation_mm: float  # a larger recovered head-centre shift is implausible -> failed
+    max_center_mismatch_mm: float  # mapped baseline head centre this far from the follow-up's own fit -> failed
 
 
 class ChangeSettings(Section):

@@ -139,15 +139,35 @@ def test_truncated_followup_field_of_view_is_not_read_as_dark_tissue(compare_set
 
 
 def test_a_wrong_head_centre_start_falls_back_to_the_identity(compare_settings):
-    """A follow-up head centre 40 mm off (e.g. the other structure was picked) is a bad start;
-    the identity start is tried and kept when it passes its checks."""
+    """A follow-up head centre 40 mm off is a bad start; the identity start is tried and kept
+    when it passes its checks (the centre-consistency check is widened here to isolate the
+    fallback: with the default it would flag the disagreement, see the next test)."""
+    settings = compare_settings.registration.model_copy(update={"max_center_mismatch_mm": 100.0})
     scene = HipScene.build(42)
     center = scene.head_center
     baseline, _ = render_visit(scene, coronal_geometry(center), seed=1)
     motion = rigid_matrix((2.0, 1.0, -3.0), (6.0, 4.0, -5.0), center)
     followup, _ = render_visit(scene, coronal_geometry(center), motion, seed=2)
-    result = register_hip(baseline, followup, center, compare_settings.registration,
+    result = register_hip(baseline, followup, center, settings,
                           followup_center_lps_mm=_apply(motion, center) + np.array([40.0, 0, 0]))
     assert result.ok, result.message
     assert "from identity" in result.message
     assert np.linalg.norm(result.map_points(center) - _apply(motion, center)) < 0.5
+
+
+def test_a_registration_that_misses_the_followup_head_centre_is_flagged(compare_settings):
+    """The follow-up's own sphere fit is an independent check: a fit that carries the baseline
+    head centre 8 mm away from it is flagged, one that lands on it passes."""
+    scene = HipScene.build(43)
+    center = scene.head_center
+    baseline, _ = render_visit(scene, coronal_geometry(center), seed=1)
+    motion = rigid_matrix((2.0, -1.0, 1.0), (-5.0, 3.0, 4.0), center)
+    followup, _ = render_visit(scene, coronal_geometry(center), motion, seed=2)
+    true_centre = _apply(motion, center)
+    good = register_hip(baseline, followup, center, compare_settings.registration,
+                        followup_center_lps_mm=true_centre + np.array([0.6, -0.4, 0.0]))
+    assert good.ok, good.message
+    bad = register_hip(baseline, followup, center, compare_settings.registration,
+                       followup_center_lps_mm=true_centre + np.array([0.0, 8.0, 0.0]))
+    assert not bad.ok
+    assert "follow-up's own head centre" in bad.message
