@@ -61,6 +61,8 @@ class Registration:
     message : why it failed, or a one-line summary when it passed.
     rotation_deg : total rotation angle of the recovered transform (degrees).
     center_shift_mm : displacement of the baseline head centre by the transform (mm).
+    center_mismatch_mm : distance (mm) between the mapped baseline head centre and the
+        follow-up's own fitted head centre; nan when that centre was not given.
     """
 
     matrix_lps: np.ndarray = field(repr=False)
@@ -71,6 +73,7 @@ class Registration:
     message: str
     rotation_deg: float
     center_shift_mm: float
+    center_mismatch_mm: float = float("nan")
 
     def map_points(self, points_lps: np.ndarray) -> np.ndarray:
         """Baseline LPS points (..., 3) -> follow-up LPS points."""
@@ -88,6 +91,7 @@ class Registration:
             "message": self.message,
             "rotation_deg": self.rotation_deg,
             "center_shift_mm": self.center_shift_mm,
+            "center_mismatch_mm": self.center_mismatch_mm,
         }
 
 
@@ -290,6 +294,7 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
             problems.append(f"rotation {rotation_deg:.1f} deg > {settings.max_rotation_deg}")
         if shift_mm > settings.max_translation_mm:
             problems.append(f"head-centre shift {shift_mm:.1f} mm > {settings.max_translation_mm}")
+        mismatch = float("nan")
         if followup_center is not None:
             mismatch = float(np.linalg.norm(matrix[:3, :3] @ center + matrix[:3, 3] - followup_center))
             if mismatch > settings.max_center_mismatch_mm:
@@ -297,10 +302,12 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
                                 f"follow-up's own head centre (> {settings.max_center_mismatch_mm})")
         summary = (f"rigid registration from {start}: NCC {ncc_before:.2f} -> {ncc:.2f}, rotation "
                    f"{rotation_deg:.1f} deg, head-centre shift {shift_mm:.1f} mm")
+        if np.isfinite(mismatch):
+            summary += f", {mismatch:.1f} mm from the follow-up's own head centre"
         message = summary if not problems else ("registration failed: " + "; ".join(problems)
                                                 + f" ({summary})")
         return Registration(matrix, float(method.GetMetricValue()), ncc, ncc_before,
-                            not problems, message, rotation_deg, shift_mm)
+                            not problems, message, rotation_deg, shift_mm, mismatch)
 
     # Start from the head-centre translation when the follow-up centre is known, else (or when
     # that start fails its checks) from the identity; keep the best by (ok, quality NCC).
