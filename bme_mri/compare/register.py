@@ -187,6 +187,11 @@ def _grown_on_grid(lesion: np.ndarray | None, geometry: Geometry, grid: Geometry
                   float(grid.spacing_mm[0]))
 
 
+def _unless_too_small(part: np.ndarray, whole: np.ndarray, min_fraction: float) -> np.ndarray:
+    """``part`` of a mask, or all of ``whole`` when ``part`` keeps < ``min_fraction`` of it."""
+    return part if part.sum() >= min_fraction * whole.sum() else whole
+
+
 def _rotation_angle_deg(rotation: np.ndarray) -> float:
     cos = (np.trace(rotation) - 1.0) / 2.0
     return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
@@ -209,11 +214,13 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     settings : ``compare.registration`` from the config.
     fixed_mask : optional boolean mask on the baseline grid restricting the metric (e.g. the
         dilated femoral head and acetabulum); default a sphere of ``mask_radius_mm``.
-    followup_center_lps_mm : follow-up head centre when known (LPS mm): initial translation.
+    followup_center_lps_mm : the follow-up's own fitted head centre when known (LPS mm): the
+        first start (translation) and the centre-consistency check.
     baseline_lesion, followup_lesion : optional boolean masks on each visit's own grid of voxels
         whose signal is expected to change between visits (edema, necrosis). They are left out
-        of the quality NCC (dilated by ``lesion_margin_mm``): a resolved edema changes
-        the marrow signal without any misalignment, and must not flag a good registration.
+        of the metric and of the quality NCC (dilated by ``lesion_margin_mm``): a resolved
+        edema changes the marrow signal without any misalignment, and must neither pull the
+        fit nor flag a good registration.
 
     Returns
     -------
@@ -247,15 +254,14 @@ def register_hip(baseline: Volume, followup: Volume, center_lps_mm: np.ndarray,
     # lesion_margin_mm) is left out of the metric and of the quality NCC, so bone drives the fit.
     # When lesions fill most of the mask, the whole mask is used (and the fit is judged on it).
     stable = mask & ~_grown_on_grid(baseline_lesion, baseline.geometry, fixed_grid, settings)
-    metric_mask = stable if stable.sum() >= settings.min_stable_fraction * mask.sum() else mask
+    metric_mask = _unless_too_small(stable, mask, settings.min_stable_fraction)
     # follow-up voxels that are inside its field of view and not lesion: a rotated or truncated
     # follow-up stack leaves zero padding in the moving cube, which must not pose as dark tissue
     moving_valid = _mask_on_grid(np.ones(followup.geometry.shape, bool), followup.geometry,
                                  moving_grid)
-    moving_stable = moving_valid & ~_grown_on_grid(followup_lesion, followup.geometry,
-                                                   moving_grid, settings)
-    if moving_stable.sum() < settings.min_stable_fraction * moving_valid.sum():
-        moving_stable = moving_valid
+    moving_stable = _unless_too_small(
+        moving_valid & ~_grown_on_grid(followup_lesion, followup.geometry, moving_grid, settings),
+        moving_valid, settings.min_stable_fraction)
 
     fixed_array = from_sitk(fixed)
     followup_center = (None if followup_center_lps_mm is None
