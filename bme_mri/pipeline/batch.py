@@ -51,10 +51,17 @@ class BatchResult:
         """Failed studies plus patients whose follow-up comparison failed."""
         return sum(1 for r in self.records if r.get("error")) + len(self.errors)
 
+    @property
+    def n_not_analysed(self) -> int:
+        """Readable studies with nothing to measure (no STIR / fat-suppressed T2): not failures."""
+        return sum(1 for r in self.records if r.get("not_analysed") and not r.get("error"))
+
     def summary_line(self) -> str:
-        ok = len(self.records) - self.n_failed
+        ok = len(self.records) - self.n_failed - self.n_not_analysed
+        not_analysed = (f"{self.n_not_analysed} not analysable (no edema-sensitive series), "
+                        if self.n_not_analysed else "")
         return (f"{len(self.records)} studies: {ok} analysed ({self.n_resumed} already done), "
-                f"{self.n_failed} failed; {self.n_skipped_files} files skipped; "
+                f"{not_analysed}{self.n_failed} failed; {self.n_skipped_files} files skipped; "
                 f"{self.longitudinal_rows} follow-up comparisons; results in {self.out_dir}")
 
 

@@ -16,6 +16,7 @@ SUMMARY_COLUMNS = [
     "patient_id", "study_uid", "study_date", "series_uid", "sequence", "side",
     "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "seg_path",
     "edema_headneck_ml", "series_description", "reference_median", "edema_threshold", "error",
+    "not_analysed",
 ]
 
 
@@ -36,10 +37,11 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "reference_median": reference.get("median"),
             "edema_threshold": reference.get("edema_threshold"),
             "error": record.get("error"),
+            "not_analysed": record.get("not_analysed"),
         }
         sides = record.get("sides") or []
-        if record.get("error") or not sides:
-            if not record.get("error"):
+        if record.get("error") or record.get("not_analysed") or not sides:
+            if not record.get("error") and not record.get("not_analysed"):
                 base["error"] = "no femoral head found in the field of view"
             rows.append(base)
             continue
