@@ -270,6 +270,114 @@ def demo(
     _run(debug, action)
 
 
+@app.command()
+def heads(
+    input: Annotated[Path, typer.Argument(help="One MR series: a DICOM folder/file or a NIfTI file.")],
+    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...) or description.")] = None,
+    method: Annotated[str, typer.Option("--method", help="classical (sphere search) | learned (network).")] = "classical",
+    model: Annotated[Optional[Path], typer.Option("--model", help="Model folder for --method learned (default: segment.learned.model_dir).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {\"heads\": [...]} as JSON.")] = False,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Femoral heads (side, centre LPS mm, radius mm, confidence) of any MR series; none = empty list."""
+
+    if method not in ("classical", "learned"):
+        raise typer.BadParameter(f"--method must be classical or learned, not {method!r}")
+
+    def action():
+        from bme_mri.pipeline.heads import find_heads, heads_json, load_series
+
+        settings = _config(config)
+        found = find_heads(load_series(input, settings, sequence), settings, method, model)
+        if as_json:
+            typer.echo(json.dumps(heads_json(found)))
+            return
+        if not found:
+            typer.echo("no femoral head found")
+        for h in found:
+            x, y, z = h.center_lps_mm
+            typer.echo(f"{h.side:5s}  centre LPS ({x:.1f}, {y:.1f}, {z:.1f}) mm  radius {h.radius_mm:.1f} mm  "
+                       f"confidence {h.confidence:.2f}  [{h.method}]" + (f"  {'; '.join(h.flags)}" if h.flags else ""))
+
+    _run(debug, action)
+
+
+@app.command()
+def train(
+    synthetic: Annotated[Optional[int], typer.Option("--synthetic", min=2, help="Train on N synthetic volumes (domain randomisation).")] = None,
+    images: Annotated[Optional[Path], typer.Option("--images", help="Fine-tune: folder of NIfTI images.")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", help="Fine-tune: NIfTI label maps, same names (1 = femoral head).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder to write (default: segment.learned.model_dir).")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", help="Fine-tune from these weights (default: segment.learned.model_dir).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the data, split and initialisation.")] = 0,
+    device: Annotated[Optional[str], typer.Option("--device", help="cpu | cuda | auto (default: config).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Total optimiser steps (overrides --epochs).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training volumes.")] = 1,
+    val_fraction: Annotated[Optional[float], typer.Option("--val-fraction", min=0.0, max=0.9, help="Held-out fraction (default: config).")] = None,
+    minutes: Annotated[Optional[float], typer.Option("--minutes", min=0.0, help="Stop (with a checkpoint) after this wall time; --resume continues.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    config: ConfigOpt = None,
+    debug: DebugOpt = False,
+) -> None:
+    """Train the learned femoral-head finder (synthetic data) or fine-tune it on labelled NIfTI."""
+
+    if (synthetic is None) == (images is None):
+        raise typer.BadParameter("give either --synthetic N or --images DIR --labels DIR")
+    if images is not None and labels is None:
+        raise typer.BadParameter("--images needs --labels")
+
+    def action():
+        from bme_mri.learn.train import finetune_nifti, steps_for_epochs, train_synthetic
+
+        settings = _config(config).segment.learned
+        if val_fraction is not None:
+            settings = settings.model_copy(update={"training": settings.training.model_copy(
+                update={"val_fraction": val_fraction})})
+        out_dir = out or Path(settings.model_dir)
+        ts = settings.training
+        if synthetic is not None:
+            n_items = synthetic
+        else:
+            n_items = len([p for p in images.iterdir() if p.name.endswith((".nii", ".nii.gz"))]) if images.is_dir() else 0
+        total = steps or steps_for_epochs(n_items, ts.val_fraction, epochs, ts.batch_size)
+        common = dict(steps=total, seed=seed, device=device or settings.device, resume=resume,
+                      max_minutes=minutes)
+        run = (lambda cb: train_synthetic(out_dir, synthetic, settings, on_progress=cb, **common)) \
+            if synthetic is not None else \
+            (lambda cb: finetune_nifti(out_dir, images, labels, settings, on_progress=cb,
+                                       init_model_dir=None if resume else (model or Path(settings.model_dir)),
+                                       **common))
+        result = _train_progress(progress, run)
+        last = result.last_validation
+        tail = "" if last is None else (f"; validation loss {last['val_loss']:.4f}, Dice "
+                                        f"{last['val_dice'] if last['val_dice'] is None else round(last['val_dice'], 4)}")
+        typer.echo(f"step {result.step}/{result.target_steps} in {result.elapsed_s:.0f} s{tail}; "
+                   f"weights + model card in {result.out_dir}")
+
+    _run(debug, action)
+
+
+def _train_progress(enabled: bool, work):
+    """Run ``work(callback)`` under a rich progress bar showing the step and the losses."""
+    if not enabled:
+        return work(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("train"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), TextColumn("{task.description}")) as bar:
+        task = bar.add_task("", total=None)
+
+        def callback(step: int, total: int, record: dict) -> None:
+            text = f"loss {record['train_loss']:.3f}"
+            if record.get("val_dice") is not None:
+                text += f" val Dice {record['val_dice']:.3f}"
+            bar.update(task, completed=step, total=total, description=text)
+
+        return work(callback)
+
+
 def main(args: list[str] | None = None) -> int:
     """In-process entry point (tests): returns the exit code."""
     try:

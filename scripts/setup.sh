@@ -18,8 +18,10 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --upgrade pip
-# torch is optional (learned segmenters, extra 'learn'); if you want it, install it FIRST with
-# 'pip install torch==2.13.0' (the local CPU wheel) so no CUDA packages are pulled.
+# torch FIRST, pinned exactly: 'torch==2.13.0' resolves to the CPU wheel; any other spec may pull
+# gigabytes of CUDA packages. Then MONAI (1.6.1 works with numpy 2.x), then the package.
+.venv/bin/python -m pip install --quiet torch==2.13.0
+.venv/bin/python -m pip install --quiet 'monai>=1.4'
 .venv/bin/python -m pip install --quiet -e '.[dev]'
 
 # Headless Chromium for the HTML report screenshot test (Debian package). Optional: the test

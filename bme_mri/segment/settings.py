@@ -115,6 +115,32 @@ class NecrosisSettings(Section):
     band_smoothing_sigma_mm: float  # smoothing before the band thresholds (mm)
 
 
+class LearnedTrainingSettings(Section):
+    """Training of the learned femoral-head finder (``bme-mri train``)."""
+
+    batch_size: int  # volumes per optimiser step
+    learning_rate: float  # AdamW
+    weight_decay: float
+    val_fraction: float  # fraction of the volumes held out for validation (0-1)
+    checkpoint_minutes: float  # checkpoint at least this often (minutes)
+    num_workers: int  # data worker processes (0 = none)
+    validate_every_steps: int
+    channels: list[int]  # MONAI UNet channels per level
+    finetune_patch_voxels: int  # crop size (voxels, working grid) when fine-tuning on NIfTI
+
+
+class LearnedSettings(Section):
+    """The learned femoral-head finder (``bme_mri.learn``)."""
+
+    model_dir: str  # weights + model card; relative = from the bme-mri source root
+    device: Literal["auto", "cpu", "cuda"]
+    cpu_threads: int
+    probability_threshold: float  # p(head) at or above this is head
+    min_component_ml: float  # smaller connected components are not heads (ml)
+    max_heads_per_side: int
+    training: LearnedTrainingSettings
+
+
 class SegmentSettings(Section):
     """Settings of the segment stage; every field documented with its unit."""
 
@@ -124,3 +150,4 @@ class SegmentSettings(Section):
     reference: ReferenceSettings
     edema: EdemaSettings
     necrosis: NecrosisSettings
+    learned: LearnedSettings

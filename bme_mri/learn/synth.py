@@ -1,0 +1,247 @@
+"""Training data for the learned femoral-head finder, by domain randomisation (SynthSeg-style).
+
+Only the phantom's *label maps* are used (its anatomy and geometry), never its tissue
+intensities: every sample draws a fresh intensity (and spread) per tissue label, so no MR
+contrast is learned. On top come a random pose (rotation, anisotropic scaling, a smooth elastic
+displacement), random anatomy beyond the phantom's own draw (fat layer, bladder size and
+position), joint effusion / edema / necrosis, distractors that look like heads (round cysts
+with or without a dark rim, vessels), a random acquisition box (both hips, one hip, a head at
+the edge or cut), slice thickness 1-7 mm (blur + resample along a random axis), blur, a smooth
+multiplicative bias field and Rician noise.
+
+Everything is on the working grid: LPS-aligned, isotropic ``spacing_mm`` (array ``[x, y, z]``).
+A sample is a pure function of ``(seed, index, draw)``: ``index`` fixes the anatomy and pose,
+``draw`` the intensities and artefacts (a new draw per epoch = new contrasts, same anatomy).
+
+Target: 1 inside the femoral head (the phantom's truth definition: bone, cortex included,
+inside the head sphere on the articular side of the head-neck junction), 0 elsewhere; voxels
+outside the acquisition box are 0 in image and target alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.phantom.anatomy import build_anatomy, sd_capsule, sd_sphere
+from bme_mri.phantom.pathology import SidePathology, make_edema, make_necrosis
+from bme_mri.phantom.scene import Scene, sample_body
+from bme_mri.phantom.tissue import Tissue
+
+# extra label codes of the generator (beyond the phantom's Tissue codes)
+CYST = 13  # a round fluid-like blob (cyst, bowel loop, lymph node, ovary ...)
+CYST_RIM = 14  # its wall: a dark (or bright) shell, which makes it look like a head
+VESSEL = 15  # a tube through the soft tissue
+N_CODES = 16
+
+
+@dataclass(frozen=True)
+class SynthRecipe:
+    """The ranges every sample is drawn from (recorded in the model card)."""
+
+    shape: tuple[int, int, int] = (48, 48, 48)  # training volume, voxels
+    spacing_mm: float = 3.0  # isotropic working grid
+    fov_offset_mm: tuple[float, float, float] = (110.0, 45.0, 60.0)  # box centre: +/- from the hips' midpoint
+    rotation_deg: float = 20.0  # pose: +/- about each axis
+    scale_range: tuple[float, float] = (0.85, 1.2)  # isotropic scaling of the anatomy
+    anisotropy: float = 0.08  # extra per-axis scaling, +/-
+    elastic_mm: float = 6.0  # max amplitude of the smooth displacement field
+    fat_mm: tuple[float, float] = (4.0, 45.0)
+    bladder_scale: tuple[float, float] = (0.6, 1.5)
+    p_effusion: float = 0.4
+    effusion_mm: tuple[float, float] = (1.0, 8.0)
+    p_edema: float = 0.3
+    p_necrosis: float = 0.1
+    n_cysts: tuple[int, int] = (0, 4)
+    cyst_radius_mm: tuple[float, float] = (6.0, 30.0)
+    n_vessels: tuple[int, int] = (0, 3)
+    p_dark_cortex: float = 0.85  # cortex is dark on nearly every MR sequence; sometimes not
+    p_marrow_like_fat: float = 0.5  # fatty marrow often shares fat's signal (T1, T2, PD)
+    spread: tuple[float, float] = (0.0, 0.12)  # per-label texture SD, fraction of the range
+    slice_thickness_mm: tuple[float, float] = (1.0, 7.0)
+    blur_sigma_vox: tuple[float, float] = (0.3, 0.9)
+    bias: tuple[float, float] = (0.0, 0.4)  # peak fractional bias
+    noise: tuple[float, float] = (0.01, 0.12)  # Rician sigma, fraction of the 99th percentile
+    p_full_fov: float = 0.3  # the acquisition covers the whole volume
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def normalise(image: np.ndarray, covered: np.ndarray) -> np.ndarray:
+    """Percentile normalisation shared by training and inference: the 1st-99th percentiles of
+    the covered voxels map to 0-1 (float32); outside ``covered`` the value is 0."""
+    values = image[covered]
+    if values.size == 0:
+        return np.zeros_like(image, dtype=np.float32)
+    lo, hi = np.percentile(values, [1.0, 99.0])
+    out = (image - lo) / max(float(hi - lo), 1e-6)
+    return np.where(covered, np.clip(out, -0.5, 2.0), 0.0).astype(np.float32)
+
+
+def _rotation(rng: np.random.Generator, max_deg: float) -> np.ndarray:
+    angles = np.radians(rng.uniform(-max_deg, max_deg, 3))
+    cx, cy, cz = np.cos(angles)
+    sx, sy, sz = np.sin(angles)
+    rx = np.array([[1, 0, 0], [0, cx, -sx], [0, sx, cx]])
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    rz = np.array([[cz, -sz, 0], [sz, cz, 0], [0, 0, 1]])
+    return rz @ ry @ rx
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, ...], coarse: int = 4) -> np.ndarray:
+    """A smooth random field in about [-1, 1] (cubic upsampling of a coarse grid)."""
+    field = rng.uniform(-1.0, 1.0, (coarse,) * len(shape))
+    zoom = [s / coarse for s in shape]
+    return ndimage.zoom(field, zoom, order=3, mode="nearest")[tuple(slice(0, s) for s in shape)]
+
+
+def _labels(seed: int, index: int, recipe: SynthRecipe):
+    """Tissue codes, edema fraction and head target on the grid, plus the grid's pose data."""
+    rng = np.random.default_rng([seed, index, 0])
+    anatomy = build_anatomy(rng)
+    body = anatomy.body
+    k = rng.uniform(*recipe.bladder_scale)
+    body = replace(body, fat_mm=float(rng.uniform(*recipe.fat_mm)),
+                   bladder_radii=tuple(float(r * k) for r in body.bladder_radii),
+                   bladder_center=(float(rng.normal(0, 8)), float(body.bladder_center[1] + rng.normal(0, 10)),
+                                   float(body.bladder_center[2] + rng.normal(0, 15))))
+    anatomy = replace(anatomy, body=body)
+    pathology = {}
+    for side, hip in anatomy.hips.items():
+        path = SidePathology()
+        if rng.random() < recipe.p_effusion:
+            path = replace(path, effusion_mm=float(rng.uniform(*recipe.effusion_mm)))
+        if rng.random() < recipe.p_edema:
+            path = replace(path, edema=make_edema(rng, hip, size=float(rng.uniform(0.5, 1.1))))
+        if rng.random() < recipe.p_necrosis:
+            path = replace(path, necrosis=make_necrosis(rng, hip))
+        pathology[side] = path
+    scene = Scene(anatomy=anatomy, pathology=pathology)
+    # the grid (patient frame of this "acquisition") and the map to the body frame
+    shape = np.array(recipe.shape)
+    mid = 0.5 * (np.asarray(anatomy.hips["left"].head_center) + np.asarray(anatomy.hips["right"].head_center))
+    offset = rng.uniform(-1, 1, 3) * np.asarray(recipe.fov_offset_mm)
+    centre = mid + offset
+    idx = np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1).reshape(-1, 3)
+    grid_mm = (idx - (shape - 1) / 2.0) * recipe.spacing_mm
+    scale = rng.uniform(*recipe.scale_range) * (1 + rng.uniform(-recipe.anisotropy, recipe.anisotropy, 3))
+    rot = _rotation(rng, recipe.rotation_deg)
+    # grid point g (relative to the box centre) sits at body point centre + R (g / scale)
+    body_pts = centre + (grid_mm / scale) @ rot.T
+    amp = rng.uniform(0, recipe.elastic_mm)
+    if amp > 0:
+        disp = np.stack([_smooth_field(rng, tuple(shape)).ravel() for _ in range(3)], 1)
+        body_pts = body_pts + amp * disp
+    sample = sample_body(scene, body_pts.astype(np.float32))
+    tissue = sample.tissue.reshape(tuple(shape)).copy()
+    edema = sample.edema.reshape(tuple(shape))
+    head = (sample.label > 0).reshape(tuple(shape))
+    # distractors in the soft tissue (never over bone): round cysts with a wall, vessels
+    soft = np.isin(tissue, [Tissue.FAT, Tissue.MUSCLE, Tissue.URINE])
+    pts = body_pts.astype(np.float32)
+    for _ in range(int(rng.integers(recipe.n_cysts[0], recipe.n_cysts[1] + 1))):
+        c = pts[rng.integers(len(pts))]
+        radius = rng.uniform(*recipe.cyst_radius_mm)
+        d = sd_sphere(pts, c, radius).reshape(tuple(shape))
+        wall = rng.uniform(0.0, 4.0)
+        tissue[soft & (d <= 0)] = CYST
+        tissue[soft & (d <= 0) & (d > -wall)] = CYST_RIM
+    for _ in range(int(rng.integers(recipe.n_vessels[0], recipe.n_vessels[1] + 1))):
+        a = pts[rng.integers(len(pts))]
+        b = a + rng.normal(0, 1, 3) * 150.0
+        d = sd_capsule(pts, a, b, rng.uniform(3.0, 8.0)).reshape(tuple(shape))
+        tissue[soft & (d <= 0)] = VESSEL
+    return tissue, edema, head, rot
+
+
+def _intensities(rng: np.random.Generator, recipe: SynthRecipe) -> tuple[np.ndarray, np.ndarray]:
+    """A random mean and texture SD per label code (0-1 scale)."""
+    mean = rng.uniform(0.0, 1.0, N_CODES + 1)  # last entry: fully edematous marrow
+    mean[Tissue.AIR] = rng.uniform(0.0, 0.08)
+    if rng.random() < recipe.p_dark_cortex:
+        mean[Tissue.CORTEX] = rng.uniform(0.0, 0.2)
+        mean[Tissue.SCLEROTIC_RIM] = mean[Tissue.CORTEX]
+    if rng.random() < recipe.p_marrow_like_fat:
+        mean[Tissue.MARROW] = np.clip(mean[Tissue.FAT] + rng.normal(0, 0.08), 0, 1)
+    # pelvic marrow and the necrotic core are marrow too: near the femoral marrow's signal
+    mean[Tissue.PELVIC_MARROW] = np.clip(mean[Tissue.MARROW] + rng.normal(0, 0.1), 0, 1)
+    mean[Tissue.NECROTIC_CORE] = np.clip(mean[Tissue.MARROW] + rng.normal(0, 0.1), 0, 1)
+    if rng.random() < 0.7:  # effusion, urine and cysts are water: usually alike
+        for code in (Tissue.URINE, CYST):
+            mean[code] = np.clip(mean[Tissue.FLUID] + rng.normal(0, 0.08), 0, 1)
+    if rng.random() < 0.7:  # a cyst's wall often looks like cortex: the hardest distractor
+        mean[CYST_RIM] = np.clip(mean[Tissue.CORTEX] + rng.normal(0, 0.05), 0, 1)
+    spread = rng.uniform(*recipe.spread, N_CODES + 1)
+    return mean, spread
+
+
+def _slice_profile(image: np.ndarray, axis: int, thickness_mm: float, spacing_mm: float) -> np.ndarray:
+    """Thick slices along ``axis``: boxcar-equivalent blur, then sampling at the slice pitch
+    and linear interpolation back to the grid (partial volume and staircase)."""
+    extra = max(thickness_mm ** 2 - spacing_mm ** 2, 0.0) / 12.0
+    if extra <= 0:
+        return image
+    sigma = [0.0, 0.0, 0.0]
+    sigma[axis] = np.sqrt(extra) / spacing_mm
+    out = ndimage.gaussian_filter(image, sigma)
+    factor = spacing_mm / thickness_mm
+    if factor < 0.95:
+        zoom_down = [1.0, 1.0, 1.0]
+        zoom_down[axis] = factor
+        small = ndimage.zoom(out, zoom_down, order=1)
+        zoom_up = [1.0, 1.0, 1.0]
+        zoom_up[axis] = image.shape[axis] / small.shape[axis]
+        out = ndimage.zoom(small, zoom_up, order=1)
+        out = out[tuple(slice(0, s) for s in image.shape)]
+        if out.shape != image.shape:  # rounding: pad with the edge
+            pad = [(0, s - o) for s, o in zip(image.shape, out.shape)]
+            out = np.pad(out, pad, mode="edge")
+    return out
+
+
+def _acquisition_box(rng: np.random.Generator, shape: tuple[int, ...], spacing: float,
+                     recipe: SynthRecipe) -> tuple[np.ndarray, int]:
+    """Covered voxels (bool) of a random, possibly oblique, acquisition slab and the grid axis
+    closest to its slice direction."""
+    if rng.random() < recipe.p_full_fov:
+        return np.ones(shape, bool), int(rng.integers(3))
+    rot = _rotation(rng, 25.0) if rng.random() < 0.4 else np.eye(3)
+    slice_axis = int(rng.integers(3))
+    half = rng.uniform(0.3, 0.7, 3) * np.array(shape) * spacing
+    half[slice_axis] = rng.uniform(0.2, 0.6) * shape[slice_axis] * spacing
+    centre = rng.uniform(-0.3, 0.3, 3) * np.array(shape) * spacing
+    idx = np.stack(np.meshgrid(*[np.arange(s) for s in shape], indexing="ij"), -1).reshape(-1, 3)
+    local = ((idx - (np.array(shape) - 1) / 2.0) * spacing - centre) @ rot
+    covered = np.all(np.abs(local) <= half, axis=1).reshape(shape)
+    normal = rot[:, slice_axis]
+    return covered, int(np.argmax(np.abs(normal)))
+
+
+def synth_sample(seed: int, index: int, draw: int = 0,
+                 recipe: SynthRecipe | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """One training pair on the working grid: the normalised image (float32) and the
+    femoral-head target (uint8, 0/1), both ``recipe.shape``, array ``[x, y, z]`` LPS-aligned."""
+    recipe = recipe or SynthRecipe()
+    tissue, edema, head, _rot = _labels(seed, index, recipe)
+    rng = np.random.default_rng([seed, index, 1, draw])
+    mean, spread = _intensities(rng, recipe)
+    shape = tissue.shape
+    texture = ndimage.gaussian_filter(rng.normal(0, 1, shape), rng.uniform(0.5, 1.5))
+    texture /= max(float(texture.std()), 1e-6)
+    image = mean[tissue] + spread[tissue] * texture
+    e = np.where(tissue == Tissue.MARROW, edema, 0.0)
+    image = (1 - e) * image + e * mean[N_CODES]
+    image = ndimage.gaussian_filter(image, rng.uniform(*recipe.blur_sigma_vox))
+    covered, slice_axis = _acquisition_box(rng, shape, recipe.spacing_mm, recipe)
+    image = _slice_profile(image, slice_axis, rng.uniform(*recipe.slice_thickness_mm), recipe.spacing_mm)
+    bias = 1.0 + rng.uniform(*recipe.bias) * _smooth_field(rng, shape, coarse=3)
+    image = np.clip(image * bias, 0, None)
+    scale = float(np.percentile(image, 99)) or 1.0
+    sigma = rng.uniform(*recipe.noise) * scale
+    image = np.sqrt((image + rng.normal(0, sigma, shape)) ** 2 + rng.normal(0, sigma, shape) ** 2)
+    image = np.where(covered, image, 0.0)
+    target = (head & covered).astype(np.uint8)
+    return normalise(image, covered), target

@@ -1,0 +1,71 @@
+"""``bme-mri heads``: femoral heads of one MR series (DICOM folder or NIfTI), by the classical
+sphere search or the learned network.
+
+Any contrast is accepted (STIR, T1, T2 with or without fat suppression, PD, Dixon, diffusion):
+only the heads are located, nothing is quantified. No head in view is an empty list.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bme_mri.config import Config
+from bme_mri.errors import BmeError, SeriesSelectionError
+from bme_mri.segment.heads import HeadLocation, find_heads_classical
+from bme_mri.types import Volume
+
+METHODS = ("classical", "learned")
+
+
+def load_series(path: Path, config: Config, sequence: str | None = None) -> Volume:
+    """A NIfTI file, or one series of a DICOM file/folder.
+
+    With several series in ``path``, ``sequence`` picks one: a sequence class (``t2``,
+    ``pd``, ``dwi``, ...) or a piece of the series description (case-insensitive); it must
+    leave exactly one series.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise BmeError(f"input {path} does not exist")
+    if path.is_file() and path.name.endswith((".nii", ".nii.gz")):
+        from bme_mri.nifti import read_nifti
+
+        return read_nifti(path)
+    from bme_mri.ingest import discover, load_volume
+
+    discovery = discover(path, config.ingest)
+    stacks = [s for s in discovery.all_stacks() if not s.error]
+    if not stacks:
+        raise SeriesSelectionError(f"{path}: no readable MR series found")
+    if sequence:
+        wanted = sequence.lower()
+        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in s.description.lower()]
+        if not stacks:
+            raise SeriesSelectionError(f"{path}: no series of class or description {sequence!r}")
+    if len(stacks) > 1:
+        names = "; ".join(f"{s.description or s.series_uid} ({s.sequence.value})" for s in stacks[:8])
+        raise SeriesSelectionError(f"{path} holds {len(stacks)} series ({names}): point at one series "
+                                   "folder or pass --sequence CLASS_OR_DESCRIPTION")
+    return load_volume(stacks[0], config.ingest)
+
+
+def find_heads(volume: Volume, config: Config, method: str = "classical",
+               model_dir: Path | str | None = None, finder=None) -> list[HeadLocation]:
+    """Femoral heads of ``volume`` by ``method`` ('classical' or 'learned'). ``finder``: an
+    already loaded :class:`~bme_mri.learn.infer.LearnedHeadFinder` (load the model once per
+    worker)."""
+    if method == "classical":
+        return find_heads_classical(volume, config.segment)
+    if method == "learned":
+        if finder is None:
+            from bme_mri.learn.infer import LearnedHeadFinder
+
+            finder = LearnedHeadFinder(config.segment.learned, config.segment.localize,
+                                       model_dir=None if model_dir is None else str(model_dir))
+        return finder.find(volume)
+    raise BmeError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+
+
+def heads_json(heads: list[HeadLocation]) -> dict:
+    """``{"heads": [{"side", "center_lps_mm", "radius_mm", "confidence", ...}]}``."""
+    return {"heads": [h.to_dict() for h in heads]}
