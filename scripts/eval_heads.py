@@ -1,0 +1,170 @@
+"""Measure the femoral-head finders (classical vs learned): held-out synthetic Dice and the
+heads found on the real pelvic series of ../shared/realdata/pelvis_dicom, with a PNG per
+series (centres marked) to judge by eye.
+
+Usage (from the repository root)::
+
+    python scripts/eval_heads.py --model models/femoral_head --out /tmp/heads_eval \\
+        [--synthetic-seed 101 --synthetic-n 30] [--no-real] [--card]
+
+``--card`` writes the figures into the model card's ``evaluation`` (the by-eye verdicts are
+added by hand to the card's markdown afterwards: a script cannot judge anatomy).
+The PNGs of real scans stay in --out (never in the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # this checkout's bme_mri, whatever the venv's editable install
+
+REALDATA = Path(os.environ.get("BME_REALDATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "realdata"))
+# the series of each exam that show the hips (localizers aside), by SeriesDescription / class
+SERIES = [("t2", "t2_tse_sag"), ("t2", "t2_tse_tra"), ("t2", "t2_tse_cor"), ("dwi", "_b50"), ("pd", "pd ref")]
+
+
+def synthetic_dice(model_dir: Path, seed: int, n: int, config) -> dict:
+    """Dice of p >= threshold against the target on ``n`` generator volumes at ``seed``
+    (a seed the network was not trained on), contrast draw 0."""
+    import torch
+
+    from bme_mri.learn.net import load_weights
+    from bme_mri.learn.synth import synth_sample
+    from bme_mri.learn.train import dice
+
+    net, _arch = load_weights(model_dir, "cpu")
+    threshold = config.segment.learned.probability_threshold
+    dices, false_ml = [], []
+    for i in range(n):
+        image, target = synth_sample(seed, i, 0)
+        with torch.no_grad():
+            p = torch.softmax(net(torch.from_numpy(image[None, None])), 1)[0, 1].numpy()
+        prediction, truth = p >= threshold, target > 0
+        if truth.sum() * 0.027 >= 5.0:  # at least 5 ml of head in the volume
+            dices.append(dice(prediction, truth))
+        elif not truth.any():
+            false_ml.append(float(prediction.sum()) * 0.027)
+    return {"seed": seed, "n_volumes": n, "n_with_head": len(dices),
+            "dice_mean": float(np.mean(dices)) if dices else None,
+            "dice_median": float(np.median(dices)) if dices else None,
+            "dice_min": float(np.min(dices)) if dices else None,
+            "n_without_head": len(false_ml),
+            "false_head_ml_mean": float(np.mean(false_ml)) if false_ml else None}
+
+
+def _render(volume, heads_by_method: dict, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from bme_mri.learn.infer import to_working_grid
+
+    geom, image = to_working_grid(volume, 1.5)
+    points = [(m, h) for m, hs in heads_by_method.items() for h in hs]
+    rows = max(1, len(points))
+    fig, axes = plt.subplots(rows, 3, figsize=(12, 4 * rows), squeeze=False)
+    colours = {"classical": "cyan", "learned": "red"}
+    for r in range(rows):
+        if points:
+            method, head = points[r]
+            centre = np.asarray(head.center_lps_mm)
+            label = f"{method} {head.side} r={head.radius_mm:.0f} conf={head.confidence:.2f}"
+        else:
+            centre = geom.index_to_lps(((np.array(geom.shape) - 1) / 2.0)[None])[0]
+            method, label = None, "no head found by either method (centre slices)"
+        idx = np.clip(np.round(geom.lps_to_index(centre[None])[0]).astype(int), 0, np.array(geom.shape) - 1)
+        views = [("axial (x right->left, y ant->post)", image[:, :, idx[2]], 0, 1),
+                 ("coronal (x, z)", image[:, idx[1], :], 0, 2), ("sagittal (y, z)", image[idx[0], :, :], 1, 2)]
+        for c, (name, plane, a, b) in enumerate(views):
+            ax = axes[r, c]
+            extent = [geom.origin_lps_mm[a], geom.origin_lps_mm[a] + geom.spacing_mm[a] * plane.shape[0],
+                      geom.origin_lps_mm[b], geom.origin_lps_mm[b] + geom.spacing_mm[b] * plane.shape[1]]
+            ax.imshow(plane.T, cmap="gray", origin="lower", extent=extent, vmin=0, vmax=1.2)
+            for m, h in points:
+                ctr = np.asarray(h.center_lps_mm)
+                ax.add_patch(matplotlib.patches.Circle((ctr[a], ctr[b]), h.radius_mm, fill=False,
+                                                       color=colours[m], lw=1.5 if m == method else 0.6,
+                                                       ls="-" if m == method else "--"))
+            ax.set_title(f"{name}\n{label}" if c == 0 else name, fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=70)
+    plt.close(fig)
+
+
+def real_series(model_dir: Path, out: Path, config) -> list[dict]:
+    from bme_mri.ingest import discover, load_volume
+    from bme_mri.learn.infer import LearnedHeadFinder
+    from bme_mri.segment.heads import find_heads_classical
+
+    finder = LearnedHeadFinder(config.segment.learned, config.segment.localize, model_dir=str(model_dir))
+    rows = []
+    for exam in sorted((REALDATA / "pelvis_dicom").iterdir()):
+        stacks = discover(exam, config.ingest).all_stacks()
+        for klass, key in SERIES:
+            for stack in stacks:
+                text = f"{stack.description}|{stack.stack_id}".lower()
+                if stack.error or stack.sequence.value != klass or key not in text:
+                    continue
+                volume = load_volume(stack, config.ingest)
+                t0 = time.perf_counter()
+                learned = finder.find(volume)
+                t_learned = time.perf_counter() - t0
+                t0 = time.perf_counter()
+                classical = find_heads_classical(volume, config.segment)
+                t_classical = time.perf_counter() - t0
+                name = f"{exam.name}_{stack.series_number}_{stack.description}{'_b50' if key == '_b50' else ''}"
+                png = out / f"{name.replace(' ', '_')}.png"
+                _render(volume, {"classical": classical, "learned": learned}, png,
+                        f"{name}: {stack.orientation}, {volume.geometry.shape}, spacing "
+                        f"{tuple(round(s, 2) for s in volume.geometry.spacing_mm)} mm")
+                rows.append({"series": name, "png": str(png), "learned_s": round(t_learned, 2),
+                             "classical_s": round(t_classical, 2),
+                             "learned": [h.to_dict() for h in learned],
+                             "classical": [h.to_dict() for h in classical]})
+                print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=Path("models/femoral_head"))
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--synthetic-seed", type=int, default=101)
+    parser.add_argument("--synthetic-n", type=int, default=30)
+    parser.add_argument("--no-real", action="store_true")
+    parser.add_argument("--card", action="store_true", help="write the figures into the model card")
+    args = parser.parse_args()
+
+    import torch
+
+    from bme_mri.config import load_config
+
+    config = load_config()
+    torch.set_num_threads(config.segment.learned.cpu_threads)
+    args.out.mkdir(parents=True, exist_ok=True)
+    result: dict = {}
+    if args.synthetic_n:
+        result["synthetic_heldout"] = synthetic_dice(args.model, args.synthetic_seed, args.synthetic_n, config)
+        print(json.dumps(result["synthetic_heldout"]), flush=True)
+    if not args.no_real and (REALDATA / "pelvis_dicom").is_dir():
+        result["real_series"] = real_series(args.model, args.out, config)
+    (args.out / "eval_heads.json").write_text(json.dumps(result, indent=1))
+    if args.card:
+        from bme_mri.learn.model_card import add_evaluation
+
+        add_evaluation(args.model, {"synthetic_heldout": result.get("synthetic_heldout")})
+    print(f"wrote {args.out / 'eval_heads.json'}")
+
+
+if __name__ == "__main__":
+    main()
