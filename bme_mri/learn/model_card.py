@@ -106,7 +106,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         lines += ["## Evaluation (measured after training)", ""]
         for key, value in evaluation.items():
             if isinstance(value, dict) and "markdown" in value:
-                lines += [f"### {key}", "", value["markdown"], ""]
+                lines += ["", f"### {key}", "", value["markdown"], ""]
             else:
                 lines += [f"- {key}: {_fmt(value)}"]
         lines.append("")

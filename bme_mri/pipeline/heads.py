@@ -7,6 +7,7 @@ only the heads are located, nothing is quantified. No head in view is an empty l
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from bme_mri.config import Config
@@ -21,8 +22,8 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
     """A NIfTI file, or one series of a DICOM file/folder.
 
     With several series in ``path``, ``sequence`` picks one: a sequence class (``t2``,
-    ``pd``, ``dwi``, ...) or a piece of the series description (case-insensitive); it must
-    leave exactly one series.
+    ``pd``, ``dwi``, ...), a piece of the series description or the b-value of a diffusion
+    series split by b-value (``b50``), case-insensitive; it must leave exactly one series.
     """
     path = Path(path)
     if not path.exists():
@@ -39,11 +40,17 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
         raise SeriesSelectionError(f"{path}: no readable MR series found")
     if sequence:
         wanted = sequence.lower()
-        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in s.description.lower()]
+        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in s.description.lower()
+                  or s.stack_id.lower().endswith("_" + wanted)]  # e.g. 'b50' of a split diffusion series
         if not stacks:
             raise SeriesSelectionError(f"{path}: no series of class or description {sequence!r}")
     if len(stacks) > 1:
-        names = "; ".join(f"{s.description or s.series_uid} ({s.sequence.value})" for s in stacks[:8])
+        def name(stack) -> str:
+            tail = stack.stack_id.rsplit("_", 1)[-1]
+            extra = f" {tail}" if re.fullmatch(r"b\d+", tail) else ""
+            return f"{stack.description or stack.series_uid}{extra} ({stack.sequence.value})"
+
+        names = "; ".join(name(s) for s in stacks[:8])
         raise SeriesSelectionError(f"{path} holds {len(stacks)} series ({names}): point at one series "
                                    "folder or pass --sequence CLASS_OR_DESCRIPTION")
     return load_volume(stacks[0], config.ingest)
