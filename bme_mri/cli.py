@@ -335,7 +335,9 @@ def train(
         if val_fraction is not None:
             settings = settings.model_copy(update={"training": settings.training.model_copy(
                 update={"val_fraction": val_fraction})})
-        out_dir = out or Path(settings.model_dir)
+        from bme_mri.learn.net import resolve_model_dir
+
+        out_dir = out or resolve_model_dir(settings.model_dir)
         ts = settings.training
         if synthetic is not None:
             n_items = synthetic

@@ -135,6 +135,51 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
     return rows
 
 
+def phantom_series(model_dir: Path, cohort_dir: Path, config) -> dict:
+    """Both methods on every non-localizer series of a phantom cohort (truth known): per method
+    and sequence class, truth heads in view, found within 10 mm, false (> 25 mm from every
+    truth head) and wrong side."""
+    from bme_mri.ingest import discover, load_volume
+    from bme_mri.learn.infer import LearnedHeadFinder
+    from bme_mri.segment.heads import find_heads_classical
+
+    finder = LearnedHeadFinder(config.segment.learned, config.segment.localize, model_dir=str(model_dir))
+    manifest = json.loads((cohort_dir / "truth" / "cohort.json").read_text())
+    studies = {s.study_uid: s for s in discover(cohort_dir / "dicom", config.ingest).studies}
+    tally: dict = {}
+    for patient in manifest["patients"]:
+        for entry in patient["studies"]:
+            truth = json.loads((cohort_dir / entry["truth"]).read_text())["sides"]
+            for stack in studies[entry["study_uid"]].stacks:
+                if stack.error or stack.sequence.value == "localizer":
+                    continue
+                volume = load_volume(stack, config.ingest)
+                shape = np.array(volume.geometry.shape)
+                in_view = {side: t["head_center_lps_mm"] for side, t in truth.items()
+                           if np.all((volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] >= 0)
+                                     & (volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] <= shape - 1))}
+                for method, heads in (("learned", finder.find(volume)),
+                                      ("classical", find_heads_classical(volume, config.segment))):
+                    row = tally.setdefault(method, {}).setdefault(stack.sequence.value, {
+                        "series": 0, "heads_in_view": 0, "found_10mm": 0, "false": 0, "wrong_side": 0,
+                        "centre_errors_mm": []})
+                    row["series"] += 1
+                    row["heads_in_view"] += len(in_view)
+                    for side, centre in in_view.items():
+                        d = [np.linalg.norm(np.asarray(h.center_lps_mm) - centre) for h in heads]
+                        if d and min(d) <= 10.0:
+                            row["found_10mm"] += 1
+                            row["centre_errors_mm"].append(round(float(min(d)), 2))
+                            if heads[int(np.argmin(d))].side != side:
+                                row["wrong_side"] += 1
+                    for h in heads:
+                        if all(np.linalg.norm(np.asarray(h.center_lps_mm) - t["head_center_lps_mm"]) > 25.0
+                               for t in truth.values()):
+                            row["false"] += 1
+    print(json.dumps(tally), flush=True)
+    return tally
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=Path("models/femoral_head"))
@@ -142,6 +187,7 @@ def main() -> None:
     parser.add_argument("--synthetic-seed", type=int, default=101)
     parser.add_argument("--synthetic-n", type=int, default=30)
     parser.add_argument("--no-real", action="store_true")
+    parser.add_argument("--phantom", type=Path, help="a phantom cohort folder (bme-mri phantom) to score both methods on")
     parser.add_argument("--card", action="store_true", help="write the figures into the model card")
     args = parser.parse_args()
 
@@ -158,11 +204,13 @@ def main() -> None:
         print(json.dumps(result["synthetic_heldout"]), flush=True)
     if not args.no_real and (REALDATA / "pelvis_dicom").is_dir():
         result["real_series"] = real_series(args.model, args.out, config)
+    if args.phantom:
+        result["phantom_series"] = phantom_series(args.model, args.phantom, config)
     (args.out / "eval_heads.json").write_text(json.dumps(result, indent=1))
     if args.card:
         from bme_mri.learn.model_card import add_evaluation
 
-        add_evaluation(args.model, {"synthetic_heldout": result.get("synthetic_heldout")})
+        add_evaluation(args.model, {k: result[k] for k in ("synthetic_heldout", "phantom_series") if k in result})
     print(f"wrote {args.out / 'eval_heads.json'}")
 
 
