@@ -25,6 +25,24 @@ app = typer.Typer(
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file merged over configs/default.yaml.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+SequenceOpt = Annotated[Optional[str], typer.Option(
+    "--sequence", metavar="CLASS",
+    help="What every NIfTI file of the input is (stir, t2fs, t1, ...: a sequence class), when its name "
+         "and JSON sidecar cannot say; overrides the sidecar's bme_mri_sequence. DICOM is classified "
+         "from its headers.")]
+
+
+def _sequence(value: str | None):
+    """``--sequence`` text -> SequenceClass (None when not given); a bad value is a one-line error."""
+    if value is None:
+        return None
+    from bme_mri.types import SequenceClass
+
+    try:
+        return SequenceClass(value.strip().lower())
+    except ValueError:
+        raise BmeError(f"--sequence {value!r} is not a sequence class; choose one of "
+                       f"{', '.join(c.value for c in SequenceClass)}") from None
 
 
 class _Failure(Exception):
@@ -62,6 +80,7 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """List patient -> study -> series, which series would be analysed and why."""
 
@@ -71,7 +90,7 @@ def inspect(
         from bme_mri.ingest import inspect_input, render_inspect
 
         settings = _config(config)
-        result = inspect_input(input, settings.ingest)
+        result = inspect_input(input, settings.ingest, sequence_override=_sequence(sequence))
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
         else:
@@ -143,6 +162,7 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """Analyse every study: segment, quantify (ml), compare follow-ups; tables + masks in OUT."""
 
@@ -150,8 +170,9 @@ def run(
         from bme_mri.pipeline import run_batch
 
         settings = _config(config)
+        override = _sequence(sequence)
         result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
-                                                                on_study=cb))
+                                                                on_study=cb, sequence_override=override))
         typer.echo(result.summary_line())
         if result.n_failed:
             raise typer.Exit(1)
@@ -229,13 +250,17 @@ def compare(
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """Compare one patient's baseline and follow-up: the call per hip and an HTML report."""
 
     def action():
         from bme_mri.pipeline.pair import compare_pair
 
-        report_path = compare_pair(baseline, followup, out, _config(config))
+        report_path = compare_pair(baseline, followup, out, _config(config),
+                                   sequence_override=_sequence(sequence),
+                                   on_warning=lambda w: typer.secho(f"warning: {w}", fg=typer.colors.YELLOW,
+                                                                    err=True))
         typer.echo(f"report: {report_path}")
 
     _run(debug, action)

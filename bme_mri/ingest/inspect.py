@@ -15,20 +15,27 @@ from rich.tree import Tree
 from bme_mri.errors import SeriesSelectionError
 from bme_mri.ingest.discover import discover
 from bme_mri.ingest.models import InspectResult
+from bme_mri.ingest.nifti_input import apply_sequence_override, selection_hint
 from bme_mri.ingest.select import select_series
 from bme_mri.ingest.settings import IngestSettings
+from bme_mri.types import SequenceClass
 
 
-def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
-    """Discover ``path`` and select the analysis stack of every study."""
+def inspect_input(path: Path, settings: IngestSettings,
+                  sequence_override: SequenceClass | None = None) -> InspectResult:
+    """Discover ``path`` and select the analysis stack of every study.
+
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input.
+    """
     discovery = discover(Path(path), settings)
+    apply_sequence_override(discovery, sequence_override)
     selections = {}
     errors = {}
     for study in discovery.studies:
         try:
             selections[study.study_uid] = select_series(study, settings)
         except SeriesSelectionError as exc:
-            errors[study.study_uid] = str(exc)
+            errors[study.study_uid] = str(exc) + selection_hint(study)
     return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
 
 

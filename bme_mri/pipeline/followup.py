@@ -134,7 +134,10 @@ def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Pa
     by_uid = {s.study_uid: s for s in studies}
     patients: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
     for record in records:
-        if not record.get("error") and record.get("sides") and record["study_uid"] in by_uid:
+        # a study of unknown patient ('' : a NIfTI without PatientID or BIDS sub-) is never
+        # assumed to be another's follow-up; `bme-mri compare` can pair such files explicitly
+        if (not record.get("error") and record.get("sides") and record["study_uid"] in by_uid
+                and record.get("patient_id")):
             patients[record["patient_id"]].append((record, by_uid[record["study_uid"]]))
     todo = {pid: pairs for pid, pairs in patients.items() if len(pairs) >= 2}
     rows: list[Any] = []

@@ -13,10 +13,15 @@ from bme_mri.nifti import write_nifti
 from bme_mri.types import Label
 
 LABEL_LEGEND = {str(int(label)): label.name.lower() for label in Label}
+NO_DICOM_SOURCE_NOTE = "no DICOM source (NIfTI input): DICOM SEG not written; labels.nii.gz holds the labels"
 
 
 def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config) -> dict[str, Any]:
-    """Write outputs under ``study_out``; return their paths relative to ``out_root``."""
+    """Write outputs under ``study_out``; return their paths relative to ``out_root``.
+
+    A NIfTI input has no DICOM instances for a SEG to reference: ``dicom_seg`` is then None and
+    ``dicom_seg_note`` says why (not an error, not a warning).
+    """
     segmentation, image = analysis.segmentation, analysis.image
     outputs: dict[str, Any] = {}
     labels_path = write_nifti(segmentation.labels.astype(np.uint8), image.geometry, study_out / "labels.nii.gz",
@@ -44,7 +49,11 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         outputs["overlays"] = overlays
 
     source_files = getattr(analysis.selection.analysis, "files", None)
-    if config.pipeline.write_dicom_seg and source_files:
+    if config.pipeline.write_dicom_seg and getattr(analysis.selection.analysis, "nifti_path", None) is not None:
+        # a SEG references its source DICOM instances; a NIfTI input has none to reference
+        outputs["dicom_seg"] = None
+        outputs["dicom_seg_note"] = NO_DICOM_SOURCE_NOTE
+    elif config.pipeline.write_dicom_seg and source_files:
         from bme_mri.errors import OutputError
         from bme_mri.report.seg import write_dicom_seg
 

@@ -7,28 +7,42 @@ baseline per hip, and ``DIR/longitudinal.csv`` and ``DIR/report.html`` are writt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.errors import BmeError
+from bme_mri.ingest.nifti_input import patient_identity_note
 from bme_mri.io_utils import ensure_outside, write_json_atomic
+from bme_mri.types import SequenceClass
 
 
-def _single_study(path: Path, config: Config):
+def _single_study(path: Path, config: Config, sequence_override: SequenceClass | None = None):
     from bme_mri.ingest import discover
+    from bme_mri.ingest.nifti_input import apply_sequence_override
 
     path = Path(path)
     if not path.exists():
         raise BmeError(f"{path} does not exist")
-    studies = discover(path, config.ingest).studies
+    discovery = discover(path, config.ingest)
+    apply_sequence_override(discovery, sequence_override)
+    studies = discovery.studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
     return studies[0]
 
 
-def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config) -> Path:
-    """Analyse both visits, compare them, write the report; returns the report path."""
+def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
+                 sequence_override: SequenceClass | None = None,
+                 on_warning: Callable[[str], None] | None = None) -> Path:
+    """Analyse both visits, compare them, write the report; returns the report path.
+
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of both inputs.
+    A study whose patient is unknown (NIfTI without PatientID or BIDS ``sub-``: patient id
+    ``""``) is compared, and the report and study.json say the identity could not be checked.
+    ``on_warning`` receives each of the report's warnings (the CLI prints them).
+    """
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
     from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
@@ -41,7 +55,11 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
     analyses = {}
     for role, path in (("baseline", baseline_path), ("followup", followup_path)):
-        analysis = analyse_study(_single_study(path, config), config)
+        study = _single_study(path, config, sequence_override)
+        analysis = analyse_study(study, config)
+        identity_note = patient_identity_note(study)
+        if identity_note:
+            analysis.warnings.append(identity_note)
         outputs = write_study_outputs(analysis, out_dir / role, out_dir, config)
         write_json_atomic(out_dir / role / "study.json", {
             "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),
@@ -50,14 +68,26 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
             "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s})
         analyses[role] = analysis
     baseline, followup = visit_from_analysis(analyses["baseline"]), visit_from_analysis(analyses["followup"])
-    if (baseline.study_date, baseline.study_time) > (followup.study_date, followup.study_time):
+    dated = bool(baseline.study_date and followup.study_date)
+    if dated and (baseline.study_date, baseline.study_time) > (followup.study_date, followup.study_time):
         raise BmeError(f"the follow-up ({followup.study_date}) is dated before the baseline "
                        f"({baseline.study_date}); swap the two arguments")
     patient_id = analyses["baseline"].study.patient_id
     warnings = []
-    if analyses["followup"].study.patient_id != patient_id:
+    unknown = [role for role, a in analyses.items() if not a.study.patient_id]
+    if unknown:
+        warnings.append(f"patient identity of the {' and '.join(unknown)} unknown (NIfTI without PatientID "
+                        "in a JSON sidecar or a BIDS sub- label): that both visits are the same patient "
+                        "was not checked")
+    elif analyses["followup"].study.patient_id != patient_id:
         warnings.append(f"patient IDs differ: baseline {patient_id!r}, follow-up "
                         f"{analyses['followup'].study.patient_id!r}")
+    if not dated:
+        warnings.append("visit date unknown (no StudyDate in a sidecar, no dated BIDS ses- label): the "
+                        "interval is not known and the order given was taken as baseline, follow-up")
+    if on_warning is not None:
+        for warning in warnings:
+            on_warning(warning)
     result = compare_studies(baseline, followup, config.compare, patient_id, "baseline")
     write_longitudinal_csv([s.row for s in result.sides.values()], out_dir / "longitudinal.csv")
     write_registrations([result], out_dir / "registrations.json")

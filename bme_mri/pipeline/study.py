@@ -34,14 +34,14 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     Raises a :class:`~bme_mri.errors.BmeError` subclass with a one-line reason when the
     study cannot be analysed (no suitable series, broken geometry, no femoral head).
     """
-    from bme_mri.ingest import load_volume, select_series
+    from bme_mri.ingest import load_volume
     from bme_mri.quantify import measure
     from bme_mri.segment import get_segmenter
 
     timings: dict[str, float] = {}
     warnings: list[str] = []
     start = time.perf_counter()
-    selection = select_series(study, config.ingest)
+    selection = _select_with_hint(study, config)
     image = load_volume(selection.analysis, config.ingest)
     warnings.extend(image.meta.get("warnings", []))
     t1 = None
@@ -61,3 +61,18 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     measurements = measure(segmentation)
     timings["quantify"] = time.perf_counter() - start
     return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings)
+
+
+def _select_with_hint(study: Any, config: Config) -> Any:
+    """:func:`~bme_mri.ingest.select_series`; a NIfTI study's refusal says how to name the file."""
+    from bme_mri.errors import SeriesSelectionError
+    from bme_mri.ingest import select_series
+    from bme_mri.ingest.nifti_input import selection_hint
+
+    try:
+        return select_series(study, config.ingest)
+    except SeriesSelectionError as exc:
+        hint = selection_hint(study)
+        if not hint:
+            raise
+        raise SeriesSelectionError(f"{exc}{hint}") from None
