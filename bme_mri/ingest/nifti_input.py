@@ -46,6 +46,7 @@ SEQUENCE_FIELD = "bme_mri_sequence"  # sidecar key naming the SequenceClass of a
 _CLASSIFY_KEYS = ("SeriesDescription", "ProtocolName", "SequenceName", "ScanningSequence",
                   "SequenceVariant", "ScanOptions", "ImageType", "Manufacturer")
 _BIDS_ENTITY = re.compile(r"^(sub|ses)-([A-Za-z0-9]+)$")
+_THICK_SLICE_RATIO = 1.2  # spacing ratio above which an array axis is read as the slice axis
 _SHEAR_TOLERANCE = 1e-3  # |cos| between voxel axes above this: the affine is sheared (not a grid)
 
 
@@ -183,11 +184,30 @@ def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackI
                        "non-finite voxel size); reslice it first")
         return study, stack
     stack.geometry = geometry
-    stack.orientation = geometry.orientation_label(settings.geometry.oblique_tolerance_deg)
+    stack.orientation = acquisition_plane(geometry, settings.geometry.oblique_tolerance_deg)
     stack.pixel_spacing = (geometry.spacing_mm[1], geometry.spacing_mm[0])
     if stack.modality != "MR":
         stack.error = f"{stack.label}: modality {stack.modality}, not MR — listed but never analysed"
     return study, stack
+
+
+def acquisition_plane(geometry: Geometry, oblique_tol_deg: float) -> str:
+    """'axial' / 'coronal' / 'sagittal' / 'oblique' of the slices of a NIfTI volume.
+
+    A NIfTI may store its slices along any array axis (a coronal STIR reoriented to RAS keeps
+    its 4 mm slices along j): the slice normal is the axis whose spacing is clearly the largest
+    (> ``_THICK_SLICE_RATIO`` x the others), else the k axis as in DICOM.
+    """
+    spacing = np.asarray(geometry.spacing_mm)
+    thickest = int(np.argmax(spacing))
+    others = np.delete(spacing, thickest)
+    axis = thickest if spacing[thickest] > _THICK_SLICE_RATIO * others.max() else 2
+    if axis == 2:
+        return geometry.orientation_label(oblique_tol_deg)
+    order = [a for a in range(3) if a != axis] + [axis]
+    permuted = Geometry(tuple(geometry.shape[a] for a in order), tuple(spacing[order]),
+                        geometry.origin_lps_mm, geometry.direction_lps[:, order])
+    return permuted.orientation_label(oblique_tol_deg)
 
 
 def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str | None) -> int:
