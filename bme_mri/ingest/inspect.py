@@ -45,7 +45,8 @@ def render_inspect(result: InspectResult) -> Group:
     tree = Tree(Text(f"{data['root']}", style="bold"))
     for patient in data["patients"]:
         name = f" ({patient['patient_name']})" if patient["patient_name"] else ""
-        patient_node = tree.add(Text(f"patient {patient['patient_id']}{name}", style="bold cyan"))
+        patient_id = patient["patient_id"] or "(unknown: no PatientID)"
+        patient_node = tree.add(Text(f"patient {patient_id}{name}", style="bold cyan"))
         for study in patient["studies"]:
             study_node = patient_node.add(Text(f"study {study['study_date'] or '(no date)'} {study['study_uid']}"))
             if study["selection_reason"]:
@@ -58,7 +59,8 @@ def render_inspect(result: InspectResult) -> Group:
                 matrix = "x".join(str(v) for v in series["matrix"])
                 role = f" <- {series['role']}" if series["role"] else ""
                 b_value = f" b={series['b_value']:g}" if series.get("b_value") is not None else ""
-                line = Text(f"#{series['series_number']} {series['description']!r} "
+                number = f"#{series['series_number']} " if series["series_number"] is not None else ""
+                line = Text(f"{number}{series['description']!r} "
                             f"{series['sequence']}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
                             style="green" if series["role"] else "")
                 node = study_node.add(line)

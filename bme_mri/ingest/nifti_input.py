@@ -12,7 +12,9 @@ A ``.nii`` / ``.nii.gz`` file becomes one :class:`~bme_mri.ingest.models.StackIn
    ``InversionTime`` etc. in seconds) and the file name.
 
 Nothing known -> ``other``, never analysed; :func:`selection_hint` then tells the user how to
-say what the file is.
+say what the file is. Such a file that holds only a few integer values
+(``ingest.nifti_label_map_max_values``) is a mask or label map: it is listed as skipped, so
+neither ``--sequence`` nor the hint ever applies to it.
 
 Identity: ``PatientID`` / ``StudyInstanceUID`` / ``StudyDate`` from the sidecar, else the BIDS
 ``sub-`` / ``ses-`` entities of the file name or its folders (a ``ses-`` label of 8 digits is
@@ -136,6 +138,24 @@ def _classify(stem: str, sidecar: dict[str, Any], settings: IngestSettings
     return sequence, reason, tags, warnings
 
 
+def _label_values(image: Any, max_values: int) -> list[float] | None:
+    """The distinct values of a NIfTI holding at most ``max_values`` integers, else None.
+
+    Only called for files nothing else identifies (no sidecar, class ``other``): reads the
+    pixels once.
+    """
+    try:
+        data = np.asarray(image.dataobj)
+    except Exception:  # noqa: BLE001 - unreadable pixels: let loading report it later
+        return None
+    if data.size == 0:
+        return None
+    values = np.unique(data[np.isfinite(data)] if data.dtype.kind == "f" else data)
+    if values.size > max_values or not np.all(np.equal(np.mod(values, 1), 0)):
+        return None
+    return [float(v) for v in values]
+
+
 def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackInfo]:
     """One NIfTI file as a study with one stack (headers only; pixels are read later).
 
@@ -157,6 +177,12 @@ def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackI
     sidecar, warnings = _read_sidecar(path)
     stem = nifti_stem(path)
     sequence, reason, tags, class_warnings = _classify(stem, sidecar, settings)
+    if sequence == SequenceClass.OTHER:
+        values = _label_values(image, settings.nifti_label_map_max_values)
+        if values is not None:
+            raise SkipFile(f"a mask / label map ({len(values)} distinct values: "
+                           f"{', '.join(f'{v:g}' for v in values[:6])}{' ...' if len(values) > 6 else ''}), "
+                           "not an image")
     series_uid = _str(sidecar.get("SeriesInstanceUID")) or f"nifti:{path.name}"
     number = sidecar.get("SeriesNumber")
     stack = StackInfo(

@@ -85,6 +85,7 @@ class IngestSettings(Section):
     follow_symlinks: bool  # follow symbolic links while walking an input folder
     skip_names: list[str]  # file names never read (DICOMDIR, ...); matched case-insensitively
     nifti_suffixes: list[str]  # file suffixes read as NIfTI stacks
+    nifti_label_map_max_values: int = 16  # an unclassified NIfTI with <= this many distinct integer values is a mask
     classify: ClassifySettings
     select: SelectSettings
     geometry: GeometrySettings

@@ -136,3 +136,25 @@ def test_a_reoriented_nifti_keeps_its_plane_and_lps_geometry(tmp_path, settings,
     # the same voxel centres in LPS mm (the corners of both grids are the same 8 points)
     np.testing.assert_allclose(np.sort(original.geometry.corners_lps(), axis=0),
                                np.sort(turned.geometry.corners_lps(), axis=0), atol=1e-4)
+
+
+def test_an_unclassified_mask_is_skipped_and_never_takes_the_sequence_option(tmp_path, settings):
+    geometry = make_geometry(CORONAL)
+    mask = np.zeros(geometry.shape, np.uint16)
+    mask[3:8, 2:6, 1:4] = 1
+    image = nib.Nifti1Image(mask, geometry.affine_ras)
+    nib.save(image, str(tmp_path / "bone_region.nii.gz"))
+    _nifti(tmp_path / "scan.nii.gz")  # a real (many-valued) image that nothing names: kept
+    discovery = discover(tmp_path, settings)
+    assert [s.path.name for s in discovery.skipped] == ["bone_region.nii.gz"]
+    assert "mask / label map (2 distinct values: 0, 1)" in discovery.skipped[0].reason
+    assert apply_sequence_override(discovery, SequenceClass.STIR) == 1
+    assert [s.nifti_path.name for s in discovery.all_stacks()] == ["scan.nii.gz"]
+
+
+def test_a_named_stir_with_few_values_is_still_an_image(tmp_path, settings):
+    geometry = make_geometry(CORONAL)
+    nib.save(nib.Nifti1Image(np.ones(geometry.shape, np.uint16), geometry.affine_ras),
+             str(tmp_path / "COR_STIR.nii.gz"))
+    _, _, stack = _only_stack(tmp_path, settings)
+    assert stack.sequence == SequenceClass.STIR  # only files nothing identifies are checked
