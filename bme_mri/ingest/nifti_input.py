@@ -184,9 +184,12 @@ def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackI
                            f"{', '.join(f'{v:g}' for v in values[:6])}{' ...' if len(values) > 6 else ''}), "
                            "not an image")
     series_uid = _str(sidecar.get("SeriesInstanceUID")) or f"nifti:{path.name}"
+    # one file = one stack: dcm2niix writes several files per series (echoes, phase), and a tree may
+    # hold a series both as DICOM and as NIfTI; the file name keeps their stack ids apart
+    stack_id = series_uid if series_uid == f"nifti:{path.name}" else f"{series_uid}#{path.name}"
     number = sidecar.get("SeriesNumber")
     stack = StackInfo(
-        stack_id=series_uid, series_uid=series_uid,
+        stack_id=stack_id, series_uid=series_uid,
         series_number=int(number) if isinstance(number, (int, float, str)) and str(number).isdigit() else None,
         description=_str(tags.get("SeriesDescription")), protocol=_str(tags.get("ProtocolName")),
         manufacturer=_str(tags.get("Manufacturer")), modality=_str(sidecar.get("Modality")) or "MR",

@@ -158,3 +158,13 @@ def test_a_named_stir_with_few_values_is_still_an_image(tmp_path, settings):
              str(tmp_path / "COR_STIR.nii.gz"))
     _, _, stack = _only_stack(tmp_path, settings)
     assert stack.sequence == SequenceClass.STIR  # only files nothing identifies are checked
+
+
+def test_two_files_of_one_series_are_two_stacks(tmp_path, settings):
+    sidecar = {"PatientID": "P1", "StudyInstanceUID": "1.2", "SeriesInstanceUID": "1.2.3",
+               "SeriesDescription": "COR STIR"}
+    _nifti(tmp_path / "stir_e1.nii.gz", sidecar=sidecar)
+    _nifti(tmp_path / "stir_e2.nii.gz", sidecar=sidecar)
+    stacks = discover(tmp_path, settings).all_stacks()
+    assert len(stacks) == 2 and len({s.stack_id for s in stacks}) == 2
+    assert {s.series_uid for s in stacks} == {"1.2.3"}
