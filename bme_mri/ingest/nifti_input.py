@@ -19,7 +19,9 @@ neither ``--sequence`` nor the hint ever applies to it.
 Identity: ``PatientID`` / ``StudyInstanceUID`` / ``StudyDate`` from the sidecar, else the BIDS
 ``sub-`` / ``ses-`` entities of the file name or its folders (a ``ses-`` label of 8 digits is
 read as the date), else unknown: the patient id is then ``""`` (a follow-up cannot be checked
-to be the same patient) and the study is the file itself.
+to be the same patient), and the study is the file's folder when the file has a JSON sidecar
+(a converter's output: dcm2niix run on one study writes its series into one folder), else the
+file itself (a folder of bare files may hold many patients).
 
 Geometry: the NIfTI affine maps voxels to RAS mm; :class:`~bme_mri.types.Geometry` keeps LPS
 (``Geometry.from_affine_ras``). A file with neither a qform nor an sform (left and right
@@ -108,6 +110,9 @@ def _study_of(path: Path, sidecar: dict[str, Any]) -> StudyInfo:
     study_uid = _str(sidecar.get("StudyInstanceUID"))
     if not study_uid and "sub" in bids:
         study_uid = f"sub-{bids['sub']}" + (f"_ses-{bids['ses']}" if "ses" in bids else "")
+    if not study_uid and sidecar:  # a converter's output (dcm2niix writes one folder per study)
+        folder = Path(path).resolve().parent
+        study_uid = f"nifti-folder-{folder.name}-{hashlib.sha1(str(folder).encode()).hexdigest()[:8]}"
     if not study_uid:  # nothing ties this file to others: it is a study of its own
         digest = hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:8]
         study_uid = f"nifti-{nifti_stem(path)}-{digest}"
@@ -141,8 +146,7 @@ def _classify(stem: str, sidecar: dict[str, Any], settings: IngestSettings
 def _label_values(image: Any, max_values: int) -> list[float] | None:
     """The distinct values of a NIfTI holding at most ``max_values`` integers, else None.
 
-    Only called for files nothing else identifies (no sidecar, class ``other``): reads the
-    pixels once.
+    Only called for 3-D files nothing else identifies (class ``other``): reads their pixels once.
     """
     try:
         data = np.asarray(image.dataobj)
@@ -157,12 +161,13 @@ def _label_values(image: Any, max_values: int) -> list[float] | None:
 
 
 def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackInfo]:
-    """One NIfTI file as a study with one stack (headers only; pixels are read later).
+    """One NIfTI file as a study with one stack (headers; only a file nothing identifies has its
+    pixels read, to tell a mask from an image).
 
     Raises
     ------
     SkipFile
-        The file is not readable NIfTI (listed in ``skipped_files.csv``).
+        The file is not readable NIfTI, or is a mask / label map (listed in ``skipped_files.csv``).
     """
     import nibabel as nib
 
@@ -177,7 +182,7 @@ def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackI
     sidecar, warnings = _read_sidecar(path)
     stem = nifti_stem(path)
     sequence, reason, tags, class_warnings = _classify(stem, sidecar, settings)
-    if sequence == SequenceClass.OTHER:
+    if sequence == SequenceClass.OTHER and (len(shape) == 3 or shape[3:] == (1,)):
         values = _label_values(image, settings.nifti_label_map_max_values)
         if values is not None:
             raise SkipFile(f"a mask / label map ({len(values)} distinct values: "

@@ -168,3 +168,15 @@ def test_two_files_of_one_series_are_two_stacks(tmp_path, settings):
     stacks = discover(tmp_path, settings).all_stacks()
     assert len(stacks) == 2 and len({s.stack_id for s in stacks}) == 2
     assert {s.series_uid for s in stacks} == {"1.2.3"}
+
+
+def test_anonymised_converter_files_of_one_folder_form_one_study(tmp_path, settings):
+    for name, description in (("t2_tirm_cor_2", "t2_tirm_cor"), ("t1_tse_cor_3", "t1_tse_cor")):
+        _nifti(tmp_path / "visit1" / f"{name}.nii.gz", sidecar={"SeriesDescription": description})
+    _nifti(tmp_path / "visit2" / "t2_tirm_cor_2.nii.gz", sidecar={"SeriesDescription": "t2_tirm_cor"})
+    studies = discover(tmp_path, settings).studies
+    assert sorted(len(s.stacks) for s in studies) == [1, 2]
+    assert all(s.patient_id == "" for s in studies)
+    visit1 = next(s for s in studies if len(s.stacks) == 2)
+    selection = select_series(visit1, settings)
+    assert selection.analysis.sequence == SequenceClass.STIR and selection.t1 is not None

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -174,3 +176,28 @@ def test_sequence_option_with_a_bad_value_is_one_line(converted, tmp_path):
                                       "--sequence", "stirr"])
     assert result.exit_code == 2 and "not a sequence class" in result.output
     assert "Traceback" not in result.output
+
+
+def _dcm2niix() -> str | None:
+    local = Path(sys.executable).parent / "dcm2niix"
+    return str(local) if local.exists() else shutil.which("dcm2niix")
+
+
+def test_dcm2niix_output_of_a_study_is_one_study_with_the_dicom_heads(smoke_cohort, dicom_records, tmp_path):
+    exe = _dcm2niix()
+    if exe is None:
+        pytest.skip("dcm2niix not installed (it comes with the test extras: pip install -e .[test])")
+    study_dir = sorted((smoke_cohort / "dicom").glob("*/*"))[0]
+    out = tmp_path / "niix"
+    out.mkdir()
+    subprocess.run([exe, "-b", "y", "-z", "y", "-f", "%p_%s", "-o", str(out), str(study_dir)],
+                   check=True, capture_output=True)
+    assert not any("PatientID" in json.loads(p.read_text()) for p in out.glob("*.json"))  # anonymised BIDS
+    result = run_batch(out, tmp_path / "run", load_config())
+    assert len(result.records) == 1  # localizers, T1 and STIR of one folder form one study
+    record = result.records[0]
+    assert record["error"] is None and record["patient_id"] == "" and record["t1_series"] is not None
+    dicom = next(r for (pid, _), r in dicom_records.items() if study_dir.parent.name == pid
+                 and r["study_date"].replace("-", "") == study_dir.name.split("_")[0])
+    _assert_same_heads(record, dicom)
+    _assert_no_seg_and_said_so(record)
