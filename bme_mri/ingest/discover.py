@@ -22,7 +22,7 @@ from bme_mri.ingest.geometry import assemble_geometry, orientation_of
 from bme_mri.ingest.headers import FileHeaders, SkipFile, read_file_headers
 from bme_mri.ingest.models import Discovery, SkippedFile, SliceHeader, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings
-from bme_mri.nifti import sidecar_path
+from bme_mri.ingest.nifti_input import nifti_companions
 from bme_mri.types import SequenceClass
 
 
@@ -71,7 +71,7 @@ def discover(root: Path, settings: IngestSettings) -> Discovery:
     series_files: dict[tuple[str, str], dict[str, list[FileHeaders]]] = defaultdict(lambda: defaultdict(list))
     files = _iter_files(root, settings)
     nifti_files = {p for p in files if _is_nifti(p, settings)}
-    sidecars = {sidecar_path(p) for p in nifti_files}
+    sidecars = {c for p in nifti_files for c in nifti_companions(p)}  # .json, .bval, .bvec
     for path in files:
         if path in sidecars:
             continue

@@ -47,8 +47,6 @@ from bme_mri.nifti import sidecar_path
 from bme_mri.types import Geometry, SequenceClass
 
 SEQUENCE_FIELD = "bme_mri_sequence"  # sidecar key naming the SequenceClass of a NIfTI file
-_CLASSIFY_KEYS = ("SeriesDescription", "ProtocolName", "SequenceName", "ScanningSequence",
-                  "SequenceVariant", "ScanOptions", "ImageType", "Manufacturer")
 _BIDS_ENTITY = re.compile(r"^(sub|ses)-([A-Za-z0-9]+)$")
 _THICK_SLICE_RATIO = 1.2  # spacing ratio above which an array axis is read as the slice axis
 _SHEAR_TOLERANCE = 1e-3  # |cos| between voxel axes above this: the affine is sheared (not a grid)
@@ -75,6 +73,13 @@ def nifti_stem(path: Path) -> str:
         if name.lower().endswith(ext):
             return name[: -len(ext)]
     return Path(path).stem
+
+
+def nifti_companions(path: Path) -> list[Path]:
+    """Files that belong to a NIfTI file and are not images: its JSON sidecar, dcm2niix's
+    diffusion ``.bval`` / ``.bvec``."""
+    side = sidecar_path(path)
+    return [side, side.with_suffix(".bval"), side.with_suffix(".bvec")]
 
 
 def bids_entities(path: Path) -> dict[str, str]:
@@ -124,7 +129,8 @@ def _study_of(path: Path, sidecar: dict[str, Any]) -> StudyInfo:
 
 def _classify(stem: str, sidecar: dict[str, Any], settings: IngestSettings
               ) -> tuple[SequenceClass, str, dict[str, Any], list[str]]:
-    tags = {k: sidecar[k] for k in _CLASSIFY_KEYS if k in sidecar}
+    # BIDS / dcm2niix sidecar keys are DICOM keywords: every classification rule sees them all
+    tags = {k: v for k, v in sidecar.items() if isinstance(v, (str, int, float, list)) and not isinstance(v, bool)}
     tags.setdefault("SeriesDescription", stem)
     for key in ("EchoTime", "RepetitionTime", "InversionTime"):  # BIDS sidecars use seconds
         value = as_float(sidecar.get(key))
@@ -204,6 +210,10 @@ def nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackI
         warnings=warnings + class_warnings)
     study = _study_of(path, sidecar)
     squeezed = shape[:3] if len(shape) == 4 and shape[3] == 1 else shape
+    if len(squeezed) == 4:
+        stack.error = (f"{stack.label}: NIfTI {path.name} is 4-D ({shape[3]} volumes of {shape[:3]}: "
+                       "diffusion, dynamic or multi-echo); one 3-D image is analysed, not a series of them")
+        return study, stack
     if len(squeezed) != 3:
         stack.error = f"{stack.label}: NIfTI {path.name} has shape {shape}, expected a 3-D image"
         return study, stack

@@ -180,3 +180,16 @@ def test_anonymised_converter_files_of_one_folder_form_one_study(tmp_path, setti
     visit1 = next(s for s in studies if len(s.stacks) == 2)
     selection = select_series(visit1, settings)
     assert selection.analysis.sequence == SequenceClass.STIR and selection.t1 is not None
+
+
+def test_dcm2niix_diffusion_files_are_one_refused_4d_stack_without_junk(tmp_path, settings):
+    geometry = make_geometry(CORONAL)
+    image = nib.Nifti1Image(np.random.default_rng(1).uniform(0, 9, geometry.shape + (3,)).astype(np.float32),
+                            geometry.affine_ras)
+    nib.save(image, str(tmp_path / "ep2d_diff_6.nii.gz"))
+    (tmp_path / "ep2d_diff_6.bval").write_text("0 500 1000\n")
+    (tmp_path / "ep2d_diff_6.bvec").write_text("0 1 0\n0 0 1\n0 0 0\n")
+    (tmp_path / "ep2d_diff_6.json").write_text(json.dumps({"SeriesDescription": "ep2d_diff"}))
+    discovery, _, stack = _only_stack(tmp_path, settings)
+    assert discovery.skipped == []
+    assert "4-D (3 volumes" in stack.error
