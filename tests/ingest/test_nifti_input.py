@@ -12,7 +12,7 @@ import pytest
 from bme_mri.errors import BmeError, SeriesSelectionError
 from bme_mri.ingest import discover, inspect_input, select_series
 from bme_mri.ingest.nifti_input import SEQUENCE_FIELD, apply_sequence_override, selection_hint
-from bme_mri.nifti import write_nifti
+from bme_mri.nifti import read_nifti, write_nifti
 from bme_mri.types import Geometry, SequenceClass
 from tests.ingest.conftest import CORONAL, make_geometry, write_series
 
@@ -110,6 +110,7 @@ def test_a_nifti_without_qform_or_sform_is_listed_but_never_analysed(tmp_path, s
     assert stack.sequence == SequenceClass.STIR and "left and right are unknown" in stack.error
     with pytest.raises(SeriesSelectionError, match="left and right are unknown"):
         select_series(study, settings)
+    assert any("left/right are unknown" in w for w in read_nifti(tmp_path / "COR_STIR.nii.gz").meta["warnings"])
 
 
 def test_a_sheared_affine_is_refused(tmp_path, settings):
