@@ -283,8 +283,13 @@ def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str 
 
 
 def selection_hint(study: StudyInfo) -> str:
-    """For a study with no series to analyse: how to say what its NIfTI files are ('' if none)."""
-    unknown = [s for s in study.stacks if s.nifti_path is not None and s.error is None]
+    """For a study with no series to analyse: how to say what its unclassified NIfTI files are.
+
+    '' when every NIfTI file of the study was classified (a T2 or an ADC map is not a STIR in
+    disguise) or none is readable.
+    """
+    unknown = [s for s in study.stacks if s.nifti_path is not None and s.error is None
+               and s.sequence == SequenceClass.OTHER]
     if not unknown:
         return ""
     names = ", ".join(s.nifti_path.name for s in unknown[:3]) + (" ..." if len(unknown) > 3 else "")

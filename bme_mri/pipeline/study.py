@@ -75,4 +75,4 @@ def _select_with_hint(study: Any, config: Config) -> Any:
         hint = selection_hint(study)
         if not hint:
             raise
-        raise SeriesSelectionError(f"{exc}{hint}") from None
+        raise type(exc)(f"{exc}{hint}") from None  # the same kind: "not analysable" stays so

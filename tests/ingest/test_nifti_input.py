@@ -194,3 +194,13 @@ def test_dcm2niix_diffusion_files_are_one_refused_4d_stack_without_junk(tmp_path
     discovery, _, stack = _only_stack(tmp_path, settings)
     assert discovery.skipped == []
     assert "4-D (3 volumes" in stack.error
+
+
+def test_no_hint_when_every_nifti_was_classified(tmp_path, settings):
+    _nifti(tmp_path / "t2_tse_cor.nii.gz", sidecar={"SeriesDescription": "t2_tse_cor", "EchoTime": 0.1,
+                                                    "RepetitionTime": 5.0})
+    _, study, stack = _only_stack(tmp_path, settings)
+    assert stack.sequence == SequenceClass.T2
+    with pytest.raises(SeriesSelectionError):
+        select_series(study, settings)
+    assert selection_hint(study) == ""

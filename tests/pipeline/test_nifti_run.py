@@ -135,8 +135,8 @@ def test_an_unnamed_nifti_is_refused_with_a_hint_then_analysed_with_sequence(con
     for name, source in zip(("a1.nii.gz", "b2.nii.gz"), stirs):
         shutil.copy(source, anonymous / name)
     refused = run_batch(anonymous / "a1.nii.gz", tmp_path / "refused", load_config())
-    assert refused.n_failed == 1
-    assert "--sequence stir" in refused.records[0]["error"] and not refused.records[0]["sides"]
+    assert refused.n_failed == 0 and refused.n_not_analysed == 1  # not analysable, with the way out
+    assert "--sequence stir" in refused.records[0]["not_analysed"] and not refused.records[0]["sides"]
 
     runner = CliRunner()
     result = runner.invoke(app, ["compare", str(anonymous / "a1.nii.gz"), str(anonymous / "b2.nii.gz"),
