@@ -13,6 +13,7 @@ from typing import Any
 from bme_mri.errors import BmeError
 from bme_mri.ingest.assemble import load_volume
 from bme_mri.ingest.discover import discover
+from bme_mri.ingest.inspect import require_images
 from bme_mri.ingest.models import ConvertedSeries, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings
 from bme_mri.io_utils import ensure_outside, safe_name
@@ -51,7 +52,7 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings) -> list[C
     """Write every stack without an error to NIfTI; one :class:`ConvertedSeries` per stack."""
     path, out_dir = Path(path), Path(out_dir)
     ensure_outside(out_dir, [path])
-    discovery = discover(path, settings)
+    discovery = require_images(discover(path, settings))
     results: list[ConvertedSeries] = []
     used: set[Path] = set()
     for study in discovery.studies:

@@ -51,6 +51,13 @@ class BatchResult:
         """Failed studies plus patients whose follow-up comparison failed."""
         return sum(1 for r in self.records if r.get("error")) + len(self.errors)
 
+    def failure_lines(self) -> list[str]:
+        """One line per failed study (patient, study date and UID, reason), then one per
+        patient whose follow-up comparison failed."""
+        lines = [f"FAILED patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
+                 f"{r.get('study_uid') or '?'}: {r['error']}" for r in self.records if r.get("error")]
+        return lines + [f"FAILED follow-up comparison, {error}" for error in self.errors]
+
     def summary_line(self) -> str:
         ok = len(self.records) - self.n_failed
         return (f"{len(self.records)} studies: {ok} analysed ({self.n_resumed} already done), "
@@ -110,14 +117,15 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     """
     from bme_mri.errors import BmeError
     from bme_mri.ingest import discover
+    from bme_mri.ingest.inspect import require_images
     from bme_mri.pipeline.worker import failed_record, process_study
 
     input_path, out_dir = Path(input_path), Path(out_dir)
     if not input_path.exists():
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
+    discovery = require_images(discover(input_path, config.ingest))
     out_dir.mkdir(parents=True, exist_ok=True)
-    discovery = discover(input_path, config.ingest)
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
 
     records: list[dict[str, Any]] = []

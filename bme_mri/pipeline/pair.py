@@ -17,18 +17,42 @@ from bme_mri.io_utils import ensure_outside, write_json_atomic
 
 def _single_study(path: Path, config: Config):
     from bme_mri.ingest import discover
+    from bme_mri.ingest.inspect import require_images
 
     path = Path(path)
     if not path.exists():
         raise BmeError(f"{path} does not exist")
-    studies = discover(path, config.ingest).studies
+    studies = require_images(discover(path, config.ingest)).studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
     return studies[0]
 
 
-def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config) -> Path:
-    """Analyse both visits, compare them, write the report; returns the report path."""
+def check_pair(baseline_path: Path, followup_path: Path, baseline, followup) -> None:
+    """Refuse a pair that is not two visits of one patient (a user mistake, one line).
+
+    Raises :class:`BmeError` when both arguments are the same path, hold the same study
+    (StudyInstanceUID), or belong to different patients (PatientID). ``--force`` skips this.
+    """
+    if Path(baseline_path).resolve() == Path(followup_path).resolve():
+        raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
+                       "visits of one patient (--force to compare anyway)")
+    if baseline.study_uid == followup.study_uid:
+        raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
+                       f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
+    if baseline.patient_id != followup.patient_id:
+        raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
+                       f"vs {followup.patient_id!r}); give two visits of one patient "
+                       "(--force to compare anyway)")
+
+
+def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
+                 force: bool = False) -> Path:
+    """Analyse both visits, compare them, write the report; returns the report path.
+
+    Unless ``force``, two different patients or one study given twice is refused
+    (:func:`check_pair`) before anything is analysed.
+    """
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
     from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
@@ -39,9 +63,13 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
 
     out_dir = Path(out_dir)
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
+    studies = {"baseline": _single_study(baseline_path, config),
+               "followup": _single_study(followup_path, config)}
+    if not force:
+        check_pair(baseline_path, followup_path, studies["baseline"], studies["followup"])
     analyses = {}
     for role, path in (("baseline", baseline_path), ("followup", followup_path)):
-        analysis = analyse_study(_single_study(path, config), config)
+        analysis = analyse_study(studies[role], config)
         outputs = write_study_outputs(analysis, out_dir / role, out_dir, config)
         write_json_atomic(out_dir / role / "study.json", {
             "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),

@@ -44,8 +44,14 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             rows.append(base)
             continue
         for side in sides:
-            rows.append({**base, **{k: side.get(k) for k in (
-                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")}})
+            row = {**base, **{k: side.get(k) for k in (
+                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")}}
+            # the threshold and reference applied to this hip (each side may have its own)
+            if side.get("edema_threshold") is not None:
+                row["edema_threshold"] = side["edema_threshold"]
+            if (side.get("reference") or {}).get("median") is not None:
+                row["reference_median"] = side["reference"]["median"]
+            rows.append(row)
     return rows
 
 
