@@ -108,11 +108,12 @@ def inspect(
         from rich.console import Console
 
         from bme_mri.ingest import inspect_input, render_inspect
+        from bme_mri.ingest.inspect import inspect_json
 
         settings = _config(config)
         result = inspect_input(input, settings.ingest)
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+            typer.echo(json.dumps(inspect_json(result), indent=2, default=str))
         else:
             Console().print(render_inspect(result))
 

@@ -170,3 +170,59 @@ def test_run_prints_each_failed_study_with_its_reason(tmp_path, capsys):
     assert failed[0].startswith("FAILED patient P9 study 2026-02-02 1.2.826.0.1.9: ")
     assert len(failed[0]) > len("FAILED patient P9 study 2026-02-02 1.2.826.0.1.9: ") + 10  # a reason follows
     assert "1 failed" in text
+
+
+# -- inspect --json precision ------------------------------------------------------------------------
+
+def test_inspect_json_rounds_floats_to_three_decimals(tmp_path, capsys):
+    import json
+
+    angle = np.deg2rad(17.0)  # oblique coronal: slice spacing comes out of positions with float noise
+    direction = CORONAL @ np.array([[np.cos(angle), 0, np.sin(angle)], [0, 1, 0], [-np.sin(angle), 0, np.cos(angle)]])
+    geometry = Geometry((16, 12, 6), (0.4296875, 0.4296875, 3.3), (-12.3456789, 0.1, 10.0), direction)
+    tags = {"PatientID": "P1", "StudyDate": "20260101", "SeriesDescription": "COR STIR",
+            "ScanningSequence": ["SE", "IR"], "InversionTime": 150.0, "EchoTime": 40.0, "RepetitionTime": 4000.0}
+    write_mr_series(np.random.default_rng(1).uniform(0, 500, geometry.shape), geometry, tmp_path / "in" / "s", tags)
+    code, text = _run(capsys, ["inspect", str(tmp_path / "in"), "--json"])
+    assert code == 0, text
+    floats = []
+
+    def collect(value):
+        if isinstance(value, float):
+            floats.append(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    payload = json.loads(text)
+    collect(payload)
+    spacing = payload["patients"][0]["studies"][0]["series"][0]["spacing_mm"]
+    assert spacing[:2] == [0.43, 0.43] and abs(spacing[2] - 3.3) < 1e-9
+    assert floats and all(round(value, 3) == value for value in floats), floats
+
+
+# -- quantify names its real arguments -----------------------------------------------------------------
+
+def test_quantify_messages_name_the_real_arguments(tmp_path, capsys):
+    from bme_mri.nifti import write_nifti
+
+    geometry = Geometry((12, 12, 6), (1.0, 1.0, 2.0), (0.0, 0.0, 0.0), np.eye(3))
+    write_nifti(np.ones(geometry.shape, np.float32), geometry, tmp_path / "knee.nii.gz")
+    write_nifti(np.zeros(geometry.shape, np.uint8), geometry, tmp_path / "empty.nii.gz")
+    code, text = _run(capsys, ["quantify", str(tmp_path / "knee.nii.gz"), "--roi", str(tmp_path / "nope.nii.gz"),
+                               "--out", str(tmp_path / "o1")])
+    assert code == 2 and _one_error_line(text).startswith("error: --roi ") and "does not exist" in text
+    code, text = _run(capsys, ["quantify", str(tmp_path / "knee.nii.gz"), "--roi", str(tmp_path / "empty.nii.gz"),
+                               "--out", str(tmp_path / "o2")])
+    assert code == 2 and "--roi bone mask" in _one_error_line(text) and "empty" in text
+    code, text = _run(capsys, ["quantify", str(tmp_path / "gone"), "--roi", str(tmp_path / "empty.nii.gz"),
+                               "--out", str(tmp_path / "o3")])
+    assert code == 2 and _one_error_line(text).startswith("error: IMAGE ")
+    empty_dir = tmp_path / "emptydir"
+    empty_dir.mkdir()
+    code, text = _run(capsys, ["quantify", str(empty_dir), "--roi", str(tmp_path / "empty.nii.gz"),
+                               "--out", str(tmp_path / "o4")])
+    assert code == 2 and "--image" not in text and "IMAGE" in _one_error_line(text)

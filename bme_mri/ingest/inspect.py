@@ -6,7 +6,9 @@ mixed orientation shows up here without reading pixel data.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
@@ -65,6 +67,23 @@ def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
         except SeriesSelectionError as exc:
             errors[study.study_uid] = str(exc)
     return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
+
+
+def rounded(value: Any, decimals: int = 3) -> Any:
+    """``value`` (nested dicts/lists) with every float rounded to ``decimals`` places (mm to
+    the micrometre, ms to the microsecond) and NaN/inf as None, for ``inspect --json``."""
+    if isinstance(value, float):
+        return round(value, decimals) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: rounded(item, decimals) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item, decimals) for item in value]
+    return value
+
+
+def inspect_json(result: InspectResult) -> dict[str, Any]:
+    """:meth:`InspectResult.to_dict` with floats at sensible precision (see :func:`rounded`)."""
+    return rounded(result.to_dict())
 
 
 def render_inspect(result: InspectResult) -> Group:
