@@ -126,15 +126,17 @@ def convert(
     out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    keep_identifiers: Annotated[bool, typer.Option(
+        "--keep-identifiers", help="Keep PatientID, PatientName and the UIDs in the JSON sidecars.")] = False,
 ) -> None:
-    """Write every usable series to NIfTI + JSON sidecar with BIDS-like names."""
+    """Write every usable series to NIfTI + JSON sidecar with BIDS-like names (no identifiers)."""
 
     def action():
         from bme_mri.ingest import convert_input
         from bme_mri.io_utils import ensure_outside
 
         ensure_outside(out, [input])
-        results = convert_input(input, out, _config(config).ingest)
+        results = convert_input(input, out, _config(config).ingest, keep_identifiers=keep_identifiers)
         failed = 0
         for item in results:
             if item.error:

@@ -226,3 +226,49 @@ def test_quantify_messages_name_the_real_arguments(tmp_path, capsys):
     code, text = _run(capsys, ["quantify", str(empty_dir), "--roi", str(tmp_path / "empty.nii.gz"),
                                "--out", str(tmp_path / "o4")])
     assert code == 2 and "--image" not in text and "IMAGE" in _one_error_line(text)
+
+
+# -- convert: sidecars without identifiers by default --------------------------------------------------
+
+def _identified_study(folder: Path) -> tuple[Path, dict]:
+    rng = np.random.default_rng(4)
+    geometry = Geometry((16, 12, 6), (1.5, 1.5, 4.0), (-12.0, 0.0, 10.0), CORONAL)
+    tags = {"PatientID": "MRN-778899", "PatientName": "Doe^Jane", "StudyInstanceUID": "1.2.826.0.1.4242",
+            "SeriesInstanceUID": "1.2.826.0.1.4242.7", "StudyDate": "20260101", "SeriesNumber": 7,
+            "SeriesDescription": "COR STIR", "ScanningSequence": ["SE", "IR"], "InversionTime": 150.0,
+            "EchoTime": 40.0, "RepetitionTime": 4000.0}
+    write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, folder / "stir", tags)
+    return folder, tags
+
+
+def test_convert_sidecar_carries_no_identifiers_by_default(tmp_path, capsys):
+    import json
+
+    from bme_mri.config import load_config
+    from bme_mri.ingest import discover
+
+    folder, tags = _identified_study(tmp_path / "in")
+    code, text = _run(capsys, ["convert", str(folder), "--out", str(tmp_path / "out")])
+    assert code == 0, text
+    (sidecar_path,) = (tmp_path / "out").rglob("*.json")
+    sidecar_text = sidecar_path.read_text()
+    for key in ("PatientID", "PatientName", "StudyInstanceUID", "SeriesInstanceUID"):
+        assert str(tags[key]) not in sidecar_text, key
+    sidecar = json.loads(sidecar_text)
+    assert {"PatientID", "PatientName", "StudyInstanceUID", "SeriesInstanceUID"} <= set(sidecar["bme_mri_identifiers_removed"])
+    assert sidecar["StudyDate"] == "2026-01-01" and sidecar["bme_mri_sequence"] == "stir"
+    again = discover(tmp_path / "out", load_config().ingest)  # still one study, dated, when read back
+    assert len(again.studies) == 1 and again.studies[0].study_date == "2026-01-01"
+
+
+def test_convert_keep_identifiers_keeps_them(tmp_path, capsys):
+    import json
+
+    folder, tags = _identified_study(tmp_path / "in")
+    code, text = _run(capsys, ["convert", str(folder), "--out", str(tmp_path / "out"), "--keep-identifiers"])
+    assert code == 0, text
+    (sidecar_path,) = (tmp_path / "out").rglob("*.json")
+    sidecar = json.loads(sidecar_path.read_text())
+    assert sidecar["PatientID"] == "MRN-778899" and sidecar["PatientName"] == "Doe^Jane"
+    assert sidecar["StudyInstanceUID"] == "1.2.826.0.1.4242" and sidecar["SeriesInstanceUID"] == "1.2.826.0.1.4242.7"
+    assert "bme_mri_identifiers_removed" not in sidecar
