@@ -312,6 +312,7 @@ def demo(
         from bme_mri.phantom import generate_cohort
         from bme_mri.pipeline import run_batch
 
+        _refuse_file(out)
         settings = _config(config)
         phantom_dir = out / "phantom"
         generate_cohort(phantom_dir, cohort="smoke", seed=seed, png=True)

@@ -108,14 +108,16 @@ def test_missing_input_is_exit_2_naming_it(tmp_path, capsys, command):
     assert code == 2 and str(missing) in _one_error_line(text) and "does not exist" in text
 
 
-@pytest.mark.parametrize("command", ["convert", "run", "phantom"])
+@pytest.mark.parametrize("command", ["convert", "run", "phantom", "demo", "compare", "quantify"])
 def test_out_that_is_an_existing_file_is_exit_2(tmp_path, capsys, command):
     folder = _study(tmp_path / "a", "P1", "1.2.826.0.1.1")
     target = tmp_path / "taken.txt"
     target.write_text("keep me")
     args = {"convert": ["convert", str(folder), "--out", str(target)],
             "run": ["run", str(folder), "--out", str(target), "--no-progress"],
-            "phantom": ["phantom", str(target)]}[command]
+            "phantom": ["phantom", str(target)], "demo": ["demo", "--out", str(target)],
+            "compare": ["compare", str(folder), str(folder), "--out", str(target)],
+            "quantify": ["quantify", str(folder), "--roi", str(folder), "--out", str(target)]}[command]
     code, text = _run(capsys, args)
     assert code == 2 and "existing file" in _one_error_line(text)
     assert target.read_text() == "keep me"
