@@ -58,8 +58,10 @@ LABEL_STYLES = (HEAD, EDEMA, NECROSIS)  # what a label map (0-3) shows, in legen
 LINE_WIDTH = 1.0  # outline width (points)
 
 
-def legend_caption(styles: tuple[LabelStyle, ...] = LABEL_STYLES) -> str:
-    """'Cyan outline: femoral head; red: edema; yellow: necrosis.' for HTML captions."""
+def legend_caption(styles: tuple[LabelStyle, ...] | None = None) -> str:
+    """'Cyan outline: femoral head; red: edema; yellow: necrosis.' for HTML captions
+    (``styles`` None: :data:`LABEL_STYLES`)."""
+    styles = LABEL_STYLES if styles is None else styles
     text = "; ".join(style.caption() for style in styles)
     return text[:1].upper() + text[1:] + "."
 
@@ -86,8 +88,10 @@ def draw_labels(ax, labels: np.ndarray, pixel_mm: float = 1.0) -> None:
                    linewidths=LINE_WIDTH)
 
 
-def legend_handles(styles: tuple[LabelStyle, ...] = LABEL_STYLES) -> list:
-    """Matplotlib legend handles: a line for an outline, a patch for a fill."""
+def legend_handles(styles: tuple[LabelStyle, ...] | None = None) -> list:
+    """Matplotlib legend handles: a line for an outline, a patch for a fill (``styles`` None:
+    :data:`LABEL_STYLES`)."""
+    styles = LABEL_STYLES if styles is None else styles
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
@@ -95,7 +99,8 @@ def legend_handles(styles: tuple[LabelStyle, ...] = LABEL_STYLES) -> list:
             else Patch(facecolor=s.rgba, edgecolor=s.colour, label=s.name) for s in styles]
 
 
-def add_legend(fig, styles: tuple[LabelStyle, ...] = LABEL_STYLES) -> None:
+def add_legend(fig, styles: tuple[LabelStyle, ...] | None = None) -> None:
     """A one-row legend along the bottom of ``fig`` (leave room: ``tight_layout(rect=...)``)."""
+    styles = LABEL_STYLES if styles is None else styles
     fig.legend(handles=legend_handles(styles), loc="lower center", ncol=len(styles),
                fontsize=9, frameon=True, facecolor="#f4f4f4", edgecolor="#999999")

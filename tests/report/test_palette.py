@@ -82,3 +82,18 @@ def test_report_captions_name_the_palette_colours():
     caption = palette.legend_caption()
     assert caption == "Cyan outline: femoral head; red: edema; yellow: necrosis."
     assert palette.EDEMA.rgba[:3] == pytest.approx((1.0, 42 / 255, 26 / 255))
+
+
+def test_report_chart_draws_edema_and_necrosis_in_their_overlay_colours(tmp_path, loud_palette):
+    import io
+
+    from bme_mri.report.html import render_patient_html, volume_chart_png
+    from tests.report.report_fixtures import sample_report
+
+    edema, necrosis = loud_palette
+    report = sample_report(tmp_path)  # right hip: necrosis 0.4 ml at follow-up
+    png = imread(io.BytesIO(volume_chart_png(report)), format="png")
+    assert _has_colour(png, edema.colour) and _has_colour(png, necrosis.colour)
+    html_text = render_patient_html(report)
+    assert "Edema (green) and necrosis (magenta)" in html_text
+    assert "Cyan outline: femoral head; green: edema; magenta: necrosis." in html_text
