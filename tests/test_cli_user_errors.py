@@ -274,3 +274,20 @@ def test_convert_keep_identifiers_keeps_them(tmp_path, capsys):
     assert sidecar["PatientID"] == "MRN-778899" and sidecar["PatientName"] == "Doe^Jane"
     assert sidecar["StudyInstanceUID"] == "1.2.826.0.1.4242" and sidecar["SeriesInstanceUID"] == "1.2.826.0.1.4242.7"
     assert "bme_mri_identifiers_removed" not in sidecar
+
+
+def test_compare_check_leaves_nifti_without_identifiers_alone(tmp_path):
+    from bme_mri.config import load_config
+    from bme_mri.nifti import write_nifti
+    from bme_mri.pipeline.pair import _single_study, check_pair
+
+    geometry = Geometry((16, 12, 6), (1.5, 1.5, 4.0), (-12.0, 0.0, 10.0), CORONAL)
+    image = np.random.default_rng(0).uniform(0, 500, geometry.shape).astype(np.float32)
+    (tmp_path / "v1").mkdir()
+    (tmp_path / "v2").mkdir()
+    first = write_nifti(image, geometry, tmp_path / "v1" / "stir.nii.gz")  # same name, no sidecar:
+    second = write_nifti(image, geometry, tmp_path / "v2" / "stir.nii.gz")  # IDs are the file name
+    other = write_nifti(image, geometry, tmp_path / "v2" / "followup_stir.nii.gz")
+    config = load_config()
+    check_pair(first, second, _single_study(first, config), _single_study(second, config))
+    check_pair(first, other, _single_study(first, config), _single_study(other, config))

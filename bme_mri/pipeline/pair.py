@@ -37,6 +37,8 @@ def check_pair(baseline_path: Path, followup_path: Path, baseline, followup) -> 
     if Path(baseline_path).resolve() == Path(followup_path).resolve():
         raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
                        "visits of one patient (--force to compare anyway)")
+    if _stand_in_ids(baseline) or _stand_in_ids(followup):
+        return  # a NIfTI without sidecar or BIDS names: its IDs are its file name, not the data's
     if baseline.study_uid == followup.study_uid:
         raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
                        f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
@@ -44,6 +46,18 @@ def check_pair(baseline_path: Path, followup_path: Path, baseline, followup) -> 
         raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
                        f"vs {followup.patient_id!r}); give two visits of one patient "
                        "(--force to compare anyway)")
+
+
+def _stand_in_ids(study) -> bool:
+    """True when the study's patient or study ID is a NIfTI file's name standing in for one
+    the data does not carry (no sidecar, no ``sub-``/``ses-`` in the name)."""
+    stems = set()
+    for stack in study.stacks:
+        path = getattr(stack, "nifti_path", None)
+        if path is not None:
+            name = Path(path).name
+            stems.add(name[: -len(".nii.gz")] if name.endswith(".nii.gz") else Path(name).stem)
+    return bool(stems) and (study.patient_id in stems or study.study_uid in stems)
 
 
 def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
