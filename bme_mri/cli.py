@@ -197,7 +197,7 @@ def run(
         settings = _config(config)
         result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
                                                                 on_study=cb))
-        for line in result.failure_lines():
+        for line in result.problem_lines():
             typer.echo(line, err=True)
         typer.echo(result.summary_line())
         if result.n_failed:
@@ -320,7 +320,7 @@ def demo(
         results_dir = out / "results"
         result = _with_progress(True, lambda cb: run_batch(phantom_dir / "dicom", results_dir, settings,
                                                            workers=workers, on_study=cb))
-        for line in result.failure_lines():
+        for line in result.problem_lines():
             typer.echo(line, err=True)
         typer.echo(result.summary_line())
         typer.echo(f"tables: {results_dir / 'summary.csv'}, {results_dir / 'longitudinal.csv'}")

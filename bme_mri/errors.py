@@ -28,6 +28,13 @@ class SeriesSelectionError(BmeError, LookupError):
     """No series in a study is suitable for analysis."""
 
 
+class NoEdemaSeriesError(SeriesSelectionError):
+    """A study has no edema-sensitive series (no STIR, no fat-suppressed T2): nothing to measure.
+
+    Not a failure of the tool: such a study is reported as not analysable, with what it holds.
+    """
+
+
 class SegmentationError(BmeError, RuntimeError):
     """Segmentation could not find the anatomy it needs (e.g. no femoral head)."""
 

@@ -44,7 +44,31 @@ class SequenceClass(str, Enum):
     T1 = "t1"
     PD = "pd"
     LOCALIZER = "localizer"
+    DWI = "dwi"  # diffusion-weighted images (acquired b-values, trace, calculated b-values)
+    ADC = "adc"  # diffusion maps: ADC, exponential ADC, FA
+    DCE = "dce"  # dynamic (multi-phase) contrast series
+    POST = "post"  # post-contrast and subtraction images
+    DIXON = "dixon"  # Dixon outputs other than a T2-weighted water image (in/opposed phase, fat)
+    DERIVED = "derived"  # reformats (MPR, MIP, projections) and Secondary Capture screenshots
     OTHER = "other"
+
+    @property
+    def display(self) -> str:
+        """How people name the class: 'STIR', 'T2 fat-sat', 'diffusion', 'ADC', ..."""
+        return _SEQUENCE_DISPLAY[self.value]
+
+    @property
+    def edema_sensitive(self) -> bool:
+        """True for the classes readers grade bone marrow edema on (STIR, fat-suppressed T2)."""
+        return self.value in ("stir", "t2fs")
+
+
+_SEQUENCE_DISPLAY = {
+    "stir": "STIR", "t2fs": "T2 fat-sat", "t2": "T2", "t1": "T1", "pd": "PD",
+    "localizer": "localizer", "dwi": "diffusion", "adc": "ADC/diffusion map", "dce": "DCE",
+    "post": "post-contrast/subtraction", "dixon": "Dixon (in/opp/fat)", "derived": "derived/reformat",
+    "other": "other",
+}
 
 
 class Label(int, Enum):

@@ -102,6 +102,8 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings,
             if stack.error:
                 results.append(ConvertedSeries(stack.stack_id, None, stack.error))
                 continue
+            if stack.geometry is None:  # derived pictures that do not form a volume: not converted
+                continue
             try:
                 volume = load_volume(stack, settings)
             except BmeError as exc:

@@ -111,9 +111,23 @@ def discover(root: Path, settings: IngestSettings) -> Discovery:
 
 def _split_keys(slices: list[SliceHeader], tolerance: float, oblique_deg: float
                 ) -> tuple[list[str], list[str], list[str]]:
-    """Per slice: echo key, size key, orientation key."""
+    """Per slice: acquisition key (echo, diffusion b-value, dynamic phase), size key,
+    orientation key."""
     echo = [str(s.echo_number) if s.echo_number is not None else
             (f"{s.echo_time_ms:g}" if s.echo_time_ms is not None else "") for s in slices]
+    bval = [f"{s.b_value:g}" if s.b_value is not None else "" for s in slices]
+    phase = [str(s.temporal_position) if s.temporal_position is not None else "" for s in slices]
+    keys = []
+    for e, b, t in zip(echo, bval, phase):
+        parts = []
+        if len(set(echo)) > 1:
+            parts.append(f"e{e}")
+        if len(set(bval)) > 1:  # a multi-b diffusion acquisition: one stack per b-value
+            parts.append(f"b{b}")
+        if len(set(phase)) > 1:  # a dynamic series: one stack per phase
+            parts.append(f"t{t}")
+        keys.append("_".join(parts))
+    echo = keys
     size = [f"{s.columns}x{s.rows}" for s in slices]
     clusters: list[np.ndarray] = []
     orient = []
@@ -142,7 +156,7 @@ def _series_stacks(series_uid: str, file_headers: list[FileHeaders], settings: I
     split_geometry = series_class == SequenceClass.LOCALIZER or not settings.strict
     keys = []
     for e, sz, o in zip(echo, size, orient):
-        parts = [f"e{e}"] if len(set(echo)) > 1 else []
+        parts = [e] if e else []
         if split_geometry and len(set(orient)) > 1:
             parts.append(o)
         if split_geometry and len(set(size)) > 1:
@@ -159,6 +173,10 @@ def _series_stacks(series_uid: str, file_headers: list[FileHeaders], settings: I
         stack_tags = dict(tags)
         if key and group[0].echo_time_ms is not None:
             stack_tags["EchoTime"] = group[0].echo_time_ms
+        if group[0].b_value is not None:
+            stack_tags["DiffusionBValue"] = group[0].b_value
+        if key and group[0].temporal_position is not None:
+            stack_tags["TemporalPositionIdentifier"] = group[0].temporal_position
         stack = _make_stack(f"{series_uid}_{key}" if key else series_uid, series_uid, stack_tags, group, settings)
         if note:
             stack.warnings.append(note)
@@ -184,15 +202,20 @@ def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: li
         rows=first.rows, columns=first.columns, n_slices=len(slices),
         pixel_spacing=first.pixel_spacing_mm, files=sorted({s.path for s in slices}),
         headers=tags, slices=slices)
+    quiet = sequence == SequenceClass.DERIVED  # screenshots and reformats: listed, never used
     if stack.modality != "MR":
-        stack.error = (f"{stack.label}: modality {stack.modality or 'missing'}, not MR — listed but "
-                       "never analysed")
+        if not quiet:
+            stack.error = (f"{stack.label}: modality {stack.modality or 'missing'}, not MR — listed but "
+                           "never analysed")
         return stack
     fallback = as_float(tags.get("SpacingBetweenSlices")) or as_float(tags.get("SliceThickness"))
     try:
         assembly = assemble_geometry(slices, stack.label, settings, fallback)
     except GeometryError as exc:
-        stack.error = str(exc)
+        if quiet:
+            stack.warnings.append(f"not assembled (derived images, never analysed): {exc}")
+        else:
+            stack.error = str(exc)
         return stack
     stack.geometry = assembly.geometry
     stack.warnings.extend(assembly.warnings)

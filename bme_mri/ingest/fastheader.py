@@ -113,11 +113,17 @@ class _Walker:
                 pos = self.skip_undefined(pos) if length == _UNDEFINED else pos + length
 
 
-def read_header_fast(path: Path, keywords: tuple[str, ...], chunk: int = 16384
+def read_header_fast(path: Path, keywords: tuple[str, ...], chunk: int = 16384,
+                     private: tuple[tuple[int, str, str], ...] = ()
                      ) -> tuple[dict[str, Any], str, int | None, int] | None:
     """(tags by keyword, transfer syntax UID, pixel data value offset or None, file size), or
-    None when the file needs pydicom. Raises OSError when the file cannot be read."""
-    wanted = _wanted(keywords)
+    None when the file needs pydicom. Raises OSError when the file cannot be read.
+
+    ``private`` lists extra (tag, name, VR) triples, e.g. vendor b-value tags: their values are
+    returned under ``name``, decoded with the given VR where the file says UN (or nothing).
+    """
+    wanted: dict[int, Any] = dict(_wanted(keywords))
+    wanted.update({tag: (name, vr) for tag, name, vr in private})
     with open(path, "rb") as handle:
         size = handle.seek(0, 2)
         handle.seek(0)
@@ -133,7 +139,7 @@ def read_header_fast(path: Path, keywords: tuple[str, ...], chunk: int = 16384
                 return None
 
 
-def _parse(buf: bytes, wanted: dict[int, str], size: int):
+def _parse(buf: bytes, wanted: dict[int, Any], size: int):
     if len(buf) < 132 or buf[128:132] != b"DICM":
         raise _Unsupported("no preamble")
     walker = _Walker(buf, explicit=True)
@@ -167,5 +173,11 @@ def _parse(buf: bytes, wanted: dict[int, str], size: int):
             if syntax != _IMPLICIT_LE and syntax not in _EXPLICIT_LE_STREAM:
                 raise _Unsupported("transfer syntax")
         elif tag in wanted and length:
-            values[wanted[tag]] = _decode(vr or _vr_of(tag), buf[value_pos:value_pos + length])
+            target = wanted[tag]
+            if isinstance(target, tuple):  # a private tag with its known VR
+                name, known_vr = target
+                values[name] = _decode(known_vr if vr in (None, "UN") else vr,
+                                       buf[value_pos:value_pos + length])
+            else:
+                values[target] = _decode(vr or _vr_of(tag), buf[value_pos:value_pos + length])
         pos = value_pos + length

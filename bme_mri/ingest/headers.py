@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pydicom
 from pydicom.errors import InvalidDicomError
 from pydicom.uid import UID
@@ -29,16 +30,26 @@ SERIES_KEYWORDS = (
     "ProtocolName", "Manufacturer", "ManufacturerModelName", "Modality", "SOPClassUID",
     "SequenceName", "PulseSequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions",
     "InversionTime", "EchoTime", "RepetitionTime", "ImageType", "MagneticFieldStrength",
-    "SliceThickness", "SpacingBetweenSlices", "BodyPartExamined",
+    "SliceThickness", "SpacingBetweenSlices", "BodyPartExamined", "ContrastBolusAgent",
+    "NumberOfTemporalPositions", "DiffusionBValue",
 )
 SLICE_KEYWORDS = (
     "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
     "RescaleSlope", "RescaleIntercept", "InstanceNumber", "EchoNumbers", "NumberOfFrames",
     "BitsAllocated", "BitsStored", "PixelRepresentation", "SamplesPerPixel",
     "PhotometricInterpretation", "PerFrameFunctionalGroupsSequence",
-    "SharedFunctionalGroupsSequence", "DirectoryRecordSequence",
+    "SharedFunctionalGroupsSequence", "DirectoryRecordSequence", "TemporalPositionIdentifier",
 )
 _KEYWORDS = (*SERIES_KEYWORDS, *SLICE_KEYWORDS)
+# Vendor b-value tags (s/mm^2), as dcm2niix reads them; each is trusted only for its vendor.
+# (tag, name, VR, Manufacturer pattern). GE writes b + 1e9 in some software versions.
+VENDOR_B_VALUE_TAGS = (
+    (0x0019100C, "SiemensDiffusionBValue", "IS", "SIEMENS"),  # SIEMENS MR HEADER B_value
+    (0x00431039, "GEDiffusionBValue", "IS", "GE"),  # GEMS_PARM_01 slop_int_6 (first value)
+    (0x20011003, "PhilipsDiffusionBValue", "FL", "PHILIPS"),  # Philips Imaging DD 001
+)
+_PRIVATE = tuple((tag, name, vr) for tag, name, vr, _ in VENDOR_B_VALUE_TAGS)
+PRIVATE_NAMES = tuple(name for _, name, _, _ in VENDOR_B_VALUE_TAGS)
 _NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
 _LONG_VRS = {b"OB", b"OW", b"OF", b"OD", b"OL", b"OV", b"UN", b"SQ", b"UT", b"UC", b"UR"}
 _DICOMDIR_SOP = "1.2.840.10008.1.3.10"
@@ -78,7 +89,7 @@ def read_file_headers(path: Path) -> FileHeaders:
 
 
 def _read_file_headers(path: Path) -> FileHeaders:
-    fast = read_header_fast(path, _KEYWORDS)
+    fast = read_header_fast(path, _KEYWORDS, private=_PRIVATE)
     if fast is not None:
         tags, syntax, pixel_offset, size = fast
         media_sop = ""
@@ -89,11 +100,12 @@ def _read_file_headers(path: Path) -> FileHeaders:
         syntax = str(getattr(meta, "TransferSyntaxUID", "") or "")
         media_sop = str(getattr(meta, "MediaStorageSOPClassUID", "") or "")
         tags = {kw: dataset.get(kw) for kw in _KEYWORDS if kw in dataset}
+        tags.update(_private_values(dataset))
     if media_sop == _DICOMDIR_SOP or tags.get("DirectoryRecordSequence") is not None:
         raise SkipFile("DICOMDIR index, not an image")
     if "Rows" not in tags or "Columns" not in tags:
         raise SkipFile(f"DICOM without an image ({_sop_name(tags.get('SOPClassUID'))})")
-    series_tags = {kw: tags[kw] for kw in SERIES_KEYWORDS if tags.get(kw) is not None}
+    series_tags = {kw: tags[kw] for kw in (*SERIES_KEYWORDS, *PRIVATE_NAMES) if tags.get(kw) is not None}
     enhanced = dataset is not None and is_enhanced(dataset)
     if enhanced:
         for key, value in enhanced_series_tags(dataset).items():
@@ -115,10 +127,10 @@ def _read_with_pydicom(path: Path) -> tuple[pydicom.Dataset, int | None, int]:
     size = os.path.getsize(path)
     with open(path, "rb") as handle:
         try:
-            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=list(_KEYWORDS))
+            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=_SPECIFIC_TAGS)
         except InvalidDicomError:
             handle.seek(0)
-            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=list(_KEYWORDS), force=True)
+            ds = pydicom.dcmread(handle, stop_before_pixels=True, specific_tags=_SPECIFIC_TAGS, force=True)
             if "SOPClassUID" not in ds or "Rows" not in ds:
                 raise SkipFile("not a DICOM file (no DICM preamble, no image tags)") from None
         position = handle.tell()
@@ -136,6 +148,49 @@ def _pixel_data_start(ds: pydicom.Dataset, position: int, header: bytes) -> int 
     if syntax == "1.2.840.10008.1.2.1" and header[4:6] in _LONG_VRS:
         return position + 12
     return position + 8
+
+
+_SPECIFIC_TAGS = [*_KEYWORDS, *(tag for tag, _, _ in _PRIVATE)]
+
+
+def _private_values(ds: pydicom.Dataset) -> dict[str, Any]:
+    """The vendor b-value tags of a pydicom dataset, decoded with their known VR."""
+    values: dict[str, Any] = {}
+    for tag, name, vr in _PRIVATE:
+        element = ds.get(tag)
+        if element is None or element.value in (None, b"", ""):
+            continue
+        value = element.value
+        if isinstance(value, bytes):
+            try:
+                value = (list(np.frombuffer(value[: len(value) // 4 * 4], "<f4")) if vr == "FL"
+                         else value.decode("ascii", "replace").strip("\x00 ").split("\\"))
+            except ValueError:
+                continue
+        values[name] = value
+    return values
+
+
+def b_value_of(tags: Mapping[str, Any]) -> float | None:
+    """Diffusion b-value (s/mm^2) of one image: DiffusionBValue, else the vendor's private tag.
+
+    A vendor tag is read only when Manufacturer names that vendor (private tags of other
+    vendors can reuse the same numbers). GE's first value may carry a 1e9 offset.
+    """
+    standard = as_float(tags.get("DiffusionBValue"))
+    if standard is not None:
+        return standard
+    manufacturer = str(tags.get("Manufacturer") or "").upper()
+    for _, name, _, vendor in VENDOR_B_VALUE_TAGS:
+        if vendor not in manufacturer or tags.get(name) is None:
+            continue
+        value = as_float(tags.get(name))
+        if value is None:
+            continue
+        if value >= 1e9:
+            value -= 1e9
+        return value if 0 <= value < 1e5 else None
+    return None
 
 
 def _sop_name(sop: Any) -> str:
@@ -196,6 +251,8 @@ def _single_frame_header(tags: Mapping[str, Any], path: Path, pixel_offset: int 
         echo_number=_int_or_none(tags.get("EchoNumbers")),
         echo_time_ms=as_float(tags.get("EchoTime")),
         pixel_offset=pixel_offset,
+        b_value=b_value_of(tags),
+        temporal_position=_int_or_none(tags.get("TemporalPositionIdentifier")),
     )
 
 

@@ -104,8 +104,9 @@ def render_inspect(result: InspectResult) -> Group:
                            if series["spacing_mm"] else "?")
                 matrix = "x".join(str(v) for v in series["matrix"])
                 role = f" <- {series['role']}" if series["role"] else ""
+                b_value = f" b={series['b_value']:g}" if series.get("b_value") is not None else ""
                 line = Text(f"#{series['series_number']} {series['description']!r} "
-                            f"{series['sequence']} {series['orientation']} {matrix} @ {spacing}{role}",
+                            f"{series['sequence']}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
                             style="green" if series["role"] else "")
                 node = study_node.add(line)
                 if series["error"]:

@@ -41,6 +41,8 @@ class SliceHeader:
     echo_time_ms: float | None
     pixel_offset: int | None = None  # byte offset of this image's pixel values (native syntaxes)
     pixel_dtype: str | None = None  # numpy dtype of stored values when pixel_offset is set
+    b_value: float | None = None  # diffusion b-value (s/mm^2), standard or vendor tag, else None
+    temporal_position: int | None = None  # TemporalPositionIdentifier (dynamic series), else None
 
 
 @dataclass
@@ -159,6 +161,7 @@ def _stack_dict(stack: StackInfo, selection: Selection | None) -> dict[str, Any]
         "modality": stack.modality,
         "sequence": stack.sequence.value,
         "classification_reason": stack.classification_reason,
+        "b_value": as_float(stack.headers.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None,
         "orientation": stack.orientation,
         "matrix": [stack.columns, stack.rows, stack.n_slices],
         "spacing_mm": list(geometry.spacing_mm) if geometry is not None else None,

@@ -47,6 +47,7 @@ def frame_headers(ds: Dataset, path: Path, pixel_offset: int | None) -> list[Sli
         transform = _group_item(ds, frame, "PixelValueTransformationSequence")
         echo = _group_item(ds, frame, "MREchoSequence")
         content = _group_item(ds, frame, "FrameContentSequence")
+        diffusion = _group_item(ds, frame, "MRDiffusionSequence")
         ipp = position.get("ImagePositionPatient") if position is not None else None
         iop = orientation.get("ImageOrientationPatient") if orientation is not None else None
         spacing = measures.get("PixelSpacing") if measures is not None else None
@@ -66,6 +67,8 @@ def frame_headers(ds: Dataset, path: Path, pixel_offset: int | None) -> list[Sli
             echo_number=None,
             echo_time_ms=as_float(echo.get("EffectiveEchoTime")) if echo is not None else None,
             pixel_offset=None if pixel_offset is None else pixel_offset + frame * frame_bytes,
+            b_value=as_float(diffusion.get("DiffusionBValue")) if diffusion is not None else None,
+            temporal_position=_content_int(content, "TemporalPositionIndex"),
         ))
     return headers
 
@@ -97,6 +100,9 @@ def enhanced_series_tags(ds: Dataset) -> dict[str, Any]:
         times = modifier.get("InversionTimes")
         if times:
             tags["InversionTime"] = times
+    diffusion = _group_item(ds, 0, "MRDiffusionSequence")
+    if diffusion is not None and diffusion.get("DiffusionBValue") is not None:
+        tags["DiffusionBValue"] = diffusion.get("DiffusionBValue")
     if ds.get("PulseSequenceName"):
         tags["SequenceName"] = ds.get("PulseSequenceName")
     return tags

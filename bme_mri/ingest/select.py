@@ -2,18 +2,33 @@
 
 from __future__ import annotations
 
-from bme_mri.errors import SeriesSelectionError
+from bme_mri.errors import NoEdemaSeriesError, SeriesSelectionError
 from bme_mri.ingest.models import Selection, StackInfo, StudyInfo
 from bme_mri.ingest.settings import IngestSettings
-
-_DISPLAY = {"stir": "STIR", "t2fs": "T2 fat-sat", "t2": "T2", "t1": "T1", "pd": "PD",
-            "localizer": "localizer", "other": "other"}
-
 
 def describe_stack(stack: StackInfo) -> str:
     """"coronal STIR 'COR STIR' #5" — orientation, class, description, series number."""
     number = f" #{stack.series_number}" if stack.series_number is not None else ""
-    return f"{stack.orientation or 'unknown-plane'} {_DISPLAY[stack.sequence.value]} '{stack.description}'{number}"
+    return f"{stack.orientation or 'unknown-plane'} {stack.sequence.display} '{stack.description}'{number}"
+
+
+def study_contents(study: StudyInfo) -> str:
+    """What a study holds, by class: "T2 x3, diffusion x4, ADC/diffusion map x2, localizer x3".
+
+    Counts are stacks (a multi-b diffusion series counts once per b-value, a dynamic series
+    once per phase); unreadable stacks are counted apart.
+    """
+    counts: dict[str, int] = {}
+    broken = 0
+    for stack in study.stacks:
+        if stack.error is not None:
+            broken += 1
+            continue
+        counts[stack.sequence.display] = counts.get(stack.sequence.display, 0) + 1
+    parts = [f"{name} x{n}" for name, n in counts.items()]
+    if broken:
+        parts.append(f"unreadable x{broken}")
+    return ", ".join(parts) or "no image series"
 
 
 def _latest(candidates: list[StackInfo]) -> StackInfo:
@@ -53,9 +68,13 @@ def select_series(study: StudyInfo, settings: IngestSettings) -> Selection:
         raise SeriesSelectionError(
             f"study {study.study_uid} of patient {study.patient_id}: the only candidate series "
             f"cannot be used: {broken[-1].error}")
+    sensitive = [s for s in study.stacks if s.sequence.edema_sensitive]
+    if not sensitive:
+        raise NoEdemaSeriesError(
+            f"no STIR or fat-suppressed T2 (no edema-sensitive series): found {study_contents(study)}")
     listing = "; ".join(
         describe_stack(s) + (f" [{s.n_slices} slices]" if s.error is None else " [unreadable]")
-        for s in study.stacks) or "no image series"
+        for s in study.stacks)
     raise SeriesSelectionError(
         f"study {study.study_uid} of patient {study.patient_id}: no series to analyse (looked for "
         f"{wanted} with >= {rules.min_slices} slices); it has: {listing}")

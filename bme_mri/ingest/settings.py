@@ -29,6 +29,16 @@ class ClassifySettings(Section):
     """
 
     localizer_image_type_pattern: str  # regex searched in ImageType values (LOCALIZER, SCOUT)
+    secondary_capture_sop_pattern: str  # regex on SOPClassUID: Secondary Capture -> derived
+    derived_image_type_pattern: str  # regex on ImageType: reformats, projections -> derived
+    diffusion_map_image_type_pattern: str  # regex on ImageType: ADC / FA / exponential ADC -> adc
+    diffusion_image_type_pattern: str  # regex on ImageType: DIFFUSION, TRACEW, CALC_BVAL -> dwi
+    diffusion_sequence_name_pattern: str  # regex on SequenceName of diffusion EPI (Siemens *ep_b800t)
+    echo_planar_pattern: str  # regex on ScanningSequence | ScanOptions | SequenceName: EPI -> dwi
+    subtraction_image_type_pattern: str  # regex on ImageType: subtraction -> post
+    dixon_water_image_type_pattern: str  # regex on ImageType tokens of a Dixon water image
+    dixon_other_image_type_pattern: str  # regex on ImageType tokens of Dixon fat / in / opposed phase
+    min_temporal_positions: Count  # NumberOfTemporalPositions >= this -> dce
     stir_inversion_time_ms: PositiveRange  # TI range (ms) that makes an IR series a STIR
     inversion_scanning_pattern: str  # regex on ScanningSequence/SequenceVariant/SequenceName meaning IR
     fat_sat_scan_options_pattern: str  # regex on ScanOptions meaning fat saturation

@@ -51,17 +51,30 @@ class BatchResult:
         """Failed studies plus patients whose follow-up comparison failed."""
         return sum(1 for r in self.records if r.get("error")) + len(self.errors)
 
-    def failure_lines(self) -> list[str]:
-        """One line per failed study (patient, study date and UID, reason), then one per
-        patient whose follow-up comparison failed."""
-        lines = [f"FAILED patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
-                 f"{r.get('study_uid') or '?'}: {r['error']}" for r in self.records if r.get("error")]
-        return lines + [f"FAILED follow-up comparison, {error}" for error in self.errors]
+    def problem_lines(self) -> list[str]:
+        """One line per failed study (patient, study date and UID, reason), one per patient
+        whose follow-up comparison failed, then one per study not analysable (and why)."""
+
+        def study(r: dict[str, Any]) -> str:
+            return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
+                    f"{r.get('study_uid') or '?'}")
+
+        lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
+        lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
+        return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
+                        if r.get("not_analysed") and not r.get("error")]
+
+    @property
+    def n_not_analysed(self) -> int:
+        """Readable studies with nothing to measure (no STIR / fat-suppressed T2): not failures."""
+        return sum(1 for r in self.records if r.get("not_analysed") and not r.get("error"))
 
     def summary_line(self) -> str:
-        ok = len(self.records) - self.n_failed
+        ok = len(self.records) - self.n_failed - self.n_not_analysed
+        not_analysed = (f"{self.n_not_analysed} not analysable (no edema-sensitive series), "
+                        if self.n_not_analysed else "")
         return (f"{len(self.records)} studies: {ok} analysed ({self.n_resumed} already done), "
-                f"{self.n_failed} failed; {self.n_skipped_files} files skipped; "
+                f"{not_analysed}{self.n_failed} failed; {self.n_skipped_files} files skipped; "
                 f"{self.longitudinal_rows} follow-up comparisons; results in {self.out_dir}")
 
 

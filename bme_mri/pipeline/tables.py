@@ -16,7 +16,19 @@ SUMMARY_COLUMNS = [
     "patient_id", "study_uid", "study_date", "series_uid", "sequence", "side",
     "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "seg_path",
     "edema_headneck_ml", "series_description", "reference_median", "edema_threshold", "error",
+    "not_analysed",
 ]
+
+
+def _applied_to_side(record: dict[str, Any], side: dict[str, Any]) -> dict[str, Any]:
+    """``edema_threshold`` and ``reference_median`` applied to this hip (each side may have its
+    own reference and threshold); the study-level values where the side has none."""
+    study_reference = record.get("reference_marrow") or {}
+    side_reference = side.get("reference") or {}
+    threshold = side.get("edema_threshold")
+    median = side_reference.get("median")
+    return {"edema_threshold": threshold if threshold is not None else study_reference.get("edema_threshold"),
+            "reference_median": median if median is not None else study_reference.get("median")}
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -36,22 +48,18 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "reference_median": reference.get("median"),
             "edema_threshold": reference.get("edema_threshold"),
             "error": record.get("error"),
+            "not_analysed": record.get("not_analysed"),
         }
         sides = record.get("sides") or []
-        if record.get("error") or not sides:
-            if not record.get("error"):
+        if record.get("error") or record.get("not_analysed") or not sides:
+            if not record.get("error") and not record.get("not_analysed"):
                 base["error"] = "no femoral head found in the field of view"
             rows.append(base)
             continue
         for side in sides:
-            row = {**base, **{k: side.get(k) for k in (
-                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")}}
-            # the threshold and reference applied to this hip (each side may have its own)
-            if side.get("edema_threshold") is not None:
-                row["edema_threshold"] = side["edema_threshold"]
-            if (side.get("reference") or {}).get("median") is not None:
-                row["reference_median"] = side["reference"]["median"]
-            rows.append(row)
+            base = {**base, **_applied_to_side(record, side)}
+            rows.append({**base, **{k: side.get(k) for k in (
+                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")}})
     return rows
 
 

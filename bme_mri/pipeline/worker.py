@@ -15,7 +15,7 @@ from typing import Any
 
 from bme_mri import __version__
 from bme_mri.config import Config
-from bme_mri.errors import BmeError
+from bme_mri.errors import BmeError, NoEdemaSeriesError
 from bme_mri.io_utils import write_json_atomic
 
 DISCLAIMER = "Research software, not a medical device: results must be reviewed by a qualified reader."
@@ -32,6 +32,7 @@ def _base_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, 
         "output_dir": study_out.relative_to(out_root).as_posix(),
         "disclaimer": DISCLAIMER,
         "error": None,
+        "not_analysed": None,  # why a readable study was not measured (no edema-sensitive series)
         "warnings": [],
         "sides": [],
     }
@@ -42,6 +43,20 @@ def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str,
     """A record for a study that could not be analysed (written to its study.json)."""
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["error"] = reason
+    write_json_atomic(study_out / "study.json", record)
+    return record
+
+
+def not_analysed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config,
+                        reason: str) -> dict[str, Any]:
+    """A record for a study that holds nothing bme-mri may measure (no STIR / T2 fat-sat).
+
+    Not a failure: no edema, necrosis or status figure is produced, and ``not_analysed``
+    says why and what the study holds instead.
+    """
+    record = _base_record(study, study_out, out_root, fingerprint, config)
+    record["not_analysed"] = reason
+    record["series_found"] = [_stack_summary(stack) for stack in study.stacks]
     write_json_atomic(study_out / "study.json", record)
     return record
 
@@ -79,6 +94,7 @@ def _stack_summary(stack: Any) -> dict[str, Any] | None:
         "description": getattr(stack, "description", ""),
         "sequence": _jsonable(stack.sequence),
         "orientation": getattr(stack, "orientation", ""),
+        "classification_reason": getattr(stack, "classification_reason", ""),
     }
 
 
@@ -103,6 +119,8 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         record["outputs"] = write_study_outputs(analysis, study_out, out_root, config)
         record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
                                "total": time.perf_counter() - start}
+    except NoEdemaSeriesError as exc:
+        return not_analysed_record(study, study_out, out_root, fingerprint, config, str(exc))
     except BmeError as exc:
         return failed_record(study, study_out, out_root, fingerprint, config, str(exc))
     except MemoryError:

@@ -52,7 +52,7 @@ CASES = [
     ("canon pdw", {"SeriesDescription": "FSE PDW COR"}, C.PD),
     ("canon scout by ImageType", {"SeriesDescription": "x", "ImageType": "ORIGINAL\\PRIMARY\\SCOUT"}, C.LOCALIZER),
     # other / enhanced
-    ("dwi has no rule", {"SeriesDescription": "Ax DWI b800"}, C.OTHER),
+    ("dwi by name", {"SeriesDescription": "Ax DWI b800"}, C.DWI),
     ("enhanced IR multi-valued TI", {"ScanningSequence": "IR", "InversionTime": [200.0]}, C.STIR),
     ("3 T STIR TI 230 ms", {"SeriesDescription": "cor", "InversionTime": 230}, C.STIR),
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bme_mri.errors import SeriesSelectionError
+from bme_mri.errors import NoEdemaSeriesError, SeriesSelectionError
 from bme_mri.ingest import StackInfo, StudyInfo, discover, select_series
 from bme_mri.types import SequenceClass as C
 from tests.ingest.conftest import AXIAL, CORONAL, make_geometry, write_series
@@ -60,10 +60,19 @@ def test_broken_and_thin_stacks_are_never_selected(settings):
     assert select_series(_study(*stacks), settings).analysis.series_number == 5
 
 
-def test_no_suitable_series_is_a_one_line_error_listing_the_study(settings):
-    with pytest.raises(SeriesSelectionError) as info:
+def test_no_edema_sensitive_series_is_a_one_line_error_counting_what_the_study_has(settings):
+    with pytest.raises(NoEdemaSeriesError) as info:
         select_series(_study(_stack(3, C.T1, "coronal", "COR T1"), _stack(1, C.LOCALIZER, "axial", "loc", 3)), settings)
     message = str(info.value)
+    assert "\n" not in message
+    assert message == "no STIR or fat-suppressed T2 (no edema-sensitive series): found T1 x1, localizer x1"
+
+
+def test_only_thin_stir_is_a_one_line_error_listing_the_study(settings):
+    with pytest.raises(SeriesSelectionError) as info:
+        select_series(_study(_stack(3, C.T1, "coronal", "COR T1"), _stack(4, C.STIR, "coronal", "STIR", 3)), settings)
+    message = str(info.value)
+    assert not isinstance(info.value, NoEdemaSeriesError)
     assert "\n" not in message and "1.2.3" in message
     assert "coronal T1 'COR T1' #3 [20 slices]" in message
 

@@ -40,3 +40,18 @@ def test_failed_study_keeps_one_row_with_its_error():
     record = {**_record(), "error": "no STIR", "sides": []}
     (row,) = summary_rows([record])
     assert row["error"] == "no STIR" and row.get("side") is None
+
+
+def test_batch_problem_lines_name_each_failed_and_unanalysable_study(tmp_path):
+    from bme_mri.pipeline.batch import BatchResult
+
+    records = [_record(),
+               {**_record(), "patient_id": "P2", "study_uid": "9.8", "error": "no femoral head found"},
+               {**_record(), "patient_id": "P3", "study_uid": "7.6", "sides": [],
+                "not_analysed": "no STIR or fat-suppressed T2: found dwi x4"}]
+    result = BatchResult(tmp_path, records, 0, 0, errors=["patient P4: registration failed"])
+    assert result.problem_lines() == [
+        "FAILED patient P2 study 2026-01-01 9.8: no femoral head found",
+        "FAILED follow-up comparison, patient P4: registration failed",
+        "NOT ANALYSED patient P3 study 2026-01-01 7.6: no STIR or fat-suppressed T2: found dwi x4",
+    ]

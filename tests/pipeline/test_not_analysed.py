@@ -1,0 +1,55 @@
+"""A study with no edema-sensitive series: one row saying why, no figures, not a failure."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+
+from bme_mri.config import load_config
+from bme_mri.phantom.dicom_write import write_mr_series
+from bme_mri.pipeline import run_batch
+from bme_mri.types import Geometry
+
+STUDY = {"PatientID": "PROST1", "StudyInstanceUID": "1.2.826.0.1.3680043.8.498.900", "StudyDate": "20110707"}
+
+
+def _exam_without_stir(root):
+    geometry = Geometry((16, 16, 6), (2.0, 2.0, 3.0), (-16.0, -16.0, 0.0), np.eye(3))
+    rng = np.random.default_rng(0)
+    write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, root / "t2", {
+        **STUDY, "SeriesDescription": "t2_tse_tra", "SeriesNumber": 4, "RepetitionTime": 5660.0,
+        "EchoTime": 104.0}, rng=rng)
+    for n, b in enumerate((50, 800)):  # one multi-b diffusion series
+        write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, root / "dwi", {
+            **STUDY, "SeriesInstanceUID": "1.2.826.0.1.3680043.8.498.901", "SeriesNumber": 6,
+            "SeriesDescription": "ep2d_diff_tra", "ScanningSequence": "EP", "DiffusionBValue": float(b),
+            "ImageType": ["DERIVED", "PRIMARY", "DIFFUSION", "TRACEW"]}, rng=rng, instance_offset=100 * n,
+            file_names=[f"b{b}_{k}.dcm" for k in range(6)])
+    write_mr_series(rng.uniform(0, 3000, geometry.shape), geometry, root / "adc", {
+        **STUDY, "SeriesDescription": "ep2d_diff_tra_ADC", "SeriesNumber": 7, "ScanningSequence": "EP",
+        "ImageType": ["DERIVED", "PRIMARY", "DIFFUSION", "ADC"]}, rng=rng)
+
+
+def test_study_without_edema_sensitive_series_gets_one_row_with_the_reason_and_no_figures(tmp_path):
+    _exam_without_stir(tmp_path / "in")
+    result = run_batch(tmp_path / "in", tmp_path / "out", load_config())
+    assert result.n_failed == 0 and result.n_not_analysed == 1
+    assert "1 not analysable" in result.summary_line()
+    with open(tmp_path / "out" / "summary.csv", newline="", encoding="utf-8") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert row["not_analysed"] == ("no STIR or fat-suppressed T2 (no edema-sensitive series): "
+                                   "found T2 x1, diffusion x2, ADC/diffusion map x1")
+    assert not any(row[k] for k in ("edema_ml", "necrosis_ml", "femoral_head_ml", "side", "error"))
+    (study_json,) = (tmp_path / "out").rglob("study.json")
+    record = json.loads(study_json.read_text())
+    assert record["not_analysed"] == row["not_analysed"] and record["sides"] == []
+    assert sorted(s["sequence"] for s in record["series_found"]) == ["adc", "dwi", "dwi", "t2"]
+
+
+def test_a_rerun_does_not_redo_a_not_analysable_study(tmp_path):
+    _exam_without_stir(tmp_path / "in")
+    run_batch(tmp_path / "in", tmp_path / "out", load_config())
+    again = run_batch(tmp_path / "in", tmp_path / "out", load_config())
+    assert again.n_resumed == 1 and again.n_not_analysed == 1
