@@ -197,9 +197,9 @@ def run(
         settings = _config(config)
         result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
                                                                 on_study=cb))
+        typer.echo(result.summary_line())
         for line in result.problem_lines():
             typer.echo(line, err=True)
-        typer.echo(result.summary_line())
         if result.n_failed:
             raise typer.Exit(1)
 
@@ -283,9 +283,9 @@ def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
-    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice.")] = False,
 ) -> None:
     """Compare one patient's baseline and follow-up: the call per hip and an HTML report."""
 
@@ -320,9 +320,9 @@ def demo(
         results_dir = out / "results"
         result = _with_progress(True, lambda cb: run_batch(phantom_dir / "dicom", results_dir, settings,
                                                            workers=workers, on_study=cb))
+        typer.echo(result.summary_line())
         for line in result.problem_lines():
             typer.echo(line, err=True)
-        typer.echo(result.summary_line())
         typer.echo(f"tables: {results_dir / 'summary.csv'}, {results_dir / 'longitudinal.csv'}")
         if result.n_failed:
             raise typer.Exit(1)

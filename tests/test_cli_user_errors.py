@@ -62,13 +62,13 @@ def test_compare_of_a_study_with_itself_is_refused(tmp_path, capsys):
 
 def test_compare_force_skips_the_pair_check(tmp_path, capsys):
     from bme_mri.config import load_config
-    from bme_mri.pipeline.pair import _single_study, check_pair
+    from bme_mri.errors import BmeError
+    from bme_mri.pipeline.pair import check_pair
 
     a = _study(tmp_path / "a", "P1", "1.2.826.0.1.1")
     b = _study(tmp_path / "b", "P2", "1.2.826.0.1.2")
-    config = load_config()
-    with pytest.raises(Exception, match="different patients"):
-        check_pair(a, b, _single_study(a, config), _single_study(b, config))
+    with pytest.raises(BmeError, match="different patients"):
+        check_pair(a, b, load_config())
     # with --force the pair check is not what stops it (the noise image has no femoral head)
     code, text = _run(capsys, ["compare", str(a), str(b), "--out", str(tmp_path / "out"), "--force"])
     assert "different patients" not in text and "internal error" not in text
@@ -279,7 +279,7 @@ def test_convert_keep_identifiers_keeps_them(tmp_path, capsys):
 def test_compare_check_leaves_nifti_without_identifiers_alone(tmp_path):
     from bme_mri.config import load_config
     from bme_mri.nifti import write_nifti
-    from bme_mri.pipeline.pair import _single_study, check_pair
+    from bme_mri.pipeline.pair import check_pair
 
     geometry = Geometry((16, 12, 6), (1.5, 1.5, 4.0), (-12.0, 0.0, 10.0), CORONAL)
     image = np.random.default_rng(0).uniform(0, 500, geometry.shape).astype(np.float32)
@@ -289,5 +289,19 @@ def test_compare_check_leaves_nifti_without_identifiers_alone(tmp_path):
     second = write_nifti(image, geometry, tmp_path / "v2" / "stir.nii.gz")  # IDs are the file name
     other = write_nifti(image, geometry, tmp_path / "v2" / "followup_stir.nii.gz")
     config = load_config()
-    check_pair(first, second, _single_study(first, config), _single_study(second, config))
-    check_pair(first, other, _single_study(first, config), _single_study(other, config))
+    check_pair(first, second, config)  # no error: the IDs are stand-ins, not the data's
+    check_pair(first, other, config)
+
+
+def test_compare_check_ignores_missing_dicom_ids(tmp_path):
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.pair import check_pair
+
+    rng = np.random.default_rng(6)
+    geometry = Geometry((16, 12, 6), (1.5, 1.5, 4.0), (-12.0, 0.0, 10.0), CORONAL)
+    for name in ("a", "b"):  # no PatientID in either: discovery calls both 'unknown'
+        tags = {"StudyInstanceUID": f"1.2.826.0.1.55.{len(name) + ord(name)}", "StudyDate": "20260101",
+                "SeriesDescription": "COR STIR", "ScanningSequence": ["SE", "IR"], "InversionTime": 150.0,
+                "EchoTime": 40.0, "RepetitionTime": 4000.0}
+        write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, tmp_path / name / "s", tags)
+    check_pair(tmp_path / "a", tmp_path / "b", load_config())

@@ -14,51 +14,17 @@ from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
-from bme_mri.errors import InputError, SeriesSelectionError
+from bme_mri.errors import SeriesSelectionError
+from bme_mri.ingest.found import require_images
 from bme_mri.ingest.discover import discover
-from bme_mri.ingest.models import Discovery, InspectResult
+from bme_mri.ingest.models import InspectResult
 from bme_mri.ingest.select import select_series
 from bme_mri.ingest.settings import IngestSettings
 
 
-# skip reasons of files that are DICOM but carry no image (readers' words in ingest/headers.py)
-_DICOM_WITHOUT_IMAGE = ("DICOM without an image", "DICOMDIR index")
-
-
-def require_images(discovery: Discovery) -> Discovery:
-    """Refuse an input that holds no DICOM or NIfTI image at all; returns ``discovery``.
-
-    "Nothing found" means discovery made no study: every file was skipped (not DICOM, junk,
-    unreadable). A folder whose DICOM series fail to assemble still has studies (each stack
-    carries its error), so it passes here and its errors are reported per series.
-
-    Raises
-    ------
-    InputError
-        ``input PATH does not exist``; ``no DICOM or NIfTI files found under PATH`` when no
-        file was DICOM or NIfTI; or, when some files were DICOM but none was a usable image,
-        a line saying how many and the first reason.
-    """
-    root = discovery.root
-    if not Path(root).exists():
-        raise InputError(f"input {root} does not exist")
-    if discovery.studies:
-        return discovery
-    dicom_like = [s for s in discovery.skipped
-                  if s.reason.startswith(_DICOM_WITHOUT_IMAGE) or "corrupt DICOM" in s.reason]
-    if dicom_like:
-        raise InputError(f"no usable DICOM or NIfTI image found under {root}: {len(dicom_like)} DICOM "
-                         f"file(s) skipped ({dicom_like[0].path.name}: {dicom_like[0].reason})")
-    raise InputError(f"no DICOM or NIfTI files found under {root}")
-
-
 def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
-    """Discover ``path`` and select the analysis stack of every study.
-
-    Raises :class:`~bme_mri.errors.InputError` when ``path`` holds no image (see
-    :func:`require_images`).
-    """
-    discovery = require_images(discover(Path(path), settings))
+    """Discover ``path`` and select the analysis stack of every study."""
+    discovery = discover(Path(path), settings)
     selections = {}
     errors = {}
     for study in discovery.studies:
@@ -66,7 +32,8 @@ def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
             selections[study.study_uid] = select_series(study, settings)
         except SeriesSelectionError as exc:
             errors[study.study_uid] = str(exc)
-    return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
+    # no image at all: InputError (bme_mri.ingest.found.require_images)
+    return InspectResult(discovery=require_images(discovery), selections=selections, selection_errors=errors)
 
 
 def rounded(value: Any, decimals: int = 3) -> Any:

@@ -130,7 +130,7 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     """
     from bme_mri.errors import BmeError
     from bme_mri.ingest import discover
-    from bme_mri.ingest.inspect import require_images
+    from bme_mri.ingest.found import require_images
     from bme_mri.pipeline.worker import failed_record, process_study
 
     input_path, out_dir = Path(input_path), Path(out_dir)

@@ -17,55 +17,59 @@ from bme_mri.io_utils import ensure_outside, write_json_atomic
 
 def _single_study(path: Path, config: Config):
     from bme_mri.ingest import discover
-    from bme_mri.ingest.inspect import require_images
 
     path = Path(path)
     if not path.exists():
         raise BmeError(f"{path} does not exist")
-    studies = require_images(discover(path, config.ingest)).studies
+    studies = discover(path, config.ingest).studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
     return studies[0]
 
 
-def check_pair(baseline_path: Path, followup_path: Path, baseline, followup) -> None:
-    """Refuse a pair that is not two visits of one patient (a user mistake, one line).
-
-    Raises :class:`BmeError` when both arguments are the same path, hold the same study
-    (StudyInstanceUID), or belong to different patients (PatientID). ``--force`` skips this.
-    """
-    if Path(baseline_path).resolve() == Path(followup_path).resolve():
-        raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
-                       "visits of one patient (--force to compare anyway)")
-    if _stand_in_ids(baseline) or _stand_in_ids(followup):
-        return  # a NIfTI without sidecar or BIDS names: its IDs are its file name, not the data's
-    if baseline.study_uid == followup.study_uid:
-        raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
-                       f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
-    if baseline.patient_id != followup.patient_id:
-        raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
-                       f"vs {followup.patient_id!r}); give two visits of one patient "
-                       "(--force to compare anyway)")
+_UNKNOWN_IDS = {"", "unknown", "unknown-study"}  # what discovery records when a tag is missing
 
 
-def _stand_in_ids(study) -> bool:
-    """True when the study's patient or study ID is a NIfTI file's name standing in for one
-    the data does not carry (no sidecar, no ``sub-``/``ses-`` in the name)."""
+def _known_ids(study) -> tuple[bool, bool]:
+    """(patient ID known, study UID known): not missing, and not a NIfTI file's name standing
+    in for an ID the data does not carry (no sidecar, no ``sub-``/``ses-`` in the name)."""
     stems = set()
     for stack in study.stacks:
         path = getattr(stack, "nifti_path", None)
         if path is not None:
             name = Path(path).name
             stems.add(name[: -len(".nii.gz")] if name.endswith(".nii.gz") else Path(name).stem)
-    return bool(stems) and (study.patient_id in stems or study.study_uid in stems)
+    unknown = _UNKNOWN_IDS | stems
+    return study.patient_id not in unknown, study.study_uid not in unknown
+
+
+def check_pair(baseline_path: Path, followup_path: Path, config: Config) -> None:
+    """Refuse a pair that is not two visits of one patient (a user mistake, one line).
+
+    Reads headers only. Raises :class:`BmeError` when both arguments are the same path, hold
+    the same study (StudyInstanceUID), or belong to different patients (PatientID); an ID the
+    data does not carry is not compared. ``compare --force`` skips this check.
+    """
+    if Path(baseline_path).resolve() == Path(followup_path).resolve():
+        raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
+                       "visits of one patient (--force to compare anyway)")
+    baseline, followup = _single_study(baseline_path, config), _single_study(followup_path, config)
+    (base_patient, base_study), (follow_patient, follow_study) = _known_ids(baseline), _known_ids(followup)
+    if base_study and follow_study and baseline.study_uid == followup.study_uid:
+        raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
+                       f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
+    if base_patient and follow_patient and baseline.patient_id != followup.patient_id:
+        raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
+                       f"vs {followup.patient_id!r}); give two visits of one patient "
+                       "(--force to compare anyway)")
 
 
 def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
                  force: bool = False) -> Path:
     """Analyse both visits, compare them, write the report; returns the report path.
 
-    Unless ``force``, two different patients or one study given twice is refused
-    (:func:`check_pair`) before anything is analysed.
+    Unless ``force``, two different patients or one study given twice is refused before
+    anything is analysed (:func:`check_pair`).
     """
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
@@ -77,13 +81,11 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
 
     out_dir = Path(out_dir)
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
-    studies = {"baseline": _single_study(baseline_path, config),
-               "followup": _single_study(followup_path, config)}
     if not force:
-        check_pair(baseline_path, followup_path, studies["baseline"], studies["followup"])
+        check_pair(baseline_path, followup_path, config)
     analyses = {}
     for role, path in (("baseline", baseline_path), ("followup", followup_path)):
-        analysis = analyse_study(studies[role], config)
+        analysis = analyse_study(_single_study(path, config), config)
         outputs = write_study_outputs(analysis, out_dir / role, out_dir, config)
         write_json_atomic(out_dir / role / "study.json", {
             "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),
