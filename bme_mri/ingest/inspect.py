@@ -26,31 +26,14 @@ def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
     """Discover ``path`` and select the analysis stack of every study."""
     discovery = discover(Path(path), settings)
     selections = {}
+    require_images(discovery)  # no image at all: InputError, one line
     errors = {}
     for study in discovery.studies:
         try:
             selections[study.study_uid] = select_series(study, settings)
         except SeriesSelectionError as exc:
             errors[study.study_uid] = str(exc)
-    # no image at all: InputError (bme_mri.ingest.found.require_images)
-    return InspectResult(discovery=require_images(discovery), selections=selections, selection_errors=errors)
-
-
-def rounded(value: Any, decimals: int = 3) -> Any:
-    """``value`` (nested dicts/lists) with every float rounded to ``decimals`` places (mm to
-    the micrometre, ms to the microsecond) and NaN/inf as None, for ``inspect --json``."""
-    if isinstance(value, float):
-        return round(value, decimals) if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {key: rounded(item, decimals) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(item, decimals) for item in value]
-    return value
-
-
-def inspect_json(result: InspectResult) -> dict[str, Any]:
-    """:meth:`InspectResult.to_dict` with floats at sensible precision (see :func:`rounded`)."""
-    return rounded(result.to_dict())
+    return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
 
 
 def render_inspect(result: InspectResult) -> Group:
@@ -87,3 +70,20 @@ def render_inspect(result: InspectResult) -> Group:
             skipped.add(Text(f"{item['path']}: {item['reason']}"))
         parts.append(skipped)
     return Group(*parts)
+
+
+def rounded(value: Any, decimals: int = 3) -> Any:
+    """``value`` (nested dicts/lists) with every float rounded to ``decimals`` places (mm to
+    the micrometre, ms to the microsecond) and NaN/inf as None, for ``inspect --json``."""
+    if isinstance(value, float):
+        return round(value, decimals) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: rounded(item, decimals) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item, decimals) for item in value]
+    return value
+
+
+def inspect_json(result: InspectResult) -> dict[str, Any]:
+    """:meth:`InspectResult.to_dict` with floats at sensible precision (see :func:`rounded`)."""
+    return rounded(result.to_dict())
