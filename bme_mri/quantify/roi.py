@@ -74,12 +74,12 @@ def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None
     :class:`SegmentationError` when the masks hold no usable marrow.
     """
     edema_settings = config.segment.edema
-    bone = _check_grid(image, bone_mask, "--roi bone mask")
-    normal = None if reference_mask is None else _check_grid(image, reference_mask, "--reference mask")
+    bone = _check_grid(image, bone_mask, "bone mask")
+    normal = None if reference_mask is None else _check_grid(image, reference_mask, "reference mask")
     geometry = image.geometry
     voxel_ml = geometry.voxel_volume_ml
     if not bone.any():
-        raise SegmentationError(f"--roi bone mask {bone_mask.meta.get('source', '')} is empty")
+        raise SegmentationError(f"bone mask {bone_mask.meta.get('source', '')} is empty")
     marrow = erode_mm(bone, edema_settings.cortex_thickness_mm, geometry.spacing_mm)
     if marrow.sum() < 10:
         marrow = bone
@@ -87,7 +87,7 @@ def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None
     if normal is not None:
         if normal.sum() < config.quantify.roi.reference_source_min_voxels:
             raise SegmentationError(
-                f"--reference mask {reference_mask.meta.get('source', '')} has {int(normal.sum())} "
+                f"reference mask {reference_mask.meta.get('source', '')} has {int(normal.sum())} "
                 f"voxels; at least {config.quantify.roi.reference_source_min_voxels} needed")
         reference = reference_from_normal_values(smoothed[normal], "given normal-marrow mask",
                                                  edema_settings)
