@@ -18,7 +18,7 @@ class ValidationThresholds(Section):
     necrosis_found_min_ml: NonNegative  # predicted necrosis >= this counts as "necrosis found"
     normal_false_edema_max_ml: NonNegative  # no normal hip may show more predicted edema than this
     status_accuracy_min: Fraction  # follow-up status accuracy (when the cohort has follow-ups)
-    registration_error_max_mm: NonNegative  # largest error (mm) at the true head centre of any passed registration
+    registration_error_max_mm: float  # largest error (mm) at the true head centre of any passed registration
 
 
 class PipelineSettings(Section):
