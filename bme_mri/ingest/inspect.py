@@ -6,13 +6,16 @@ mixed orientation shows up here without reading pixel data.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
 from bme_mri.errors import SeriesSelectionError
+from bme_mri.ingest.found import require_images
 from bme_mri.ingest.discover import discover
 from bme_mri.ingest.models import InspectResult
 from bme_mri.ingest.nifti_input import apply_sequence_override, selection_hint
@@ -30,6 +33,7 @@ def inspect_input(path: Path, settings: IngestSettings,
     discovery = discover(Path(path), settings)
     apply_sequence_override(discovery, sequence_override)
     selections = {}
+    require_images(discovery)  # no image at all: InputError, one line
     errors = {}
     for study in discovery.studies:
         try:
@@ -75,3 +79,20 @@ def render_inspect(result: InspectResult) -> Group:
             skipped.add(Text(f"{item['path']}: {item['reason']}"))
         parts.append(skipped)
     return Group(*parts)
+
+
+def rounded(value: Any, decimals: int = 3) -> Any:
+    """``value`` (nested dicts/lists) with every float rounded to ``decimals`` places (mm to
+    the micrometre, ms to the microsecond) and NaN/inf as None, for ``inspect --json``."""
+    if isinstance(value, float):
+        return round(value, decimals) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: rounded(item, decimals) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item, decimals) for item in value]
+    return value
+
+
+def inspect_json(result: InspectResult) -> dict[str, Any]:
+    """:meth:`InspectResult.to_dict` with floats at sensible precision (see :func:`rounded`)."""
+    return rounded(result.to_dict())

@@ -52,6 +52,19 @@ class BatchResult:
         """Failed studies plus patients whose follow-up comparison failed."""
         return sum(1 for r in self.records if r.get("error")) + len(self.errors)
 
+    def problem_lines(self) -> list[str]:
+        """One line per failed study (patient, study date and UID, reason), one per patient
+        whose follow-up comparison failed, then one per study not analysable (and why)."""
+
+        def study(r: dict[str, Any]) -> str:
+            return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
+                    f"{r.get('study_uid') or '?'}")
+
+        lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
+        lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
+        return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
+                        if r.get("not_analysed") and not r.get("error")]
+
     @property
     def n_not_analysed(self) -> int:
         """Readable studies with nothing to measure (no STIR / fat-suppressed T2): not failures."""
@@ -126,6 +139,7 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     """
     from bme_mri.errors import BmeError
     from bme_mri.ingest import discover
+    from bme_mri.ingest.found import require_images
     from bme_mri.ingest.nifti_input import apply_sequence_override
     from bme_mri.pipeline.worker import failed_record, process_study
 
@@ -133,8 +147,8 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     if not input_path.exists():
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
+    discovery = require_images(discover(input_path, config.ingest))
     out_dir.mkdir(parents=True, exist_ok=True)
-    discovery = discover(input_path, config.ingest)
     apply_sequence_override(discovery, sequence_override)
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
 

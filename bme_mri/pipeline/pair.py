@@ -35,9 +35,11 @@ def _single_study(path: Path, config: Config, sequence_override: SequenceClass |
 
 def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
                  sequence_override: SequenceClass | None = None,
-                 on_warning: Callable[[str], None] | None = None) -> Path:
+                 on_warning: Callable[[str], None] | None = None, force: bool = False) -> Path:
     """Analyse both visits, compare them, write the report; returns the report path.
 
+    Unless ``force``, two different patients or one study given twice is refused before
+    anything is analysed (:func:`check_pair`).
     ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of both inputs.
     A study whose patient is unknown (NIfTI without PatientID or BIDS ``sub-``: patient id
     ``""``) is compared, and the report and study.json say the identity could not be checked.
@@ -53,6 +55,8 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
 
     out_dir = Path(out_dir)
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
+    if not force:
+        check_pair(baseline_path, followup_path, config)
     analyses = {}
     for role, path in (("baseline", baseline_path), ("followup", followup_path)):
         study = _single_study(path, config, sequence_override)
@@ -96,3 +100,40 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
                             version=__version__, config_digest=config.digest(),
                             edema_present_ml=config.compare.status.edema_present_ml, warnings=warnings)
     return write_patient_report(report, out_dir / "report.html")
+
+
+_UNKNOWN_IDS = {"", "unknown", "unknown-study"}  # what discovery records when a tag is missing
+
+
+def _known_ids(study) -> tuple[bool, bool]:
+    """(patient ID known, study UID known): not missing, and not a NIfTI file's name standing
+    in for an ID the data does not carry (no sidecar, no ``sub-``/``ses-`` in the name)."""
+    stems = set()
+    for stack in study.stacks:
+        path = getattr(stack, "nifti_path", None)
+        if path is not None:
+            name = Path(path).name
+            stems.add(name[: -len(".nii.gz")] if name.endswith(".nii.gz") else Path(name).stem)
+    unknown = _UNKNOWN_IDS | stems
+    return study.patient_id not in unknown, study.study_uid not in unknown
+
+
+def check_pair(baseline_path: Path, followup_path: Path, config: Config) -> None:
+    """Refuse a pair that is not two visits of one patient (a user mistake, one line).
+
+    Reads headers only. Raises :class:`BmeError` when both arguments are the same path, hold
+    the same study (StudyInstanceUID), or belong to different patients (PatientID); an ID the
+    data does not carry is not compared. ``compare --force`` skips this check.
+    """
+    if Path(baseline_path).resolve() == Path(followup_path).resolve():
+        raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
+                       "visits of one patient (--force to compare anyway)")
+    baseline, followup = _single_study(baseline_path, config), _single_study(followup_path, config)
+    (base_patient, base_study), (follow_patient, follow_study) = _known_ids(baseline), _known_ids(followup)
+    if base_study and follow_study and baseline.study_uid == followup.study_uid:
+        raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
+                       f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
+    if base_patient and follow_patient and baseline.patient_id != followup.patient_id:
+        raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
+                       f"vs {followup.patient_id!r}); give two visits of one patient "
+                       "(--force to compare anyway)")

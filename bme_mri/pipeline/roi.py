@@ -22,14 +22,14 @@ def load_image(path: Path, config: Config) -> Volume:
     """A NIfTI file, or the one analysable series of a DICOM file/folder."""
     path = Path(path)
     if not path.exists():
-        raise BmeError(f"image {path} does not exist")
+        raise BmeError(f"IMAGE {path} does not exist")
     if path.is_file() and path.name.endswith((".nii", ".nii.gz")):
         return read_nifti(path)
     from bme_mri.ingest import discover, load_volume, select_series
 
     discovery = discover(path, config.ingest)
     if len(discovery.studies) != 1:
-        raise BmeError(f"{path} holds {len(discovery.studies)} studies; point --image at one series folder "
+        raise BmeError(f"{path} holds {len(discovery.studies)} studies; give IMAGE as one series folder "
                        "or a NIfTI file")
     (study,) = discovery.studies
     usable = [s for s in study.stacks if not s.error]
@@ -44,6 +44,9 @@ def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_d
 
     inputs = [Path(image_path), Path(roi_path)] + ([Path(reference_path)] if reference_path else [])
     ensure_outside(Path(out_dir), inputs)
+    for option, given in (("--roi", roi_path), ("--reference", reference_path)):
+        if given is not None and not Path(given).exists():
+            raise BmeError(f"{option} {given} does not exist")
     image = load_image(image_path, config)
     bone = read_nifti(roi_path)
     reference = read_nifti(reference_path) if reference_path else None

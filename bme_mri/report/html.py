@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 from bme_mri.io_utils import write_text_atomic
+from bme_mri.report import palette
 from bme_mri.report.model import DISCLAIMER, PatientReport, ReportImage
 
 _STATUS_COLOURS = {
@@ -86,7 +87,11 @@ def _date(value: str) -> dt.date | None:
 
 
 def volume_chart_png(report: PatientReport) -> bytes:
-    """PNG of edema (solid) and necrosis (dashed) volume per side over the visits (ml)."""
+    """PNG of edema and necrosis volume per side over the visits (ml).
+
+    Edema and necrosis keep their colours of the overlays (:mod:`bme_mri.report.palette`); the
+    sides differ by line and marker (right: solid, circles; left: dashed, squares).
+    """
     from matplotlib.figure import Figure  # no pyplot: no global state
 
     dates = [_date(v.study_date) for v in report.visits]
@@ -94,17 +99,19 @@ def volume_chart_png(report: PatientReport) -> bytes:
     xs = dates if use_dates else list(range(len(report.visits)))
     fig = Figure(figsize=(7.0, 3.2), dpi=100)
     ax = fig.subplots()
-    colours = {"right": "#1f77b4", "left": "#d62728"}
+    styles = {"right": ("-", "o"), "left": ("--", "s")}
     for side in ("right", "left"):
         points = [(x, v.sides[side]) for x, v in zip(xs, report.visits) if side in v.sides]
         if not points:
             continue
         px = [p[0] for p in points]
-        ax.plot(px, [p[1].edema_ml for p in points], "-o", color=colours[side],
-                label=f"{side} edema")
+        line, marker = styles[side]
+        ax.plot(px, [p[1].edema_ml for p in points], linestyle=line, marker=marker,
+                color=palette.EDEMA.colour, label=f"{side} edema")
         if any(p[1].necrosis_ml > 0 for p in points):
-            ax.plot(px, [p[1].necrosis_ml for p in points], "--s", color=colours[side],
-                    label=f"{side} necrosis", alpha=0.8)
+            ax.plot(px, [p[1].necrosis_ml for p in points], linestyle=line, marker=marker,
+                    color=palette.NECROSIS.colour, markeredgecolor="#6b5a00", linewidth=2.0,
+                    label=f"{side} necrosis")
     if report.edema_present_ml is not None:
         ax.axhline(report.edema_present_ml, color="grey", linestyle=":", linewidth=1,
                    label=f"edema present >= {report.edema_present_ml:g} ml")
@@ -184,11 +191,12 @@ def render_patient_html(report: PatientReport) -> str:
     if report.visits:
         parts += ["<h2>Volume over time</h2>",
                   f"<figure>{_img_tag(volume_chart_png(report), 'edema and necrosis volume over time')}"
-                  "<figcaption>Edema (solid) and necrosis (dashed) per hip, ml.</figcaption></figure>"]
+                  f"<figcaption>Edema ({palette.EDEMA.word}) and necrosis ({palette.NECROSIS.word}) per hip, ml; "
+                  "right hip solid with circles, left hip dashed with squares.</figcaption></figure>"]
     if report.images:
         parts.append("<h2>Images: baseline and follow-up through the same anatomy</h2>")
         parts.append('<p class="meta">Radiological display: the patient\'s right is on the '
-                     "viewer's left. Cyan outline: femoral head; red: edema; yellow: necrosis. "
+                     f"viewer's left. {palette.legend_caption()} "
                      "The follow-up is resampled onto the baseline through the rigid "
                      "registration.</p>")
         for image in report.images:

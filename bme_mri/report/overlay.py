@@ -11,8 +11,9 @@ same anatomy as its baseline via a registration matrix:
   the feet).
 
 The "R"/"L" (and "S"/"I", "A"/"P") markers are computed from the LPS coordinates of each
-panel's edge pixels, never assumed. Labels follow :class:`bme_mri.types.Label`: the femoral
-head (labels 1-3 together) is outlined, edema (2) filled red, necrosis (3) filled yellow.
+panel's edge pixels, never assumed. Labels follow :class:`bme_mri.types.Label` and are drawn
+with the one palette of :mod:`bme_mri.report.palette` (femoral head outlined, edema and
+necrosis filled); every figure carries its legend.
 """
 
 from __future__ import annotations
@@ -24,12 +25,10 @@ import numpy as np
 from scipy import ndimage
 
 from bme_mri.io_utils import atomic_path
-from bme_mri.types import Geometry, Label, Volume
+from bme_mri.report.palette import add_legend, draw_labels
+from bme_mri.types import Geometry, Volume
 
-# Colours (RGBA) and rendering constants are presentation, not measurement thresholds.
-_EDEMA_RGBA = (1.0, 0.15, 0.1, 0.45)
-_NECROSIS_RGBA = (1.0, 0.9, 0.0, 0.65)
-_HEAD_OUTLINE = "#00e5ff"
+_LEGEND_HEIGHT_IN = 0.45  # room below the panels for the legend (inches)
 _LPS_AXES = np.eye(3)
 
 
@@ -165,17 +164,7 @@ def draw_panel(ax, panel: Panel, window: tuple[float, float], pixel_mm: float,
     extent = (0, cols * pixel_mm, rows * pixel_mm, 0)
     ax.imshow(panel.image, cmap="gray", vmin=window[0], vmax=window[1], extent=extent,
               interpolation="bilinear")
-    overlay = np.zeros((rows, cols, 4), dtype=np.float32)
-    overlay[panel.labels == Label.EDEMA] = _EDEMA_RGBA
-    overlay[panel.labels == Label.NECROSIS] = _NECROSIS_RGBA
-    if overlay[..., 3].any():
-        ax.imshow(overlay, extent=extent, interpolation="nearest")
-    head = panel.labels >= Label.HEAD_MARROW
-    if head.any():
-        ys = (np.arange(rows) + 0.5) * pixel_mm
-        xs = (np.arange(cols) + 0.5) * pixel_mm
-        ax.contour(xs, ys, head.astype(np.float32), levels=[0.5], colors=[_HEAD_OUTLINE],
-                   linewidths=1.0)
+    draw_labels(ax, panel.labels, pixel_mm)
     markers = side_markers(panel)
     style = dict(color="white", fontsize=13, fontweight="bold",
                  bbox=dict(facecolor="black", alpha=0.6, pad=1.5, edgecolor="none"))
@@ -229,13 +218,15 @@ def render_overlay_png(image: Volume, labels: np.ndarray | None, path: Path,
                          plane_points(geometry, plane, center, half_width_mm, pixel))
               for plane in planes]
     aspects = [panel.image.shape[0] / panel.image.shape[1] for panel in panels]
-    fig = Figure(figsize=(4.2 * len(panels), 4.2 * max(aspects) + 0.9), dpi=100)
+    height = 4.2 * max(aspects) + 0.9 + _LEGEND_HEIGHT_IN
+    fig = Figure(figsize=(4.2 * len(panels), height), dpi=100)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     for ax, panel in zip(axes, panels):
         draw_panel(ax, panel, window, pixel)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    add_legend(fig)
+    fig.tight_layout(rect=(0, _LEGEND_HEIGHT_IN / height, 1, 1))
     return _save_figure(fig, path)
 
 
@@ -265,7 +256,8 @@ def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
     follow_window = display_window(followup_image.array)
     all_points = [plane_points(geometry, plane, center, half_width_mm, pixel) for plane in planes]
     aspects = [points.shape[0] / points.shape[1] for points in all_points]
-    fig = Figure(figsize=(8.4, sum(4.2 * a + 0.5 for a in aspects) + 0.4), dpi=100)
+    height = sum(4.2 * a + 0.5 for a in aspects) + 0.4 + _LEGEND_HEIGHT_IN
+    fig = Figure(figsize=(8.4, height), dpi=100)
     axes = fig.subplots(len(planes), 2, squeeze=False, gridspec_kw={"height_ratios": aspects})
     for row, (plane, points) in enumerate(zip(planes, all_points)):
         base_panel = make_panel(baseline_image, baseline_labels, plane, points)
@@ -274,5 +266,6 @@ def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
         draw_panel(axes[row][1], follow_panel, follow_window, pixel, captions[1])
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    add_legend(fig)
+    fig.tight_layout(rect=(0, _LEGEND_HEIGHT_IN / height, 1, 1))
     return _save_figure(fig, path)
