@@ -1,0 +1,116 @@
+"""Normal-marrow reference for ROI mode: a given sample, or found automatically in the bone.
+
+* **Given** (as in the VHI study): every voxel of the user's normal-marrow mask is used; the
+  centre is their median and the spread their robust sd (1.4826 x MAD), which holds the
+  marrow's own heterogeneity as well as the noise.
+* **Automatic**: real marrow is heterogeneous (red and yellow marrow, vessels, partial volume
+  with cortex and joint fluid, edema). The candidates are the bone mask's voxels deeper than
+  ``reference_depth_mm`` (clear of cortex and surface fluid). Edema and vessels only *raise*
+  STIR signal, so the normal marrow is the lowest substantial peak of the candidates'
+  histogram (``reference_peak_min_fraction`` of the highest peak); its robust sd is measured on
+  the half of the peak below the mode, which edema cannot reach. The reference voxels are the
+  candidates within mode +/- ``reference_window_sd`` x that sd, so bright outliers (edema,
+  vessels) and dark ones (cortex, sclerosis) are left out; they are returned as a mask for the
+  reader to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.quantify.settings import RoiSettings
+
+
+@dataclass
+class ReferenceEstimate:
+    """The normal marrow ROI mode compares against.
+
+    Attributes
+    ----------
+    mask : bool ``[i, j, k]``: the voxels the statistics come from.
+    source : "given" or "automatic".
+    median, robust_sd : image units (of the smoothed image the rules run on).
+    n_voxels : voxels in ``mask``.
+    description : where they come from, for the reader.
+    """
+
+    mask: np.ndarray
+    source: str
+    median: float
+    robust_sd: float
+    n_voxels: int
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "description": self.description, "n_voxels": self.n_voxels,
+                "median": self.median, "robust_sd": self.robust_sd}
+
+
+def erode_mm(mask: np.ndarray, depth_mm: float, spacing_mm: tuple[float, float, float]) -> np.ndarray:
+    """Voxels of ``mask`` deeper than ``depth_mm`` (mm) under its surface (array edge = outside)."""
+    return depth_below_surface_mm(mask, spacing_mm) > depth_mm
+
+
+def depth_below_surface_mm(mask: np.ndarray, spacing_mm: tuple[float, float, float]) -> np.ndarray:
+    """Distance (mm) of each voxel of ``mask`` to the nearest voxel outside it (0 outside)."""
+    padded = np.pad(np.asarray(mask, dtype=bool), 1, constant_values=False)
+    return ndimage.distance_transform_edt(padded, sampling=spacing_mm)[1:-1, 1:-1, 1:-1]
+
+
+def robust_sd(values: np.ndarray) -> float:
+    """1.4826 x the median absolute deviation (equals the sd for normal data)."""
+    values = np.asarray(values, dtype=np.float64)
+    return float(1.4826 * np.median(np.abs(values - np.median(values))))
+
+
+def given_reference(smoothed: np.ndarray, normal: np.ndarray) -> ReferenceEstimate:
+    """Statistics of a given normal-marrow sample (all its voxels)."""
+    values = smoothed[normal].astype(np.float64)
+    median = float(np.median(values))
+    sd = max(robust_sd(values), 1e-6 * max(abs(median), 1.0))
+    return ReferenceEstimate(mask=normal.copy(), source="given", median=median, robust_sd=sd,
+                             n_voxels=int(normal.sum()), description="given normal-marrow mask")
+
+
+def lowest_peak(values: np.ndarray, bins: int, smooth_bins: float,
+                peak_min_fraction: float) -> tuple[float, float]:
+    """(mode, robust sd) of the lowest histogram peak at least ``peak_min_fraction`` x the
+    highest; the sd comes from the values below the mode (1.4826 x their median distance)."""
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    hist, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), smooth_bins)
+    is_peak = np.r_[True, smooth[1:] >= smooth[:-1]] & np.r_[smooth[:-1] > smooth[1:], True]
+    peaks = np.flatnonzero(is_peak & (smooth >= peak_min_fraction * smooth.max()))
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    mode = float(centres[peaks[0]]) if peaks.size else float(np.median(values))
+    below = values[(values <= mode) & (values >= lo)]
+    sd = 1.4826 * float(np.median(mode - below)) if below.size >= 5 else robust_sd(values)
+    return mode, max(sd, (hi - lo) / bins)
+
+
+def automatic_reference(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tuple[float, float, float],
+                        settings: RoiSettings) -> ReferenceEstimate | None:
+    """Normal marrow found inside ``bone`` (see the module docstring); None when too few voxels."""
+    deep = erode_mm(bone, settings.reference_depth_mm, spacing_mm)
+    description = f"automatic: lowest histogram peak of the bone mask deeper than {settings.reference_depth_mm} mm"
+    if deep.sum() < settings.reference_source_min_voxels:
+        deep = bone
+        description = "automatic: lowest histogram peak of the whole bone mask (too thin to erode)"
+    values = smoothed[deep].astype(np.float64)
+    if values.size < settings.reference_source_min_voxels:
+        return None
+    mode, sd = lowest_peak(values, settings.reference_histogram_bins, settings.reference_histogram_smooth_bins,
+                           settings.reference_peak_min_fraction)
+    window = settings.reference_window_sd * sd
+    chosen = deep & (smoothed >= mode - window) & (smoothed <= mode + window)
+    if chosen.sum() < settings.reference_source_min_voxels:
+        return None
+    chosen_values = smoothed[chosen].astype(np.float64)
+    # The window keeps the normal peak only, so the chosen voxels' own spread understates the
+    # marrow's: the sd measured on the lower half of the peak is the one the rules use.
+    return ReferenceEstimate(mask=chosen, source="automatic", median=float(np.median(chosen_values)),
+                             robust_sd=sd, n_voxels=int(chosen.sum()), description=description)
