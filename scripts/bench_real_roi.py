@@ -42,29 +42,31 @@ def render_png(image, masks: dict, bone: np.ndarray, reference: np.ndarray | Non
     array = image.array
     ks = np.flatnonzero(bone.any(axis=(0, 1)))
     ks = ks[np.linspace(0, len(ks) - 1, min(n_slices, len(ks))).astype(int)]
-    colours = {"bone": "yellow", "reference": "cyan", "readers": "red"}
-    palette = ["lime", "magenta", "orange"]
+    ii, jj = np.nonzero(bone.any(axis=2))
+    margin = 10
+    crop = (slice(max(ii.min() - margin, 0), ii.max() + margin), slice(max(jj.min() - margin, 0), jj.max() + margin))
+    palette = {"readers": "red", "ours-given": "magenta", "ours-auto": "orange", "vhi": "lime"}
     names = list(masks)
-    fig, axes = plt.subplots(len(names), len(ks), figsize=(3.2 * len(ks), 3.4 * len(names)), squeeze=False)
+    fig, axes = plt.subplots(len(names), len(ks), figsize=(4.5 * len(ks), 3.2 * len(names)), squeeze=False)
     vmax = float(np.percentile(array[bone], 99.5)) * 1.3
     for row, name in enumerate(names):
         for col, k in enumerate(ks):
             ax = axes[row, col]
-            ax.imshow(np.rot90(array[:, :, k]), cmap="gray", vmin=0, vmax=vmax)
-            layers = [(bone, colours["bone"])]
+            ax.imshow(np.rot90(array[crop + (k,)]), cmap="gray", vmin=0, vmax=vmax)
+            layers = [(bone, "yellow", False)]
             if reference is not None:
-                layers.append((reference, colours["reference"]))
-            layers.append((masks[name], palette[row % len(palette)] if name != "readers" else colours["readers"]))
-            for mask, colour in layers:
-                edge = find_boundaries(np.rot90(mask[:, :, k]), mode="inner")
+                layers.append((reference, "cyan", False))
+            layers.append((masks[name], palette.get(name, "lime"), True))
+            for mask, colour, outline_only in layers:
+                edge = find_boundaries(np.rot90(mask[crop + (k,)]), mode="inner")
                 overlay = np.zeros(edge.shape + (4,))
                 overlay[edge] = matplotlib.colors.to_rgba(colour)
-                ax.imshow(overlay)
-            ax.set_title(f"{name} k={k}", fontsize=8)
+                ax.imshow(overlay, interpolation="nearest")
+            ax.set_title(f"{name} k={k}", fontsize=9)
             ax.axis("off")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=70)
+    fig.savefig(path, dpi=80)
     plt.close(fig)
 
 

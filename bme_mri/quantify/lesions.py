@@ -4,9 +4,13 @@ The rules, each with its constant in ``configs/default.yaml`` (``quantify.roi``)
 
 1. **Noise floor from a false-positive rate.** ``level(alpha)`` is the higher of
    ``median + z(1 - alpha) x robust_sd`` (normal model) and the ``1 - alpha`` quantile of the
-   reference voxels themselves (real marrow has heavier tails than a normal model). A seed
-   level at ``seed_false_positive_rate`` and a grow level at ``grow_false_positive_rate``:
-   the constants are false-positive rates on normal marrow, not multiples tuned on lesions.
+   reference voxels themselves (real marrow has heavier tails than a normal model). Seeds are
+   a family-wise test over the whole bone: the bone holds ``n`` resolution elements (its
+   volume over the smoothed image's correlation volume, per axis the larger of the smoothing
+   FWHM and the voxel size), and ``alpha_seed = seed_family_false_positive_rate / n``, so normal
+   marrow as variable as the reference yields a false seed in that fraction of scans
+   (Bonferroni). The grow level floor is ``grow_false_positive_rate`` per voxel. The constants
+   are false-positive rates on normal marrow, not multiples tuned on lesions.
 2. **Half-contrast border.** A soft lesion border is cut halfway between normal marrow and the
    lesion's plateau: ``median + contrast_fraction x (plateau - median)``, where the plateau is
    the median of the seed core deeper than ``plateau_depth_mm`` inside it (the core's own border
@@ -45,7 +49,8 @@ class LesionResult:
     mask : bool ``[i, j, k]``.
     seed_level, grow_level : image units (of the smoothed image).
     plateau : lesion plateau (image units; None without a seed core).
-    reference_false_positive_fraction : fraction of the reference voxels above the seed level.
+    seed_alpha : per-voxel false-positive rate of the seed level (family rate / resels).
+    reference_false_positive_fraction : fraction of the reference voxels above the grow level.
     rejected : components dropped per rule (``vessel``, ``small``).
     """
 
@@ -53,20 +58,30 @@ class LesionResult:
     seed_level: float
     grow_level: float
     plateau: float | None
+    seed_alpha: float
     reference_false_positive_fraction: float
     rejected: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"seed_level": self.seed_level, "grow_level": self.grow_level, "plateau": self.plateau,
+        return {"seed_level": self.seed_level, "grow_level": self.grow_level, "plateau": self.plateau, "seed_alpha": self.seed_alpha,
                 "reference_false_positive_fraction": self.reference_false_positive_fraction,
                 "rejected_components": dict(self.rejected)}
 
 
 def noise_level(reference_values: np.ndarray, median: float, sd: float, alpha: float) -> float:
-    """The level that normal marrow exceeds with probability ``alpha`` (rule 1)."""
+    """The level that normal marrow exceeds with probability ``alpha`` (rule 1); below one
+    reference voxel's worth of probability the empirical part is the sample's maximum."""
     gaussian = median + float(norm.isf(alpha)) * sd
-    empirical = float(np.quantile(reference_values, 1.0 - alpha)) if reference_values.size else gaussian
+    empirical = float(np.quantile(reference_values, max(0.0, 1.0 - alpha))) if reference_values.size else gaussian
     return max(gaussian, empirical)
+
+
+def resolution_elements(n_voxels: int, spacing_mm: tuple[float, float, float], sigma_mm: float) -> float:
+    """Independent resolution elements in ``n_voxels`` after Gaussian smoothing ``sigma_mm``:
+    per axis the correlation length is the larger of the FWHM (2.355 sigma) and the voxel."""
+    fwhm = 2.0 * np.sqrt(2.0 * np.log(2.0)) * sigma_mm
+    resel_mm3 = float(np.prod([max(fwhm, s) for s in spacing_mm]))
+    return max(1.0, n_voxels * float(np.prod(spacing_mm)) / resel_mm3)
 
 
 def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -114,7 +129,9 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
     ref_values = smoothed[reference.mask].astype(np.float64)
     median, sd = reference.median, reference.robust_sd
-    seed_level = noise_level(ref_values, median, sd, settings.seed_false_positive_rate)
+    n_resels = resolution_elements(int(bone.sum()), spacing_mm, settings.smoothing_sigma_mm)
+    seed_alpha = settings.seed_family_false_positive_rate / n_resels
+    seed_level = noise_level(ref_values, median, sd, seed_alpha)
     grow_noise = noise_level(ref_values, median, sd, settings.grow_false_positive_rate)
     depth = depth_below_surface_mm(bone, spacing_mm)
     core = bone & (smoothed > seed_level)
@@ -126,7 +143,7 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
     grow_level = grow_noise
     if plateau is not None:
         grow_level = max(grow_level, median + settings.contrast_fraction * (plateau - median))
-    seeds = core & (smoothed > grow_level) & (depth > settings.seed_min_depth_mm)
+    seeds = core & (depth > settings.seed_min_depth_mm)
     candidate = bone & (smoothed > grow_level)
     labels, n = _components(candidate)
     keep = np.zeros(n + 1, dtype=bool)
@@ -147,6 +164,7 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
     max_pixels = int(np.floor(settings.fill_hole_max_mm2 / (spacing_mm[0] * spacing_mm[1])))
     if max_pixels > 0:
         lesion = _fill_inplane_holes(lesion, bone, max_pixels)
-    fp = float(np.mean(ref_values > seed_level)) if ref_values.size else 0.0
+    fp = float(np.mean(ref_values > grow_level)) if ref_values.size else 0.0
     return LesionResult(mask=lesion, seed_level=float(seed_level), grow_level=float(grow_level),
+                        seed_alpha=float(seed_alpha),
                         plateau=plateau, reference_false_positive_fraction=fp, rejected=rejected)

@@ -7,8 +7,9 @@
   with cortex and joint fluid, edema). The candidates are the bone mask's voxels deeper than
   ``reference_depth_mm`` (clear of cortex and surface fluid). Edema and vessels only *raise*
   STIR signal, so the normal marrow is the lowest substantial peak of the candidates'
-  histogram (``reference_peak_min_fraction`` of the highest peak); its robust sd is measured on
-  the half of the peak below the mode, which edema cannot reach. The reference voxels are the
+  histogram (``reference_peak_min_fraction`` of the highest peak); its sd is measured from the
+  peak's half width at half maximum on its narrower side (edema widens only the upper side,
+  sclerosis and cortex only the lower one). The reference voxels are the
   candidates within mode +/- ``reference_window_sd`` x that sd, so bright outliers (edema,
   vessels) and dark ones (cortex, sclerosis) are left out; they are returned as a mask for the
   reader to check.
@@ -78,18 +79,33 @@ def given_reference(smoothed: np.ndarray, normal: np.ndarray) -> ReferenceEstima
 
 def lowest_peak(values: np.ndarray, bins: int, smooth_bins: float,
                 peak_min_fraction: float) -> tuple[float, float]:
-    """(mode, robust sd) of the lowest histogram peak at least ``peak_min_fraction`` x the
-    highest; the sd comes from the values below the mode (1.4826 x their median distance)."""
+    """(mode, sd) of the lowest histogram peak at least ``peak_min_fraction`` x the highest.
+
+    The sd is the peak's half width at half maximum / 1.1774 (a normal peak's), taking the
+    narrower side: edema and vessels widen the upper side, sclerosis and cortex the lower one,
+    each only its own; the histogram smoothing's own width is subtracted in quadrature.
+    """
     lo, hi = np.percentile(values, [0.5, 99.5])
     hist, edges = np.histogram(values, bins=bins, range=(lo, hi))
     smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), smooth_bins)
     is_peak = np.r_[True, smooth[1:] >= smooth[:-1]] & np.r_[smooth[:-1] > smooth[1:], True]
     peaks = np.flatnonzero(is_peak & (smooth >= peak_min_fraction * smooth.max()))
     centres = 0.5 * (edges[:-1] + edges[1:])
-    mode = float(centres[peaks[0]]) if peaks.size else float(np.median(values))
-    below = values[(values <= mode) & (values >= lo)]
-    sd = 1.4826 * float(np.median(mode - below)) if below.size >= 5 else robust_sd(values)
-    return mode, max(sd, (hi - lo) / bins)
+    width = float(edges[1] - edges[0])
+    if not peaks.size:
+        return float(np.median(values)), max(robust_sd(values), width)
+    top = int(peaks[0])
+    half = 0.5 * smooth[top]
+    below = np.flatnonzero(smooth[:top] < half)
+    above = np.flatnonzero(smooth[top:] < half)
+    sides = []
+    if below.size:
+        sides.append((top - below[-1]) * width)
+    if above.size:
+        sides.append(above[0] * width)
+    hwhm = min(sides) if sides else 0.5 * (hi - lo)
+    sd = np.sqrt(max((hwhm / 1.1774) ** 2 - (smooth_bins * width) ** 2, 0.0))
+    return float(centres[top]), max(float(sd), width)
 
 
 def automatic_reference(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tuple[float, float, float],
@@ -111,6 +127,6 @@ def automatic_reference(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tupl
         return None
     chosen_values = smoothed[chosen].astype(np.float64)
     # The window keeps the normal peak only, so the chosen voxels' own spread understates the
-    # marrow's: the sd measured on the lower half of the peak is the one the rules use.
+    # marrow's: the peak's width is the sd the rules use.
     return ReferenceEstimate(mask=chosen, source="automatic", median=float(np.median(chosen_values)),
                              robust_sd=sd, n_voxels=int(chosen.sum()), description=description)

@@ -24,7 +24,7 @@ class RoiSettings(Section):
     reference_histogram_smooth_bins: float
     reference_peak_min_fraction: float  # lowest histogram peak at least this x the highest
     reference_window_sd: float  # automatic reference voxels: mode +/- this x robust sd
-    seed_false_positive_rate: float  # fraction of normal marrow allowed above the seed level
+    seed_family_false_positive_rate: float  # expected false seeds per scan (over the bone's resels)
     grow_false_positive_rate: float  # ... above the grow level
     contrast_fraction: float  # border between normal marrow and lesion plateau (0-1)
     plateau_depth_mm: float  # plateau from the seed core this deep inside it (mm)
