@@ -12,7 +12,10 @@
   sclerosis and cortex only the lower one). The reference voxels are the
   candidates within mode +/- ``reference_window_sd`` x that sd, so bright outliers (edema,
   vessels) and dark ones (cortex, sclerosis) are left out; they are returned as a mask for the
-  reader to check.
+  reader to check. Their centre is the peak (mode); their spread (the sd the lesion rules use) is
+  measured around each voxel's neighbourhood mean (``reference_local_scale_mm``), as a
+  hand-drawn sample of that size would show it: the whole-bone peak also holds slow variation
+  from one bone to the next, which is not the noise a lesion must stand out from.
 """
 
 from __future__ import annotations
@@ -125,8 +128,22 @@ def automatic_reference(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tupl
     chosen = deep & (smoothed >= mode - window) & (smoothed <= mode + window)
     if chosen.sum() < settings.reference_source_min_voxels:
         return None
-    chosen_values = smoothed[chosen].astype(np.float64)
-    # The window keeps the normal peak only, so the chosen voxels' own spread understates the
-    # marrow's: the peak's width is the sd the rules use.
-    return ReferenceEstimate(mask=chosen, source="automatic", median=float(np.median(chosen_values)),
-                             robust_sd=sd, n_voxels=int(chosen.sum()), description=description)
+    local_sd = local_spread(smoothed, chosen, spacing_mm, settings.reference_local_scale_mm)
+    # The centre is the peak itself: the window's median is pulled up by whatever brighter
+    # marrow (red marrow, faint edema) shares the window's upper half.
+    return ReferenceEstimate(mask=chosen, source="automatic", median=mode,
+                             robust_sd=max(local_sd, 1e-6 * max(abs(mode), 1.0)),
+                             n_voxels=int(chosen.sum()), description=description)
+
+
+def local_spread(smoothed: np.ndarray, mask: np.ndarray, spacing_mm: tuple[float, float, float],
+                 scale_mm: float) -> float:
+    """Robust sd of the voxels of ``mask`` around their neighbourhood mean (Gaussian of
+    ``scale_mm``, normalised inside ``mask``): the spread a hand-drawn sample of that size
+    would show, without the slow variation across bones (coil shading, red vs yellow marrow
+    from one bone to the next) that the whole-bone histogram's width holds."""
+    sigma = [scale_mm / s for s in spacing_mm]
+    weight = ndimage.gaussian_filter(mask.astype(np.float32), sigma, mode="constant")
+    total = ndimage.gaussian_filter(np.where(mask, smoothed, 0).astype(np.float32), sigma, mode="constant")
+    local_mean = total[mask] / np.maximum(weight[mask], 1e-6)
+    return robust_sd(smoothed[mask] - local_mean)
