@@ -183,6 +183,7 @@ def quantify(
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    method: Annotated[Optional[str], typer.Option("--method", help="hysteresis (ours) or vhi (the VHI authors' published thresholds; needs --reference); default quantify.roi.method.")] = None,
 ) -> None:
     """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
 
@@ -190,7 +191,7 @@ def quantify(
         from bme_mri.pipeline.roi import run_roi
 
         settings = _config(config)
-        result_path = run_roi(image, roi, reference, out, settings)
+        result_path = run_roi(image, roi, reference, out, settings, method=method)
         typer.echo(f"wrote {result_path}")
 
     _run(debug, action)

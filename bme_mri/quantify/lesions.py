@@ -13,8 +13,15 @@ The rules, each with its constant in ``configs/default.yaml`` (``quantify.roi``)
    are false-positive rates on normal marrow, not multiples tuned on lesions.
 2. **Half-contrast border.** A soft lesion border is cut halfway between normal marrow and the
    lesion's plateau: ``median + contrast_fraction x (plateau - median)``, where the plateau is
-   the median of the seed core deeper than ``plateau_depth_mm`` inside it (the core's own border
-   holds partial volume). The grow level is the higher of this and rule 1.
+   the median of the lesion deeper than ``plateau_depth_mm`` inside it (its own border holds
+   partial volume). Border and lesion depend on each other: starting from the seed core (every
+   voxel above the seed level, soft border included, so its plateau is an underestimate when
+   the border is wide), the midpoint is recomputed on the lesion it cuts, as in Ridler and
+   Calvard's two-class midpoint, for at most ``border_max_iterations`` rounds while it rises by
+   more than ``border_tolerance_fraction``. It is never lowered below the first midpoint: where
+   marrow shows no lesion plateau (heterogeneous marrow, a few bright vessels), a falling
+   midpoint would let the "lesion" spread through normal marrow. The grow level is the higher
+   of this and rule 1.
 3. **Hysteresis.** Seeds are voxels above the seed level at least ``seed_min_depth_mm`` under
    the bone surface; a lesion is a connected region above the grow level that holds a seed.
    A bright sheet at the bone surface with no deeper seed (joint fluid, partial volume with
@@ -134,22 +141,32 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
     seed_level = noise_level(ref_values, median, sd, seed_alpha)
     grow_noise = noise_level(ref_values, median, sd, settings.grow_false_positive_rate)
     depth = depth_below_surface_mm(bone, spacing_mm)
-    core = bone & (smoothed > seed_level)
+    seeds = bone & (smoothed > seed_level) & (depth > settings.seed_min_depth_mm)
+
+    def grown(level: float) -> np.ndarray:
+        labels, n = _components(bone & (smoothed > level))
+        keep = np.zeros(n + 1, dtype=bool)
+        keep[np.unique(labels[seeds])] = True
+        keep[0] = False
+        return keep[labels]
+
+    level = seed_level
+    lesion = grown(level)
     plateau = None
-    if core.any():
-        core_depth = depth_below_surface_mm(core, spacing_mm)
-        interior = core & (core_depth > settings.plateau_depth_mm)
-        plateau = float(np.median(smoothed[interior if interior.any() else core]))
-    grow_level = grow_noise
-    if plateau is not None:
-        grow_level = max(grow_level, median + settings.contrast_fraction * (plateau - median))
-    seeds = core & (depth > settings.seed_min_depth_mm)
-    candidate = bone & (smoothed > grow_level)
-    labels, n = _components(candidate)
-    keep = np.zeros(n + 1, dtype=bool)
-    keep[np.unique(labels[seeds])] = True
-    keep[0] = False
-    lesion = keep[labels]
+    first_level = None
+    for _ in range(settings.border_max_iterations):
+        if not lesion.any():
+            break
+        interior = lesion & (depth_below_surface_mm(lesion, spacing_mm) > settings.plateau_depth_mm)
+        plateau = float(np.median(smoothed[interior if interior.any() else lesion]))
+        new_level = max(grow_noise, median + settings.contrast_fraction * (plateau - median))
+        if first_level is None:
+            first_level = new_level
+        elif new_level <= level * (1.0 + settings.border_tolerance_fraction):
+            break  # converged, or falling: the level only rises from the first midpoint
+        level = new_level
+        lesion = grown(level)
+    grow_level = level
     rejected = {"vessel": 0, "small": 0}
     labels, n = _components(lesion)
     for index, slices in enumerate(ndimage.find_objects(labels), start=1):

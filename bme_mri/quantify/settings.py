@@ -28,7 +28,9 @@ class RoiSettings(Section):
     seed_family_false_positive_rate: float  # expected false seeds per scan (over the bone's resels)
     grow_false_positive_rate: float  # ... above the grow level
     contrast_fraction: float  # border between normal marrow and lesion plateau (0-1)
-    plateau_depth_mm: float  # plateau from the seed core this deep inside it (mm)
+    plateau_depth_mm: float  # plateau from the lesion this deep inside it (mm)
+    border_max_iterations: int  # border <-> plateau fixed-point iterations at most
+    border_tolerance_fraction: float  # ... stop when the border moves less than this fraction
     seed_min_depth_mm: float  # seeds at least this deep under the bone surface (mm)
     vessel_max_radius_mm: float  # thinner components (in-plane inscribed radius, mm) ...
     vessel_min_elongation: float  # ... this many diameters long are vessels
