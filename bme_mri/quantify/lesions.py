@@ -5,12 +5,14 @@ The rules, each with its constant in ``configs/default.yaml`` (``quantify.roi``)
 1. **Noise floor from a false-positive rate.** ``level(alpha)`` is the higher of
    ``median + z(1 - alpha) x robust_sd`` (normal model) and the ``1 - alpha`` quantile of the
    reference voxels themselves (real marrow has heavier tails than a normal model). Seeds are
-   a family-wise test over the whole bone: the bone holds ``n`` resolution elements (its
-   volume over the smoothed image's correlation volume, per axis the larger of the smoothing
-   FWHM and the voxel size), and ``alpha_seed = seed_family_false_positive_rate / n``, so normal
-   marrow as variable as the reference yields a false seed in that fraction of scans
-   (Bonferroni). The grow level floor is ``grow_false_positive_rate`` per voxel. The constants
-   are false-positive rates on normal marrow, not multiples tuned on lesions.
+   a family-wise test over the whole bone: the seed level ``u`` (in sd) is where the expected
+   Euler characteristic of the smoothed normal field above ``u`` inside the bone (Gaussian
+   random field theory, Worsley et al. 1996) equals ``seed_family_false_positive_rate``, so
+   marrow as variable as the reference yields a false seed in about that fraction of scans.
+   Slices thicker than the smoothing FWHM are independent 2-D fields (resels = bone area per
+   slice over FWHM^2); otherwise the field is 3-D. The grow level floor is
+   ``grow_false_positive_rate`` per voxel. The constants are false-positive rates on normal
+   marrow, not multiples tuned on lesions.
 2. **Half-contrast border.** A soft lesion border is cut halfway between normal marrow and the
    lesion's plateau: ``median + contrast_fraction x (plateau - median)``, where the plateau is
    the median of the lesion deeper than ``plateau_depth_mm`` inside it (its own border holds
@@ -29,7 +31,8 @@ The rules, each with its constant in ``configs/default.yaml`` (``quantify.roi``)
    inside is kept whole.
 4. **Vessels.** A component thinner than ``vessel_max_radius_mm`` in-plane (largest inscribed
    radius) and longer than ``vessel_min_elongation`` x its diameter is tubular: a vessel.
-5. **Size.** Components under ``min_lesion_ml`` are speckle.
+5. **Size.** Components holding less than ``min_lesion_ml`` of voxels above the grow level in
+   the *unsmoothed* image are speckle (smoothing spreads a bright speck into a bigger halo).
 6. **Enclosed islands.** Readers outline lesions slice by slice; in-plane islands enclosed by
    lesion and up to ``fill_hole_max_mm2`` are counted as lesion.
 """
@@ -56,7 +59,7 @@ class LesionResult:
     mask : bool ``[i, j, k]``.
     seed_level, grow_level : image units (of the smoothed image).
     plateau : lesion plateau (image units; None without a seed core).
-    seed_alpha : per-voxel false-positive rate of the seed level (family rate / resels).
+    seed_alpha : per-voxel false-positive rate of the seed level (from the family rate).
     reference_false_positive_fraction : fraction of the reference voxels above the grow level.
     rejected : components dropped per rule (``vessel``, ``small``).
     """
@@ -83,12 +86,34 @@ def noise_level(reference_values: np.ndarray, median: float, sd: float, alpha: f
     return max(gaussian, empirical)
 
 
-def resolution_elements(n_voxels: int, spacing_mm: tuple[float, float, float], sigma_mm: float) -> float:
-    """Independent resolution elements in ``n_voxels`` after Gaussian smoothing ``sigma_mm``:
-    per axis the correlation length is the larger of the FWHM (2.355 sigma) and the voxel."""
-    fwhm = 2.0 * np.sqrt(2.0 * np.log(2.0)) * sigma_mm
-    resel_mm3 = float(np.prod([max(fwhm, s) for s in spacing_mm]))
-    return max(1.0, n_voxels * float(np.prod(spacing_mm)) / resel_mm3)
+def _ec_density(u: float, dimension: int) -> float:
+    """Euler characteristic density per resel of a unit Gaussian field above ``u`` (Worsley 1996)."""
+    four_ln2 = 4.0 * np.log(2.0)
+    tail = np.exp(-u * u / 2.0)
+    if dimension == 3:
+        return float(four_ln2 ** 1.5 / (2.0 * np.pi) ** 2 * (u * u - 1.0) * tail)
+    return float(four_ln2 / (2.0 * np.pi) ** 1.5 * u * tail)
+
+
+def seed_threshold_sd(bone: np.ndarray, spacing_mm: tuple[float, float, float], sigma_mm: float,
+                      family_rate: float) -> tuple[float, float]:
+    """(u, resels): the level in sd above which a smoothed normal field inside ``bone`` has an
+    expected Euler characteristic (number of blobs) of ``family_rate`` (rule 1)."""
+    fwhm = [max(2.0 * np.sqrt(2.0 * np.log(2.0)) * sigma_mm, s) for s in spacing_mm]
+    voxel_mm3 = float(np.prod(spacing_mm))
+    if 2.0 * np.sqrt(2.0 * np.log(2.0)) * sigma_mm < spacing_mm[2]:
+        dimension = 2  # a stack of independent slices
+        resels = float(bone.sum()) * voxel_mm3 / spacing_mm[2] / (fwhm[0] * fwhm[1])
+    else:
+        dimension = 3
+        resels = float(bone.sum()) * voxel_mm3 / float(np.prod(fwhm))
+    slices = float(np.count_nonzero(bone.any(axis=(0, 1))))
+    low, high = 1.0, 12.0
+    for _ in range(60):  # expected EC decreases with u above 1 sd: bisection
+        u = 0.5 * (low + high)
+        expected = resels * _ec_density(u, dimension) + slices * float(norm.sf(u))
+        low, high = (u, high) if expected > family_rate else (low, u)
+    return 0.5 * (low + high), resels
 
 
 def _components(mask: np.ndarray) -> tuple[np.ndarray, int]:
@@ -104,7 +129,7 @@ def _is_tubular(component: np.ndarray, spacing_mm: tuple[float, float, float],
         if plane.any():
             padded = np.pad(plane, 1, constant_values=False)
             radius = max(radius, float(ndimage.distance_transform_edt(
-                padded, sampling=spacing_mm[:2]).max()))
+                padded, sampling=spacing_mm[:2]).max()) - 0.5 * min(spacing_mm[:2]))
     if radius > settings.vessel_max_radius_mm:
         return False
     points = np.argwhere(component) * np.asarray(spacing_mm)
@@ -130,14 +155,18 @@ def _fill_inplane_holes(mask: np.ndarray, allowed: np.ndarray, max_pixels: int) 
 
 
 def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEstimate,
-                 spacing_mm: tuple[float, float, float], settings: RoiSettings) -> LesionResult:
-    """Lesions inside ``bone`` by rules 1-6 of the module docstring."""
+                 spacing_mm: tuple[float, float, float], settings: RoiSettings,
+                 raw: np.ndarray | None = None) -> LesionResult:
+    """Lesions inside ``bone`` by rules 1-6 of the module docstring (``raw``: the unsmoothed
+    image, for the size floor; None = ``smoothed``)."""
+    raw = smoothed if raw is None else raw
     spacing_mm = tuple(float(s) for s in spacing_mm)
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
     ref_values = smoothed[reference.mask].astype(np.float64)
     median, sd = reference.median, reference.robust_sd
-    n_resels = resolution_elements(int(bone.sum()), spacing_mm, settings.smoothing_sigma_mm)
-    seed_alpha = settings.seed_family_false_positive_rate / n_resels
+    seed_sd, _ = seed_threshold_sd(bone, spacing_mm, settings.smoothing_sigma_mm,
+                                   settings.seed_family_false_positive_rate)
+    seed_alpha = float(norm.sf(seed_sd))
     seed_level = noise_level(ref_values, median, sd, seed_alpha)
     grow_noise = noise_level(ref_values, median, sd, settings.grow_false_positive_rate)
     depth = depth_below_surface_mm(bone, spacing_mm)
@@ -171,7 +200,8 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
     labels, n = _components(lesion)
     for index, slices in enumerate(ndimage.find_objects(labels), start=1):
         component = labels[slices] == index
-        if component.sum() * voxel_ml < settings.min_lesion_ml:
+        own = raw[slices][component] > grow_level
+        if own.sum() * voxel_ml < settings.min_lesion_ml:
             rejected["small"] += 1
         elif _is_tubular(component, spacing_mm, settings):
             rejected["vessel"] += 1

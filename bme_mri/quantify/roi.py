@@ -61,12 +61,24 @@ class RoiResult:
                 "details": self.details, "warnings": list(self.warnings)}
 
 
-def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float], sigma_mm: float) -> np.ndarray:
-    """Gaussian smoothing with ``sigma_mm`` (mm) on an anisotropic grid; float32 out."""
+def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float], sigma_mm: float,
+                 inside: np.ndarray | None = None) -> np.ndarray:
+    """Gaussian smoothing with ``sigma_mm`` (mm) on an anisotropic grid; float32 out.
+
+    With ``inside`` (a mask), voxels of the mask are smoothed from the mask only (normalised
+    convolution), so what lies outside the bone (joint fluid, cortex-adjacent soft tissue) does
+    not bleed into its edge; voxels outside keep the plain smoothing.
+    """
     array = np.asarray(array, dtype=np.float32)
     if sigma_mm <= 0:
         return array
-    return ndimage.gaussian_filter(array, [sigma_mm / s for s in spacing_mm], mode="nearest")
+    sigma = [sigma_mm / s for s in spacing_mm]
+    plain = ndimage.gaussian_filter(array, sigma, mode="nearest")
+    if inside is None:
+        return plain
+    weight = ndimage.gaussian_filter(inside.astype(np.float32), sigma, mode="constant")
+    total = ndimage.gaussian_filter(np.where(inside, array, 0.0).astype(np.float32), sigma, mode="constant")
+    return np.where(inside, total / np.maximum(weight, 1e-6), plain).astype(np.float32)
 
 
 def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None, config: Any,
@@ -110,14 +122,15 @@ def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None
         threshold = thresholds.lower
         details: dict[str, Any] = {"vhi": thresholds.to_dict()}
     else:
-        smoothed = smooth_image(image.array, geometry.spacing_mm, settings.smoothing_sigma_mm)
+        smoothed = smooth_image(image.array, geometry.spacing_mm, settings.smoothing_sigma_mm, inside=bone)
         if normal is not None:
             reference = given_reference(smoothed, normal)
         else:
             reference = automatic_reference(smoothed, bone, geometry.spacing_mm, settings)
             if reference is None:
                 raise SegmentationError("no marrow voxels in the bone mask to estimate the normal reference from")
-        lesions = find_lesions(smoothed, bone, reference, geometry.spacing_mm, settings)
+        lesions = find_lesions(smoothed, bone, reference, geometry.spacing_mm, settings,
+                               raw=np.asarray(image.array, dtype=np.float32))
         edema = lesions.mask
         threshold = lesions.grow_level
         details = lesions.to_dict()

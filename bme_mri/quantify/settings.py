@@ -25,7 +25,7 @@ class RoiSettings(Section):
     reference_peak_min_fraction: float  # lowest histogram peak at least this x the highest
     reference_window_sd: float  # automatic reference voxels: mode +/- this x robust sd
     reference_local_scale_mm: float  # automatic reference spread around the neighbourhood mean (mm)
-    seed_family_false_positive_rate: float  # expected false seeds per scan (over the bone's resels)
+    seed_family_false_positive_rate: float  # expected false seeds per scan (random field theory)
     grow_false_positive_rate: float  # ... above the grow level
     contrast_fraction: float  # border between normal marrow and lesion plateau (0-1)
     plateau_depth_mm: float  # plateau from the lesion this deep inside it (mm)

@@ -74,7 +74,8 @@ def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarr
     n_cols = min(3, max(len(slices), 1))
     n_rows = int(np.ceil(max(len(slices), 1) / n_cols))
     di, dj = geometry.spacing_mm[0], geometry.spacing_mm[1]
-    fig = Figure(figsize=(4.6 * n_cols, 4.6 * n_rows * geometry.shape[1] * dj / (geometry.shape[0] * di) + 0.8), dpi=100)
+    fig = Figure(figsize=(4.6 * n_cols, (4.6 * geometry.shape[1] * dj / (geometry.shape[0] * di) + 0.4) * n_rows + 0.8),
+                 dpi=100)
     axes = np.atleast_1d(fig.subplots(n_rows, n_cols, squeeze=False).ravel())
 
     def view(array2d: np.ndarray) -> np.ndarray:
@@ -116,7 +117,7 @@ def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarr
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97), h_pad=1.2)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=fig.dpi)
