@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's bme_mri first
+
 RUNS = (("ours-given", "hysteresis", True), ("ours-auto", "hysteresis", False), ("vhi", "vhi", True))
 
 
