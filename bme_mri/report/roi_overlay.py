@@ -117,7 +117,7 @@ def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarr
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.05, 1, 0.97), h_pad=1.2)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97), h_pad=2.5)
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=fig.dpi)
