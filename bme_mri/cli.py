@@ -178,7 +178,7 @@ def _with_progress(enabled: bool, work):
 @app.command()
 def quantify(
     image: Annotated[Path, typer.Argument(help="A NIfTI image or a DICOM series folder.")],
-    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI) on the image grid.")],
+    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI); another grid is resampled (nearest neighbour) with a warning.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
     config: ConfigOpt = None,

@@ -1,6 +1,7 @@
 """``bme-mri quantify``: ROI mode for other joints (knee, ankle, foot, sacroiliac joint).
 
-The user gives a bone mask (and optionally a normal-marrow mask) on the image grid; bme-mri
+The user gives a bone mask (and optionally a normal-marrow mask; masks on another grid are
+resampled onto the image by nearest neighbour, with a warning); bme-mri
 finds edema inside the bone mask relative to the reference marrow and writes the edema mask
 plus a JSON of volumes and the threshold used.
 """
