@@ -255,11 +255,12 @@ def _with_progress(enabled: bool, work):
 @app.command()
 def quantify(
     image: Annotated[Path, typer.Argument(help="A NIfTI image or a DICOM series folder.")],
-    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI) on the image grid.")],
+    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI); another grid is resampled (nearest neighbour) with a warning.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    method: Annotated[Optional[str], typer.Option("--method", help="hysteresis (ours) or vhi (the VHI authors' published thresholds; needs --reference); default quantify.roi.method.")] = None,
 ) -> None:
     """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
 
@@ -267,7 +268,7 @@ def quantify(
         from bme_mri.pipeline.roi import run_roi
 
         settings = _config(config)
-        result_path = run_roi(image, roi, reference, out, settings)
+        result_path = run_roi(image, roi, reference, out, settings, method=method)
         typer.echo(f"wrote {result_path}")
 
     _run(debug, action)
