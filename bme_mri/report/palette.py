@@ -53,6 +53,7 @@ HEAD = LabelStyle("femoral head", "#00e5ff", "cyan", 1.0, outline=True)
 EDEMA = LabelStyle("edema", "#ff2a1a", "red", 0.45, outline=False)
 NECROSIS = LabelStyle("necrosis", "#ffd500", "yellow", 0.65, outline=False)
 REFERENCE = LabelStyle("reference marrow", "#39d353", "green", 1.0, outline=True)
+BONE = LabelStyle("bone mask", "#c77dff", "violet", 1.0, outline=True)  # ROI mode's given bone region
 
 LABEL_STYLES = (HEAD, EDEMA, NECROSIS)  # what a label map (0-3) shows, in legend order
 LINE_WIDTH = 1.0  # outline width (points)

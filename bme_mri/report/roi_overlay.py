@@ -16,9 +16,11 @@ import numpy as np
 from bme_mri.io_utils import atomic_path
 from bme_mri.types import Geometry
 
-_EDEMA_RGBA = (1.0, 0.15, 0.1, 0.45)
-_REFERENCE_RGBA = (0.0, 0.9, 1.0, 0.35)
-_BONE_OUTLINE = "#ffd400"
+from bme_mri.report.palette import BONE, EDEMA, REFERENCE, LabelStyle, legend_handles
+
+# the reference marrow voxels are many scattered points: a light fill of the palette's hue
+_REFERENCE_FILL = LabelStyle("reference marrow (voxels used)", REFERENCE.colour, REFERENCE.word, 0.35,
+                             outline=False)
 
 
 def _letter(vector: np.ndarray) -> str:
@@ -61,10 +63,9 @@ def choose_slices(bone: np.ndarray, edema: np.ndarray, n_slices: int) -> list[in
 def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarray, edema: np.ndarray,
                            reference: np.ndarray | None, path: Path, title: str = "",
                            n_slices: int = 6) -> Path:
-    """Write the overlay PNG atomically: bone outline (yellow), reference voxels (cyan),
+    """Write the overlay PNG atomically: bone outline (violet), reference voxels (green),
     edema (red), with a legend and orientation letters."""
     from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
 
     flip_cols, flip_rows, letters = display_axes(geometry)
     slices = choose_slices(bone, edema, n_slices)
@@ -93,13 +94,13 @@ def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarr
         ax.imshow(view(image[:, :, k]), cmap="gray", vmin=low, vmax=high, extent=extent, interpolation="bilinear")
         rgba = np.zeros(view(edema[:, :, k]).shape + (4,), dtype=np.float32)
         if reference is not None:
-            rgba[view(reference[:, :, k])] = _REFERENCE_RGBA
-        rgba[view(edema[:, :, k])] = _EDEMA_RGBA
+            rgba[view(reference[:, :, k])] = _REFERENCE_FILL.rgba
+        rgba[view(edema[:, :, k])] = EDEMA.rgba
         ax.imshow(rgba, extent=extent, interpolation="nearest")
         if bone[:, :, k].any():
             ys = (np.arange(geometry.shape[1]) + 0.5) * dj
             xs = (np.arange(geometry.shape[0]) + 0.5) * di
-            ax.contour(xs, ys, view(bone[:, :, k]).astype(np.float32), levels=[0.5], colors=[_BONE_OUTLINE],
+            ax.contour(xs, ys, view(bone[:, :, k]).astype(np.float32), levels=[0.5], colors=[BONE.colour],
                        linewidths=0.8)
         style = dict(color="white", fontsize=11, fontweight="bold",
                      bbox=dict(facecolor="black", alpha=0.6, pad=1.2, edgecolor="none"))
@@ -111,9 +112,7 @@ def render_roi_overlay_png(image: np.ndarray, geometry: Geometry, bone: np.ndarr
         ax.set_title(f"slice {k}: edema {ml:.2f} ml", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    handles = [Patch(facecolor=_EDEMA_RGBA, label="edema"), Patch(facecolor="none", edgecolor=_BONE_OUTLINE, label="bone mask")]
-    if reference is not None:
-        handles.append(Patch(facecolor=_REFERENCE_RGBA, label="reference marrow (voxels used)"))
+    handles = legend_handles((EDEMA, BONE) + ((_REFERENCE_FILL,) if reference is not None else ()))
     fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=9, frameon=False)
     if title:
         fig.suptitle(title, fontsize=11)
