@@ -36,15 +36,20 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         outputs["edema_headneck"] = path.relative_to(out_root).as_posix()
 
     if config.pipeline.write_overlays:
-        from bme_mri.report.overlay import render_overlay_png
+        from bme_mri.report.overlay import focus_points, render_overlay_png
 
         overlays = []
+        volumes = {getattr(m.side, "value", m.side): m for m in analysis.measurements}
         for head in segmentation.heads:
             side = getattr(head.side, "value", head.side)
+            measured = volumes.get(side)
+            figures = (f": head {measured.femoral_head_ml:.1f} ml, edema {measured.edema_ml:.1f} ml, "
+                       f"necrosis {measured.necrosis_ml:.2f} ml" if measured is not None else "")
             path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
-                                      center_lps_mm=head.center_lps_mm,
                                       half_width_mm=config.report.overlay_half_width_mm,
-                                      title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip")
+                                      focus=focus_points(segmentation.labels, image.geometry, head.center_lps_mm),
+                                      title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip"
+                                            f"{figures}")
             overlays.append(path.relative_to(out_root).as_posix())
         outputs["overlays"] = overlays
 
