@@ -160,8 +160,11 @@ def status_thresholds() -> StatusThresholds:
 
 def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
                        study_uids: list[str] | None = None,
-                       volumes_by_visit: list[dict[str, SideVolumes]] | None = None) -> list[dict]:
-    """Expected status per imaged side and follow-up (vs baseline), from the model volumes."""
+                       volumes_by_visit: list[dict[str, SideVolumes]] | None = None,
+                       faults_by_visit: list[dict[str, list[str]]] | None = None) -> list[dict]:
+    """Expected status per imaged side and follow-up (vs baseline), from the model volumes;
+    ``indeterminate`` where a visit has a fault QC must catch (``faults_by_visit``: per visit,
+    side -> QC codes, as written in the study entries; default: the plan's own faults)."""
     thresholds = status_thresholds()
     out = []
     for side in ("left", "right"):
@@ -170,7 +173,10 @@ def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
         volumes = ([v[side] for v in volumes_by_visit] if volumes_by_visit is not None
                    else [side_volumes(scene, side) for scene in scenes])
         for visit in range(1, len(scenes)):
-            faults = list(dict.fromkeys(plan.qc_faults(side, 0) + plan.qc_faults(side, visit)))
+            if faults_by_visit is not None:
+                faults = list(dict.fromkeys(faults_by_visit[0].get(side, []) + faults_by_visit[visit].get(side, [])))
+            else:
+                faults = list(dict.fromkeys(plan.qc_faults(side, 0) + plan.qc_faults(side, visit)))
             call = call_status(volumes[0].edema_ml, volumes[visit].edema_ml,
                                volumes[visit].necrosis_ml, thresholds,
                                blocking=[f"{code} (phantom fault)" for code in faults])
@@ -205,7 +211,9 @@ def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: i
             entry, visit_volumes = generate_study(out_dir, seed, plan, visit, scene, png)
             studies.append(entry)
             volumes.append(visit_volumes)
-        followups = expected_followups(seed, plan, scenes, [s["study_uid"] for s in studies], volumes)
+        faults = [{side: v["qc_faults"] for side, v in s["sides"].items()} for s in studies]
+        followups = expected_followups(seed, plan, scenes, [s["study_uid"] for s in studies], volumes,
+                                       faults)
         patients.append({"patient_id": plan.patient_id, "sex": plan.sex, "studies": studies,
                          "followups": followups, "scenario": plan.to_dict()})
     manifest = out_dir / "truth" / "cohort.json"

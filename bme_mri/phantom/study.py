@@ -51,6 +51,22 @@ def _cut_through_head(grid: GridSpec, head_center: np.ndarray) -> GridSpec:
     return replace(grid, center_lps=tuple(float(v) for v in centre + shift * row))
 
 
+def head_outside_fraction(scene: Scene, side: str, geometry, step_mm: float = 1.0) -> float:
+    """Fraction (0-1) of the true femoral head proper of ``side`` lying outside ``geometry``
+    (voxel centres +/- half a voxel), the head placed where the patient lies at this visit."""
+    from bme_mri.phantom.anatomy import head_region
+
+    hip = scene.anatomy.hips[side]
+    r = hip.head_radius
+    axis = np.arange(-r + step_mm / 2, r, step_mm)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    body = (grid + np.asarray(hip.head_center)).astype(np.float32)
+    body = body[head_region(body, hip)]
+    idx = geometry.lps_to_index(scene.to_visit(body))
+    shape = np.asarray(geometry.shape, dtype=np.float64)
+    return float(1.0 - np.all((idx >= -0.5) & (idx <= shape - 0.5), axis=1).mean())
+
+
 def _main_grids(plan: PatientPlan, scene: Scene, rng: np.random.Generator,
                 visit: int = 0) -> dict[str, GridSpec]:
     """'main' (the STIR grid), 'coronal' (T1), 'axial' (T2 / DWI) and the localizer grids."""
@@ -187,6 +203,10 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
     t1_uid = next(r["series_uid"] for r in records if r["role"] == "t1")
     sides = {}
     volumes = {side: side_volumes(scene, side) for side in ("left", "right")}
+    cut_limit = _cut_limit()
+    outside = {side: head_outside_fraction(scene, side, main_geometry) for side in ("left", "right")}
+    faults = {side: list(dict.fromkeys(plan.qc_faults(side, visit) + (
+        ["head_cut_by_fov"] if outside[side] > cut_limit else []))) for side in ("left", "right")}
     for side in ("left", "right"):
         present = plan.unilateral in (None, side)
         sides[side] = side_record(scene, side, present, volumes[side])
@@ -206,5 +226,15 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
             "stir_series_uid": stir_uid, "labels": str(truth_rel / "labels.nii.gz"),
             "truth": str(truth_rel / "truth.json"), "dicom_dir": str(study_dir.relative_to(out_root)),
             "sides": {s: {**{k: sides[s][k] for k in ("present", "edema_ml", "necrosis_ml")},
-                          "qc_faults": plan.qc_faults(s, visit)} for s in sides}
+                          "head_outside_fov_fraction": round(outside[s], 4),
+                          "qc_faults": faults[s] if sides[s]["present"] else []} for s in sides}
             }, volumes
+
+
+def _cut_limit() -> float:
+    """``qc.head.max_outside_fov_fraction`` of configs/default.yaml: a true head cut by more
+    than this is a fault the pipeline must flag (one definition for truth and pipeline, as
+    the status thresholds)."""
+    from bme_mri.config import load_config
+
+    return load_config().qc.head.max_outside_fov_fraction

@@ -8,7 +8,8 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   ``head.max_fit_residual_mm`` around it (the segmenter accepts weaker fits to find a head
   at all; QC says when the head it found is not to be trusted).
 * ``head_cut_by_fov``: more than ``head.max_outside_fov_fraction`` of the head proper (sphere
-  on the articular side of the junction plane) lies outside the imaged volume.
+  on the articular side of the junction plane) lies outside the imaged volume;
+  ``head_partly_outside_fov`` (warning) above ``head.warn_outside_fov_fraction``.
 * ``reference_implausible``: the normal-marrow reference is not darker than muscle
   (``max_marrow_muscle_ratio``; on STIR / T2 fat-sat fatty marrow is darker than muscle,
   so a bright one means the fat suppression failed and edema is hidden), or it comes from
@@ -131,15 +132,21 @@ def head_outside_fov_fraction(geometry: Geometry, head: HeadFinding, step_mm: fl
 
 
 def head_fov_flag(geometry: Geometry, head: HeadFinding, settings: QcSettings) -> tuple[QcFlag | None, float]:
-    """``head_cut_by_fov`` when too much of the head lies outside the field; and the fraction."""
+    """``head_cut_by_fov`` when too much of the head lies outside the field,
+    ``head_partly_outside_fov`` (warning level) when a little does; and the fraction."""
     fraction = head_outside_fov_fraction(geometry, head)
-    if fraction <= settings.head.max_outside_fov_fraction:
-        return None, fraction
     volume_ml = 4.0 / 3.0 * np.pi * head.radius_mm ** 3 / 1000.0
-    return make_flag("head_cut_by_fov",
-                     f"{fraction:.0%} of the femoral head (~{fraction * volume_ml:.1f} ml) lies outside "
-                     f"the imaged volume (> {settings.head.max_outside_fov_fraction:.0%}): lesions "
-                     "there are not seen", settings), fraction
+    if fraction > settings.head.max_outside_fov_fraction:
+        return make_flag("head_cut_by_fov",
+                         f"{fraction:.0%} of the femoral head (~{fraction * volume_ml:.1f} ml) lies "
+                         f"outside the imaged volume (> {settings.head.max_outside_fov_fraction:.0%}): "
+                         "lesions there are not seen", settings), fraction
+    if fraction > settings.head.warn_outside_fov_fraction:
+        return make_flag("head_partly_outside_fov",
+                         f"{fraction:.0%} of the femoral head (~{fraction * volume_ml:.1f} ml) lies "
+                         f"outside the imaged volume (> {settings.head.warn_outside_fov_fraction:.0%}): "
+                         "its volumes are slightly low", settings), fraction
+    return None, fraction
 
 
 def _shell_box(geometry: Geometry, head: HeadFinding, outer_mm: float):

@@ -28,6 +28,7 @@ class QcHeadSettings(Section):
     min_boundary_fraction: float  # fewer rays (fraction) with a consistent cortical boundary -> head_fit_poor
     max_fit_residual_mm: float  # larger robust RMS of shell points around the sphere (mm) -> head_fit_poor
     max_outside_fov_fraction: float  # more of the head proper's volume (fraction) outside the imaged volume -> head_cut_by_fov
+    warn_outside_fov_fraction: float  # more than this (fraction) outside -> head_partly_outside_fov (warning)
 
 
 class QcReferenceSettings(Section):

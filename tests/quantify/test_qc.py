@@ -167,3 +167,13 @@ def test_summary_csv_carries_qc_columns_at_the_end():
     assert right["qc_flags"] == "head_cut_by_fov;low_snr"  # blocking first
     assert "30% outside" in right["qc_reason"] and "blocking" in right["qc_reason"]
     assert left["qc_flags"] == "" and left["qc_reason"] == ""
+
+
+def test_head_grazing_the_field_edge_is_a_warning_not_a_block(qc_settings):
+    geometry = _geometry()
+    edge_x = geometry.index_to_lps(np.array([geometry.shape[0] - 0.5, 0, 0]))[0]
+    head = _head(center=(edge_x - 17.0, 0.0, 0.0))  # a 5 mm cap of a 22 mm head outside
+    head.junction_distance_mm = 1e3
+    flag, fraction = head_fov_flag(geometry, head, qc_settings)
+    assert qc_settings.head.warn_outside_fov_fraction < fraction < qc_settings.head.max_outside_fov_fraction
+    assert flag is not None and flag.code == "head_partly_outside_fov" and flag.severity == WARNING
