@@ -147,6 +147,8 @@ def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: 
         if not path.is_file():
             continue
         motions = {s["study_uid"]: _truth_motion(manifest_dir, s) for s in patient["studies"]}
+        faults = {(s["study_uid"], side): bool(v.get("qc_faults"))
+                  for s in patient["studies"] for side, v in (s.get("sides") or {}).items()}
         for reg in json.loads(path.read_text())["registrations"]:
             base, follow = motions.get(reg["baseline_study_uid"]), motions.get(reg["followup_study_uid"])
             if base is None or follow is None:
@@ -160,7 +162,11 @@ def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: 
                            "compared_with": reg["compared_with"],
                            "followup_study_uid": reg["followup_study_uid"], "ok": bool(reg["ok"]),
                            "quality_ncc": reg["quality_ncc"], "error_mm": error,
-                           "true_motion_mm": float(np.linalg.norm((truth @ centre)[:3] - centre[:3]))})
+                           "true_motion_mm": float(np.linalg.norm((truth @ centre)[:3] - centre[:3])),
+                           # a visit with a phantom fault (failed fat suppression, cut head) may
+                           # fairly fail registration: not held against the floors
+                           "fault": faults.get((reg["baseline_study_uid"], reg["side"]), False)
+                           or faults.get((reg["followup_study_uid"], reg["side"]), False)})
     return scored
 
 
@@ -206,6 +212,7 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
                                       if decided else None)
         metrics["remission_called_necrosis"] = float(sum(
             s["expected"] == "remission" and s["predicted"] == "necrosis" for s in statuses))
+    registrations = [r for r in (registrations or []) if not r.get("fault")]
     if registrations:
         errors_mm = [r["error_mm"] for r in registrations]
         metrics["registration_error_median_mm"] = float(statistics.median(errors_mm))
