@@ -81,3 +81,16 @@ def test_near_bladder_lies_a_few_mm_from_the_heads_and_leaves_the_hips_alone():
     gap = min(abs(h.head_center[0]) - h.head_radius for h in near.hips.values()) - near.body.bladder_radii[0]
     assert 4.0 <= gap <= 12.0
     assert near.body.bladder_radii[0] > usual.body.bladder_radii[0]
+
+
+def test_truth_measures_how_much_of_the_true_head_a_field_misses():
+    from bme_mri.phantom.study import head_outside_fraction
+
+    plan = cohort_plans("qc")[0]
+    scene = scenes_for(1, plan)[0]
+    centre = np.asarray(scene.anatomy.hips["left"].head_center)
+    wide = make_grid(centre, directions("coronal"), 120.0, 2.0, 120.0, 2.0).geometry()
+    assert head_outside_fraction(scene, "left", wide) == 0.0
+    half = make_grid(centre + np.array([60.0, 0.0, 0.0]), directions("coronal"), 120.0, 2.0,
+                     120.0, 2.0).geometry()  # its -x edge runs through the head centre
+    assert 0.3 < head_outside_fraction(scene, "left", half) < 0.7
