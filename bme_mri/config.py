@@ -19,7 +19,7 @@ from bme_mri.errors import ConfigError
 from bme_mri.ingest.settings import IngestSettings
 from bme_mri.phantom.settings import PhantomSettings
 from bme_mri.pipeline.settings import PipelineSettings
-from bme_mri.quantify.settings import QuantifySettings
+from bme_mri.quantify.settings import QcSettings, QuantifySettings
 from bme_mri.report.settings import ReportSettings
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.settings import Section
@@ -37,6 +37,7 @@ class Config(Section):
     compare: CompareSettings
     report: ReportSettings
     pipeline: PipelineSettings
+    qc: QcSettings
 
     def digest(self) -> str:
         """Short SHA-256 of the canonical JSON of this config (for reproducibility)."""

@@ -63,9 +63,23 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         from bme_mri.report.seg import write_dicom_seg
 
         try:
+            note, detail = _seg_qc_text(getattr(analysis, "qc", []))
             path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files),
-                                   study_out / "seg.dcm", config.report, version=__version__)
+                                   study_out / "seg.dcm", config.report, version=__version__,
+                                   qc_note=note, qc_detail=detail)
             outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
         except OutputError as exc:  # an all-empty label map has nothing to encode
             analysis.warnings.append(f"DICOM SEG not written: {exc}")
     return outputs
+
+
+def _seg_qc_text(qc: list[Any]) -> tuple[str, str]:
+    """(short note, full text) of the hips' QC flags for the DICOM SEG: 'QC FAILED right:
+    head_cut_by_fov' when a blocking flag is present, 'QC warnings ...' for warnings only."""
+    failed = [f"{q.side.value}: {','.join(dict.fromkeys(f.code for f in q.blocking))}"
+              for q in qc if q.blocking]
+    warned = [f"{q.side.value}: {q.codes}" for q in qc if q.flags and not q.blocking]
+    note = ("QC FAILED " + "; ".join(failed)) if failed else (
+        ("QC warnings " + "; ".join(warned)) if warned else "")
+    detail = " | ".join(f"{q.side.value} hip: {q.reason}" for q in qc if q.flags)
+    return note, detail

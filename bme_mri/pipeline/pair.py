@@ -69,7 +69,8 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
             "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),
             "patient_id": analysis.study.patient_id, "study_uid": analysis.study.study_uid,
             "study_date": analysis.study.study_date, "selection_reason": analysis.selection.reason,
-            "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s})
+            "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s,
+            "qc": [q.to_dict() for q in analysis.qc]})
         analyses[role] = analysis
     baseline, followup = visit_from_analysis(analyses["baseline"]), visit_from_analysis(analyses["followup"])
     dated = bool(baseline.study_date and followup.study_date)
@@ -92,7 +93,8 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     if on_warning is not None:
         for warning in warnings:
             on_warning(warning)
-    result = compare_studies(baseline, followup, config.compare, patient_id, "baseline")
+    result = compare_studies(baseline, followup, config.compare, patient_id, "baseline",
+                             qc_blocking=config.qc.blocking)
     write_longitudinal_csv([s.row for s in result.sides.values()], out_dir / "longitudinal.csv")
     write_registrations([result], out_dir / "registrations.json")
     report = patient_report(patient_id, [baseline, followup], [result],

@@ -19,6 +19,9 @@ class ValidationThresholds(Section):
     normal_false_edema_max_ml: NonNegative  # no normal hip may show more predicted edema than this
     status_accuracy_min: Fraction  # follow-up status accuracy (when the cohort has follow-ups)
     registration_error_max_mm: float  # largest error (mm) at the true head centre of any passed registration
+    indeterminate_fraction_max: float  # follow-up calls made indeterminate without a phantom fault: at most this fraction
+    qc_fault_recall_min: float  # of the hips with a phantom fault (failed fat suppression, cut head), this fraction must carry its flag
+    remission_called_necrosis_max: int  # truly remitted hips called 'necrosis' (a call that sends a patient to surgery)
 
 
 class PipelineSettings(Section):

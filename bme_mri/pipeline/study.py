@@ -26,6 +26,7 @@ class StudyAnalysis:
     measurements: list[Any]  # bme_mri.quantify SideMeasurement
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    qc: list[Any] = field(default_factory=list)  # bme_mri.quantify.qc HipQc, one per head
 
 
 def analyse_study(study: Any, config: Config) -> StudyAnalysis:
@@ -36,6 +37,7 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     """
     from bme_mri.ingest import load_volume
     from bme_mri.quantify import measure
+    from bme_mri.quantify.qc import assess_hips
     from bme_mri.segment import get_segmenter
 
     timings: dict[str, float] = {}
@@ -60,7 +62,12 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     start = time.perf_counter()
     measurements = measure(segmentation)
     timings["quantify"] = time.perf_counter() - start
-    return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings)
+
+    start = time.perf_counter()
+    qc = assess_hips(image, segmentation, config.qc)
+    timings["qc"] = time.perf_counter() - start
+    return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings,
+                         qc=qc)
 
 
 def _select_with_hint(study: Any, config: Config) -> Any:

@@ -66,13 +66,22 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
     by_uid = {v.study_uid: v for v in ordered}
     summaries = [
         VisitSummary(v.study_uid, iso_date(v.study_date) or v.study_date,
-                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml)
+                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml,
+                                                  tuple((f.code, f.severity, f.reason)
+                                                        for f in m.qc_flags))
                       for side, m in v.sides.items()},
                      str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
         for v in ordered]
     calls: list[SideCall] = []
     images: list[ReportImage] = []
     notes = list(warnings)
+    for visit in ordered:
+        for side, m in visit.sides.items():
+            for flag in m.qc_flags:
+                if flag.severity == "blocking":
+                    notes.append(f"{side.value} hip, {iso_date(visit.study_date) or visit.study_date}: "
+                                 f"quality control failed ({flag.code}): {flag.reason}; its volumes "
+                                 "are not trusted and no status is called from them")
     with tempfile.TemporaryDirectory(prefix="bme-report-") as tmp:
         for pair_index, pair in enumerate(pairs):
             notes.extend(pair.warnings)

@@ -24,6 +24,7 @@ _STATUS_COLOURS = {
     "residual_edema": "#b26a00",
     "progression": "#b3261e",
     "necrosis": "#6a1b9a",
+    "indeterminate": "#616161",
 }
 
 _CSS = """
@@ -47,6 +48,9 @@ figure { margin: 12px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: 0.9em; color: #444; }
 .meta { font-size: 0.85em; color: #444; }
+.qc-ok { color: #1b7f3b; }
+.qc-blocking { color: #b3261e; font-weight: bold; }
+.qc-warning { color: #8a5a00; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { page-break-after: avoid; }
@@ -167,10 +171,24 @@ def _visits_section(report: PatientReport) -> str:
                 f"<tr><td>{_esc(visit.study_date)}</td><td>{label}</td><td>{side}</td>"
                 f'<td class="num">{_ml(m.femoral_head_ml)}</td>'
                 f'<td class="num">{_ml(m.edema_ml)}</td><td class="num">{_ml(m.necrosis_ml)}</td>'
+                f"<td>{_qc_cell(m.qc_flags)}</td>"
                 f"<td>{_esc(visit.series_description)}</td></tr>")
     return ("<table><thead><tr><th>date</th><th>visit</th><th>side</th>"
             "<th>femoral head (ml)</th><th>edema (ml)</th><th>necrosis (ml)</th>"
-            "<th>series</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+            "<th>quality control</th><th>series</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table>")
+
+
+def _qc_cell(flags) -> str:
+    """Quality-control flags of one hip: 'passed', or each flag with its severity and reason
+    (blocking ones in bold red: the numbers beside them are not trusted)."""
+    if not flags:
+        return '<span class="qc-ok">passed</span>'
+    items = []
+    for code, severity, reason in flags:
+        css = "qc-blocking" if severity == "blocking" else "qc-warning"
+        items.append(f'<div class="{css}">{_esc(code)} ({_esc(severity)}): {_esc(reason)}</div>')
+    return "".join(items)
 
 
 def render_patient_html(report: PatientReport) -> str:
