@@ -40,11 +40,15 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
 
         overlays = []
         volumes = {getattr(m.side, "value", m.side): m for m in analysis.measurements}
+        quality = {q.side.value: q for q in getattr(analysis, "qc", [])}
         for head in segmentation.heads:
             side = getattr(head.side, "value", head.side)
             measured = volumes.get(side)
             figures = (f": head {measured.femoral_head_ml:.1f} ml, edema {measured.edema_ml:.1f} ml, "
                        f"necrosis {measured.necrosis_ml:.2f} ml" if measured is not None else "")
+            hip_qc = quality.get(side)
+            if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
+                figures += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
             path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
                                       half_width_mm=config.report.overlay_half_width_mm,
                                       focus=focus_points(segmentation.labels, image.geometry, head.center_lps_mm),
