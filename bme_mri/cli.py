@@ -25,6 +25,24 @@ app = typer.Typer(
 
 ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file merged over configs/default.yaml.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+SequenceOpt = Annotated[Optional[str], typer.Option(
+    "--sequence", metavar="CLASS",
+    help="What every NIfTI file of the input is (stir, t2fs, t1, ...: a sequence class), when its name "
+         "and JSON sidecar cannot say; overrides the sidecar's bme_mri_sequence. DICOM is classified "
+         "from its headers.")]
+
+
+def _sequence(value: str | None):
+    """``--sequence`` text -> SequenceClass (None when not given); a bad value is a one-line error."""
+    if value is None:
+        return None
+    from bme_mri.types import SequenceClass
+
+    try:
+        return SequenceClass(value.strip().lower())
+    except ValueError:
+        raise BmeError(f"--sequence {value!r} is not a sequence class; choose one of "
+                       f"{', '.join(c.value for c in SequenceClass)}") from None
 
 
 class _Failure(Exception):
@@ -32,7 +50,13 @@ class _Failure(Exception):
 
 
 def _run(debug: bool, action):
-    """Call ``action``; turn BmeError (and unexpected errors) into one line + exit code."""
+    """Call ``action``; turn BmeError (and unexpected errors) into one line + exit code.
+
+    User mistakes (a :class:`BmeError`, a bad option value, an output path that is a file or
+    not writable) exit 2 with one line; anything else is an internal error (exit 3).
+    """
+    from typer.exceptions import TyperException
+
     try:
         return action()
     except BmeError as exc:
@@ -42,12 +66,45 @@ def _run(debug: bool, action):
         raise typer.Exit(2) from None
     except (KeyboardInterrupt, typer.Exit):
         raise
+    except TyperException as exc:  # e.g. typer.BadParameter raised inside a command
+        if debug:
+            raise
+        typer.secho(f"error: {exc.format_message()}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
+    except (FileExistsError, NotADirectoryError, PermissionError) as exc:
+        if debug:
+            raise
+        where = f" {exc.filename}" if exc.filename else ""
+        typer.secho(f"error:{where}: {exc.strerror or exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(2) from None
     except Exception as exc:  # noqa: BLE001 - the CLI's last line of defence
         if debug:
             raise
         typer.secho(f"internal error: {type(exc).__name__}: {exc} (rerun with --debug and report it)",
                     fg=typer.colors.RED, err=True)
         raise typer.Exit(3) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        from bme_mri import __version__
+
+        typer.echo(f"bme-mri {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Bone marrow edema of the hip on MRI, measured in ml. Research software, not a medical device."""
+
+
+def _refuse_file(out: Path | None) -> None:
+    """An output folder that exists as a file is a user error (one line, exit 2)."""
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        raise BmeError(f"--out {out} is an existing file; give a folder (new or existing)")
 
 
 def _config(path: Path | None):
@@ -62,6 +119,7 @@ def inspect(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """List patient -> study -> series, which series would be analysed and why."""
 
@@ -69,11 +127,12 @@ def inspect(
         from rich.console import Console
 
         from bme_mri.ingest import inspect_input, render_inspect
+        from bme_mri.ingest.inspect import inspect_json
 
         settings = _config(config)
-        result = inspect_input(input, settings.ingest)
+        result = inspect_input(input, settings.ingest, sequence_override=_sequence(sequence))
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2, default=str))
+            typer.echo(json.dumps(inspect_json(result), indent=2, default=str))
         else:
             Console().print(render_inspect(result))
 
@@ -86,15 +145,17 @@ def convert(
     out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    keep_identifiers: Annotated[bool, typer.Option(
+        "--keep-identifiers", help="Keep PatientID, PatientName and the UIDs in the JSON sidecars.")] = False,
 ) -> None:
-    """Write every usable series to NIfTI + JSON sidecar with BIDS-like names."""
+    """Write every usable series to NIfTI + JSON sidecar with BIDS-like names (no identifiers)."""
 
     def action():
         from bme_mri.ingest import convert_input
         from bme_mri.io_utils import ensure_outside
 
         ensure_outside(out, [input])
-        results = convert_input(input, out, _config(config).ingest)
+        results = convert_input(input, out, _config(config).ingest, keep_identifiers=keep_identifiers)
         failed = 0
         for item in results:
             if item.error:
@@ -111,7 +172,7 @@ def convert(
 
 @app.command()
 def phantom(
-    out: Annotated[Path, typer.Argument(help="Output folder for the synthetic cohort.")],
+    out: Annotated[Optional[Path], typer.Argument(help="Output folder for the synthetic cohort.")] = None,
     cohort: Annotated[str, typer.Option("--cohort", help="Cohort name (see --list).")] = "smoke",
     seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic output).")] = 0,
     png: Annotated[bool, typer.Option("--png", help="Render a few slices with the truth overlaid.")] = False,
@@ -128,7 +189,10 @@ def phantom(
                 typer.echo(f"{name:12s} {text}")
             return
         if cohort not in COHORTS:
-            raise typer.BadParameter(f"unknown cohort {cohort!r}; choose one of {', '.join(COHORTS)}")
+            raise BmeError(f"unknown cohort {cohort!r}; choose one of {', '.join(COHORTS)} (see --list)")
+        if out is None:
+            raise BmeError("give the output folder: bme-mri phantom OUT [--cohort NAME]")
+        _refuse_file(out)
         manifest = generate_cohort(out, cohort=cohort, seed=seed, png=png)
         typer.echo(f"wrote cohort {cohort!r} (seed {seed}); truth manifest: {manifest}")
 
@@ -143,6 +207,7 @@ def run(
     progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """Analyse every study: segment, quantify (ml), compare follow-ups; tables + masks in OUT."""
 
@@ -150,9 +215,12 @@ def run(
         from bme_mri.pipeline import run_batch
 
         settings = _config(config)
+        override = _sequence(sequence)
         result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
-                                                                on_study=cb))
+                                                                on_study=cb, sequence_override=override))
         typer.echo(result.summary_line())
+        for line in result.problem_lines():
+            typer.echo(line, err=True)
         if result.n_failed:
             raise typer.Exit(1)
 
@@ -165,24 +233,34 @@ def _with_progress(enabled: bool, work):
         return work(None)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=False) as bar:
-        task = bar.add_task("studies", total=None)
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TimeElapsedColumn(), transient=False)
+    task = bar.add_task("studies", total=None)
+    started = False
 
-        def callback(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label[:40])
+    def callback(done: int, total: int, label: str) -> None:
+        nonlocal started
+        if not started:  # the bar appears once there is work: an input error stays one line
+            bar.start()
+            started = True
+        bar.update(task, completed=done, total=total, description=label[:40])
 
+    try:
         return work(callback)
+    finally:
+        if started:
+            bar.stop()
 
 
 @app.command()
 def quantify(
     image: Annotated[Path, typer.Argument(help="A NIfTI image or a DICOM series folder.")],
-    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI) on the image grid.")],
+    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI); another grid is resampled (nearest neighbour) with a warning.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    method: Annotated[Optional[str], typer.Option("--method", help="hysteresis (ours) or vhi (the VHI authors' published thresholds; needs --reference); default quantify.roi.method.")] = None,
 ) -> None:
     """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
 
@@ -190,7 +268,7 @@ def quantify(
         from bme_mri.pipeline.roi import run_roi
 
         settings = _config(config)
-        result_path = run_roi(image, roi, reference, out, settings)
+        result_path = run_roi(image, roi, reference, out, settings, method=method)
         typer.echo(f"wrote {result_path}")
 
     _run(debug, action)
@@ -227,15 +305,20 @@ def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
+    sequence: SequenceOpt = None,
 ) -> None:
     """Compare one patient's baseline and follow-up: the call per hip and an HTML report."""
 
     def action():
         from bme_mri.pipeline.pair import compare_pair
 
-        report_path = compare_pair(baseline, followup, out, _config(config))
+        report_path = compare_pair(baseline, followup, out, _config(config),
+                                   sequence_override=_sequence(sequence), force=force,
+                                   on_warning=lambda w: typer.secho(f"warning: {w}", fg=typer.colors.YELLOW,
+                                                                    err=True))
         typer.echo(f"report: {report_path}")
 
     _run(debug, action)
@@ -255,6 +338,7 @@ def demo(
         from bme_mri.phantom import generate_cohort
         from bme_mri.pipeline import run_batch
 
+        _refuse_file(out)
         settings = _config(config)
         phantom_dir = out / "phantom"
         generate_cohort(phantom_dir, cohort="smoke", seed=seed, png=True)
@@ -263,6 +347,8 @@ def demo(
         result = _with_progress(True, lambda cb: run_batch(phantom_dir / "dicom", results_dir, settings,
                                                            workers=workers, on_study=cb))
         typer.echo(result.summary_line())
+        for line in result.problem_lines():
+            typer.echo(line, err=True)
         typer.echo(f"tables: {results_dir / 'summary.csv'}, {results_dir / 'longitudinal.csv'}")
         if result.n_failed:
             raise typer.Exit(1)
@@ -381,14 +467,30 @@ def _train_progress(enabled: bool, work):
 
 
 def main(args: list[str] | None = None) -> int:
-    """In-process entry point (tests): returns the exit code."""
+    """In-process entry point (tests, ``python -m bme_mri.cli``): returns the exit code.
+
+    A usage error (unknown option, missing argument) is one line on stderr and exit 2, as in
+    the installed ``bme-mri`` command.
+    """
+    from typer.exceptions import TyperException
+
     try:
-        app(args=args, standalone_mode=False)
+        code = app(args=args, standalone_mode=False)
     except typer.Exit as exc:
         return exc.exit_code
-    except SystemExit as exc:  # click usage errors
+    except typer.Abort:
+        typer.echo("aborted", err=True)
+        return 1
+    except TyperException as exc:  # usage errors: show them as the installed command does
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            typer.echo(f"error: {exc.format_message()}", err=True)
+        return exc.exit_code
+    except SystemExit as exc:
         return int(exc.code or 0)
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ from bme_mri.errors import ConfigError
 from bme_mri.ingest.settings import IngestSettings
 from bme_mri.phantom.settings import PhantomSettings
 from bme_mri.pipeline.settings import PipelineSettings
-from bme_mri.quantify.settings import QuantifySettings
+from bme_mri.quantify.settings import QcSettings, QuantifySettings
 from bme_mri.report.settings import ReportSettings
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.settings import Section
@@ -37,6 +37,7 @@ class Config(Section):
     compare: CompareSettings
     report: ReportSettings
     pipeline: PipelineSettings
+    qc: QcSettings
 
     def digest(self) -> str:
         """Short SHA-256 of the canonical JSON of this config (for reproducibility)."""
@@ -78,10 +79,36 @@ def load_config(path: Path | str | None = None) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            loc = ".".join(str(p) for p in err["loc"])
-            msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-            problems.append(f"{loc}: {msg}")
         source = path or DEFAULT_CONFIG_PATH
-        raise ConfigError(f"invalid config {source}: " + "; ".join(problems)) from exc
+        problems = [_problem(err) for err in exc.errors()]
+        raise ConfigError(f"config {source}: " + "; ".join(problems)) from exc
+
+
+_BOUNDS = {"greater_than": ("gt", ">"), "greater_than_equal": ("ge", ">="),
+           "less_than": ("lt", "<"), "less_than_equal": ("le", "<=")}
+
+
+def _problem(err: dict[str, Any]) -> str:
+    """One pydantic error as 'dotted.key: what is wrong (got value)', on one line.
+
+    Bounds read "segment.edema.k_sd must be >= 0 (got -1)"; a model validator's message
+    starts with the field it names and is prefixed with its section's key
+    ("segment.localize.radius_min_mm must be < radius_max_mm (got 30 >= 18)").
+    """
+    loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-after"))
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind == "extra_forbidden":
+        text = f"{loc}: unknown key"
+    elif kind == "missing":
+        text = f"{loc}: missing key"
+    elif kind in _BOUNDS and _BOUNDS[kind][0] in ctx:
+        text = f"{loc} must be {_BOUNDS[kind][1]} {ctx[_BOUNDS[kind][0]]} (got {err.get('input')!r})"
+    elif kind == "value_error":
+        message = str(ctx.get("error", err["msg"]))
+        first = message.split(" ", 1)[0]
+        text = f"{loc}.{message}" if loc and first.isidentifier() and first.islower() and "_" in first \
+            else f"{loc} {message}" if loc else message
+    else:
+        text = f"{loc}: {err['msg']} (got {err.get('input')!r})" if "input" in err else f"{loc}: {err['msg']}"
+    return " ".join(text.split())

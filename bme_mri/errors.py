@@ -45,3 +45,7 @@ class RegistrationError(BmeError, RuntimeError):
 
 class OutputError(BmeError, OSError):
     """An output could not be written (e.g. the output folder is inside the input)."""
+
+
+class InputError(BmeError, FileNotFoundError):
+    """The input path does not exist, or holds no DICOM or NIfTI image at all."""

@@ -106,8 +106,11 @@ def _json_default(obj: Any) -> Any:
 
 
 def ensure_outside(output: Path, inputs: list[Path]) -> None:
-    """Refuse an output folder equal to or inside any input folder (inputs are read-only)."""
+    """Refuse an output folder equal to or inside any input folder (inputs are read-only),
+    or one that exists as a file."""
     out = Path(output).resolve()
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {output} is an existing file; give a folder (new or existing)")
     for item in inputs:
         src_dir = Path(item).resolve()
         if not src_dir.is_dir():  # a single input file: only its own path is off limits

@@ -65,6 +65,10 @@ def read_nifti(path: Path) -> Volume:
         raise DicomReadError(f"{path}: expected a 3-D image, found shape {data.shape}")
     geometry = Geometry.from_affine_ras(image.affine, data.shape)
     meta: dict[str, Any] = {"source": str(path), "format": "nifti"}
+    header = image.header
+    if "sform_code" in header and int(header["sform_code"]) == 0 and int(header["qform_code"]) == 0:
+        meta.setdefault("warnings", []).append(
+            f"{path.name} has neither a qform nor an sform: its affine is a guess and left/right are unknown")
     side = sidecar_path(path)
     if side.is_file():
         try:

@@ -87,7 +87,31 @@ def test_quantify_roi_mode_writes_mask_and_volumes(tmp_path: Path):
     assert (tmp_path / "out" / "edema_mask.nii.gz").is_file()
 
 
-def test_quantify_refuses_a_mask_on_another_grid(tmp_path: Path):
+def test_quantify_resamples_a_mask_on_another_grid_with_a_warning(tmp_path: Path):
     image, bone = _roi_inputs(tmp_path, shift_mask=True)
     result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--out", str(tmp_path / "out")])
-    assert result.exit_code == 2 and "grid" in result.output
+    assert result.exit_code == 0, result.output
+    payload = __import__("json").loads((tmp_path / "out" / "roi_result.json").read_text())
+    assert len(payload["warnings"]) == 1 and "resampled" in payload["warnings"][0]
+    for name in ("edema_mask.nii.gz", "reference.nii.gz", "overlay.png"):
+        assert (tmp_path / "out" / name).is_file(), name
+
+
+def test_quantify_refuses_a_mask_that_does_not_overlap_the_image(tmp_path: Path):
+    from bme_mri.nifti import write_nifti
+
+    image, _ = _roi_inputs(tmp_path)
+    far = Geometry((40, 40, 20), (1.0, 1.0, 2.0), (900.0, 0.0, 0.0), np.eye(3))
+    write_nifti(np.ones(far.shape, dtype=np.uint8), far, tmp_path / "far.nii.gz")
+    result = runner.invoke(app, ["quantify", str(image), "--roi", str(tmp_path / "far.nii.gz"),
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "does not overlap" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_quantify_vhi_method_without_a_reference_is_a_one_line_error(tmp_path: Path):
+    image, bone = _roi_inputs(tmp_path)
+    result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--method", "vhi",
+                                 "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "needs a normal-marrow sample" in result.output
+    assert len(result.output.strip().splitlines()) == 1

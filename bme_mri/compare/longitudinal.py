@@ -3,13 +3,15 @@
 ``OUT/longitudinal.csv`` columns (issue 4 contract, in this order): patient_id, side,
 baseline_date, followup_date, interval_days, edema_baseline_ml, edema_followup_ml,
 edema_change_pct, residual_edema, focal_necrosis, status, reason; then compared_with,
-necrosis_baseline_ml, necrosis_followup_ml, registration_ok, registration_quality_ncc.
+necrosis_baseline_ml, necrosis_followup_ml, registration_ok, registration_quality_ncc,
+baseline_study_uid, followup_study_uid, qc_flags, qc_reason (quality-control flags of either
+visit, and of the registration: codes joined by ';', and their reasons).
 Booleans are written ``true``/``false``; unknown numbers are empty cells.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -18,6 +20,7 @@ from bme_mri.compare.status import StatusCall, call_status
 from bme_mri.compare.timepoints import parse_study_date
 from bme_mri.compare.visit import SideVolumes
 from bme_mri.io_utils import write_csv_atomic
+from bme_mri.quantify.qc import QcFlag, blocking_reasons
 from bme_mri.types import Side
 
 
@@ -49,6 +52,8 @@ class LongitudinalRow:
     registration_quality_ncc: float | None = None
     baseline_study_uid: str = ""
     followup_study_uid: str = ""
+    qc_flags: str = ""
+    qc_reason: str = ""
 
 
 COLUMNS = [f.name for f in fields(LongitudinalRow)]
@@ -64,13 +69,21 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
               baseline: SideVolumes, followup: SideVolumes, thresholds: StatusThresholds,
               compared_with: str = "baseline", registration_ok: bool | None = None,
               registration_quality_ncc: float | None = None, baseline_study_uid: str = "",
-              followup_study_uid: str = "") -> tuple[StatusCall, LongitudinalRow]:
+              followup_study_uid: str = "",
+              extra_flags: Sequence[QcFlag] = ()) -> tuple[StatusCall, LongitudinalRow]:
     """The status call for one hip at one follow-up, and its CSV row.
 
     ``baseline`` is the reference visit's measurements (the baseline, or the previous visit
-    when ``compared_with`` is 'previous'); dates as 'YYYYMMDD' or 'YYYY-MM-DD'.
+    when ``compared_with`` is 'previous'); dates as 'YYYYMMDD' or 'YYYY-MM-DD'. A blocking
+    QC flag of either visit (or in ``extra_flags``, e.g. the registration's) makes the call
+    ``indeterminate``.
     """
-    call = call_status(baseline.edema_ml, followup.edema_ml, followup.necrosis_ml, thresholds)
+    tagged = ([(f, "baseline" if compared_with == "baseline" else "previous visit")
+               for f in baseline.qc_flags]
+              + [(f, "follow-up") for f in followup.qc_flags] + [(f, "") for f in extra_flags])
+    blocking = [reason for f, where in tagged for reason in blocking_reasons([f], where)]
+    call = call_status(baseline.edema_ml, followup.edema_ml, followup.necrosis_ml, thresholds,
+                       blocking=blocking)
     first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
     interval = (second - first).days if first and second else None
     side_value = side.value if isinstance(side, Side) else str(side)
@@ -86,7 +99,10 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
         necrosis_baseline_ml=float(baseline.necrosis_ml),
         necrosis_followup_ml=float(followup.necrosis_ml),
         registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc,
-        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid))
+        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
+        qc_flags=";".join(dict.fromkeys(f.code for f, _ in tagged)),
+        qc_reason="; ".join(f"{f.code}{' at ' + w if w else ''} ({f.severity}): {f.reason}"
+                            for f, w in tagged))
     return call, row
 
 

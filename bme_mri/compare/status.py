@@ -4,10 +4,17 @@ No published study defines remission by a volume threshold (see shared/DOMAIN.md
 grade presence and "reduction in size". The thresholds are therefore configuration
 (``compare.status`` in configs/default.yaml), and the phantom truth is labelled by this
 same function so that truth and prediction use one definition.
+
+``indeterminate``: when the evidence of either visit fails a *blocking* quality-control rule
+(:mod:`bme_mri.quantify.qc`: head fit poor, head cut by the field of view, implausible
+reference marrow), no call is made from the volumes, whatever they say: a failed fat
+suppression hides edema (a false ``remission``) and a dark band that QC cannot trust must
+not become ``necrosis``. The volumes are still reported beside the reason.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -20,6 +27,7 @@ class Status(str, Enum):
     PROGRESSION = "progression"
     RESIDUAL_EDEMA = "residual_edema"
     NO_EDEMA = "no_edema"
+    INDETERMINATE = "indeterminate"
 
 
 @dataclass(frozen=True)
@@ -38,9 +46,11 @@ def _pct(baseline_ml: float, followup_ml: float) -> float | None:
 
 
 def call_status(baseline_edema_ml: float, followup_edema_ml: float, followup_necrosis_ml: float,
-                thresholds: StatusThresholds) -> StatusCall:
+                thresholds: StatusThresholds, blocking: Sequence[str] = ()) -> StatusCall:
     """Classify one hip at one follow-up from volumes in ml (rules in precedence order).
 
+    0. ``indeterminate``: ``blocking`` holds the reasons of blocking QC flags of either
+       visit (overrides everything, necrosis included);
     1. ``necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (overrides the others);
     2. ``no_edema``: baseline and follow-up edema both < ``edema_present_ml``;
     3. ``remission``: follow-up edema < ``edema_present_ml``;
@@ -52,6 +62,10 @@ def call_status(baseline_edema_ml: float, followup_edema_ml: float, followup_nec
     pct_text = "n/a" if pct is None else f"{pct:+.0f}%"
     change = f"edema {baseline_edema_ml:.1f} -> {followup_edema_ml:.1f} ml ({pct_text})"
     present = thresholds.edema_present_ml
+    if blocking:
+        return StatusCall(Status.INDETERMINATE,
+                          "QC failed: " + "; ".join(blocking) + f"; measured (not trusted): {change}, "
+                          f"necrosis {followup_necrosis_ml:.2f} ml at follow-up", pct)
     if followup_necrosis_ml >= thresholds.necrosis_min_ml:
         return StatusCall(Status.NECROSIS,
                           f"focal necrosis {followup_necrosis_ml:.2f} ml at follow-up "

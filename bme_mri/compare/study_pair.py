@@ -13,6 +13,7 @@ computed (``change`` is None) and a warning says so.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,7 @@ from bme_mri.compare.register import Registration, register_hip
 from bme_mri.compare.settings import CompareSettings
 from bme_mri.compare.status import StatusCall
 from bme_mri.compare.visit import VisitResult
+from bme_mri.quantify.qc import QcFlag
 from bme_mri.types import Geometry, Label, Side
 
 
@@ -61,7 +63,8 @@ def head_region(geometry: Geometry, center_lps_mm: np.ndarray, radius_mm: float)
 
 
 def compare_studies(baseline: VisitResult, followup: VisitResult, settings: CompareSettings,
-                    patient_id: str, compared_with: str = "baseline") -> PairComparison:
+                    patient_id: str, compared_with: str = "baseline",
+                    qc_blocking: Sequence[str] = ()) -> PairComparison:
     """Register, map change and call the status for every side measured at both visits.
 
     Parameters
@@ -71,6 +74,8 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
     settings : the ``compare`` config section.
     patient_id : written into the rows.
     compared_with : 'baseline' or 'previous' (recorded in the rows).
+    qc_blocking : QC flag codes that block a call (``qc.blocking``); a failed registration
+        adds ``registration_flagged``, blocking only when listed there.
     """
     result = PairComparison(patient_id, baseline.study_uid, followup.study_uid, compared_with, {})
     base_geometry = baseline.volume.geometry
@@ -101,10 +106,14 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
                                 min_component_ml=settings.change.min_component_ml)
         else:
             warnings.append(f"{side.value} hip: {registration.message}; change map not computed")
+        extra = [] if registration.ok else [QcFlag(
+            "registration_flagged", f"{registration.message}; change map not computed (the call "
+            "uses each visit's own volumes)",
+            "blocking" if "registration_flagged" in qc_blocking else "warning")]
         call, row = call_side(patient_id, side, baseline.study_date, followup.study_date,
                               base_side, follow_side, settings.status, compared_with,
                               registration.ok, registration.quality_ncc,
-                              baseline.study_uid, followup.study_uid)
+                              baseline.study_uid, followup.study_uid, extra_flags=extra)
         result.sides[side] = SideComparison(side, registration, change, call, row, on_baseline,
                                             warnings, tuple(float(v) for v in center))
         result.warnings.extend(warnings)

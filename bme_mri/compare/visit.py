@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bme_mri.quantify.qc import QcFlag
 from bme_mri.types import Side, Volume
 
 
@@ -19,12 +20,15 @@ class SideVolumes:
     necrosis_ml : necrosis (ml).
     femoral_head_ml : femoral head, labels 1-3 together (ml).
     center_lps_mm : femoral head centre, LPS mm, on this visit's volume.
+    qc_flags : this hip's quality-control flags at this visit
+        (:class:`bme_mri.quantify.qc.QcFlag`); blocking ones make its calls indeterminate.
     """
 
     edema_ml: float
     necrosis_ml: float
     femoral_head_ml: float
     center_lps_mm: tuple[float, float, float]
+    qc_flags: tuple[QcFlag, ...] = ()
 
 
 @dataclass

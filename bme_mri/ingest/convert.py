@@ -3,6 +3,15 @@
 ``out/sub-<patient>/ses-<date or study>/anat/sub-<patient>_ses-<..>_acq-<orientation>_run-<series
 number>_<suffix>.nii.gz``; every DICOM value in a path goes through
 :func:`bme_mri.io_utils.safe_name`. Sidecar times are in seconds (BIDS convention).
+
+Sidecars carry no identifiers of the person by default, as dcm2niix's anonymised BIDS output
+(``-ba y``): the keys in :data:`IDENTIFYING_KEYS` are left out and listed under
+``bme_mri_identifiers_removed``; ``keep_identifiers=True`` (``--keep-identifiers``) keeps them.
+The study and series UIDs are left out as dcm2niix does: reading the converted tree back
+groups studies by the ``sub-``/``ses-`` labels of the file names, which is all that needs.
+``StudyDate`` is kept: it orders the visits of a follow-up when the NIfTI files are analysed,
+and the ``ses-`` label carries it anyway. The folder and file names still hold the
+(sanitised) PatientID as the ``sub-`` label.
 """
 
 from __future__ import annotations
@@ -13,6 +22,7 @@ from typing import Any
 from bme_mri.errors import BmeError
 from bme_mri.ingest.assemble import load_volume
 from bme_mri.ingest.discover import discover
+from bme_mri.ingest.found import require_images
 from bme_mri.ingest.models import ConvertedSeries, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings
 from bme_mri.io_utils import ensure_outside, safe_name
@@ -22,10 +32,24 @@ SUFFIX = {"stir": "STIR", "t2fs": "T2w", "t2": "T2w", "t1": "T1w", "pd": "PDw",
           "localizer": "localizer", "other": "MR"}
 
 
-def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str]) -> dict[str, Any]:
+# Keys never written to a sidecar unless identifiers are kept: the person (name, IDs, birth
+# date, sex, age, size, weight, address), the record (accession number, study ID, UIDs that
+# link back to the source archive) and the people and place (physicians, operators,
+# institution, station, device serial). dcm2niix -ba y leaves out the same kind of keys.
+IDENTIFYING_KEYS = (
+    "PatientName", "PatientID", "OtherPatientIDs", "PatientBirthDate", "PatientSex", "PatientAge",
+    "PatientSize", "PatientWeight", "PatientAddress", "AccessionNumber", "StudyID",
+    "StudyInstanceUID", "SeriesInstanceUID", "StackId", "ReferringPhysicianName",
+    "PerformingPhysicianName", "OperatorsName", "InstitutionName", "InstitutionAddress",
+    "InstitutionalDepartmentName", "StationName", "DeviceSerialNumber", "AcquisitionDateTime",
+)
+
+
+def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str],
+             keep_identifiers: bool = False) -> dict[str, Any]:
     tags = stack.headers
     side: dict[str, Any] = {
-        "PatientID": study.patient_id, "StudyInstanceUID": study.study_uid,
+        "PatientID": study.patient_id, "PatientName": study.patient_name, "StudyInstanceUID": study.study_uid,
         "StudyDate": study.study_date, "SeriesInstanceUID": stack.series_uid,
         "SeriesNumber": stack.series_number, "SeriesDescription": stack.description,
         "ProtocolName": stack.protocol, "Manufacturer": stack.manufacturer, "Modality": stack.modality,
@@ -44,14 +68,30 @@ def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str]) -> dict[st
     field = as_float(tags.get("MagneticFieldStrength"))
     if field is not None:
         side["MagneticFieldStrength"] = field
+    if not keep_identifiers:
+        removed = [key for key in IDENTIFYING_KEYS if side.pop(key, None) not in (None, "")]
+        side["warnings"] = [_without_uids(text, stack, study) for text in side["warnings"]]
+        side["bme_mri_identifiers_removed"] = removed
     return side
 
 
-def convert_input(path: Path, out_dir: Path, settings: IngestSettings) -> list[ConvertedSeries]:
-    """Write every stack without an error to NIfTI; one :class:`ConvertedSeries` per stack."""
+def _without_uids(text: str, stack: StackInfo, study: StudyInfo) -> str:
+    """``text`` with the series and study UIDs replaced by placeholders (they link back to the archive)."""
+    for uid, word in ((stack.series_uid, "<series uid>"), (study.study_uid, "<study uid>")):
+        if uid:
+            text = text.replace(uid, word)
+    return text
+
+
+def convert_input(path: Path, out_dir: Path, settings: IngestSettings,
+                  keep_identifiers: bool = False) -> list[ConvertedSeries]:
+    """Write every stack without an error to NIfTI; one :class:`ConvertedSeries` per stack.
+
+    Sidecars leave out :data:`IDENTIFYING_KEYS` unless ``keep_identifiers``.
+    """
     path, out_dir = Path(path), Path(out_dir)
     ensure_outside(out_dir, [path])
-    discovery = discover(path, settings)
+    discovery = require_images(discover(path, settings))
     results: list[ConvertedSeries] = []
     used: set[Path] = set()
     for study in discovery.studies:
@@ -80,6 +120,7 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings) -> list[C
                 split += 1
             used.add(target)
             write_nifti(volume.array, volume.geometry, target,
-                        sidecar=_sidecar(stack, study, list(volume.meta.get("warnings", []))))
+                        sidecar=_sidecar(stack, study, list(volume.meta.get("warnings", [])),
+                                     keep_identifiers))
             results.append(ConvertedSeries(stack.stack_id, target, None))
     return results

@@ -9,7 +9,6 @@ orientation is known before any pixel is read.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import defaultdict
 from pathlib import Path
@@ -23,8 +22,8 @@ from bme_mri.ingest.geometry import assemble_geometry, orientation_of
 from bme_mri.ingest.headers import FileHeaders, SkipFile, read_file_headers
 from bme_mri.ingest.models import Discovery, SkippedFile, SliceHeader, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings
-from bme_mri.nifti import sidecar_path
-from bme_mri.types import Geometry, SequenceClass
+from bme_mri.ingest.nifti_input import nifti_companions
+from bme_mri.types import SequenceClass
 
 
 def _iter_files(root: Path, settings: IngestSettings) -> list[Path]:
@@ -72,7 +71,7 @@ def discover(root: Path, settings: IngestSettings) -> Discovery:
     series_files: dict[tuple[str, str], dict[str, list[FileHeaders]]] = defaultdict(lambda: defaultdict(list))
     files = _iter_files(root, settings)
     nifti_files = {p for p in files if _is_nifti(p, settings)}
-    sidecars = {sidecar_path(p) for p in nifti_files}
+    sidecars = {c for p in nifti_files for c in nifti_companions(p)}  # .json, .bval, .bvec
     for path in files:
         if path in sidecars:
             continue
@@ -223,57 +222,7 @@ def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: li
 
 
 def _nifti_stack(path: Path, settings: IngestSettings) -> tuple[StudyInfo, StackInfo]:
-    import nibabel as nib
+    """One NIfTI file as a study with one stack (see :mod:`bme_mri.ingest.nifti_input`)."""
+    from bme_mri.ingest.nifti_input import nifti_stack
 
-    try:
-        image = nib.load(str(path))
-        shape = tuple(int(v) for v in image.shape)
-        affine = np.asarray(image.affine, float)
-    except Exception as exc:
-        raise SkipFile(f"not a readable NIfTI file ({type(exc).__name__})") from None
-    sidecar: dict[str, Any] = {}
-    side = sidecar_path(path)
-    if side.is_file():
-        try:
-            loaded = json.loads(side.read_text(encoding="utf-8"))
-            sidecar = loaded if isinstance(loaded, dict) else {}
-        except (OSError, ValueError):
-            sidecar = {}
-    stem = path.name[: -len(".nii.gz")] if path.name.endswith(".nii.gz") else path.stem
-    parts = dict(p.split("-", 1) for p in stem.split("_") if "-" in p)
-    patient = _str(sidecar.get("PatientID")) or parts.get("sub", stem)
-    study_uid = _str(sidecar.get("StudyInstanceUID")) or parts.get("ses", stem)
-    tags = {k: sidecar[k] for k in ("SeriesDescription", "ProtocolName", "SequenceName", "ScanningSequence",
-                                    "SequenceVariant", "ScanOptions", "ImageType", "Manufacturer") if k in sidecar}
-    tags.setdefault("SeriesDescription", stem)
-    for key in ("EchoTime", "RepetitionTime", "InversionTime"):  # BIDS sidecars use seconds
-        value = as_float(sidecar.get(key))
-        if value is not None:
-            tags[key] = value * 1000.0
-    series_uid = _str(sidecar.get("SeriesInstanceUID")) or f"nifti:{path.name}"
-    study = StudyInfo(patient_id=patient, patient_name=_str(sidecar.get("PatientName")), study_uid=study_uid,
-                      study_date=_date(sidecar.get("StudyDate") or sidecar.get("AcquisitionDate")),
-                      study_time=_str(sidecar.get("StudyTime")))
-    sequence, reason = classify_stack(tags, settings)
-    if sidecar.get("bme_mri_sequence") in {c.value for c in SequenceClass}:
-        sequence, reason = SequenceClass(sidecar["bme_mri_sequence"]), "bme_mri_sequence in the JSON sidecar"
-    number = sidecar.get("SeriesNumber")
-    stack = StackInfo(
-        stack_id=series_uid, series_uid=series_uid,
-        series_number=int(number) if isinstance(number, (int, float, str)) and str(number).isdigit() else None,
-        description=_str(tags.get("SeriesDescription")), protocol=_str(tags.get("ProtocolName")),
-        manufacturer=_str(tags.get("Manufacturer")), modality=_str(sidecar.get("Modality")) or "MR",
-        sequence=sequence, classification_reason=reason, orientation="",
-        rows=shape[1] if len(shape) > 1 else 0, columns=shape[0], n_slices=shape[2] if len(shape) > 2 else 1,
-        pixel_spacing=None, files=[path], nifti_path=path, headers=tags)
-    squeezed = shape[:3] if len(shape) == 4 and shape[3] == 1 else shape
-    if len(squeezed) != 3:
-        stack.error = f"{stack.label}: NIfTI {path.name} has shape {shape}, expected a 3-D image"
-        return study, stack
-    geometry = Geometry.from_affine_ras(affine, squeezed)
-    stack.geometry = geometry
-    stack.orientation = geometry.orientation_label(settings.geometry.oblique_tolerance_deg)
-    stack.pixel_spacing = (geometry.spacing_mm[1], geometry.spacing_mm[0])
-    if stack.modality != "MR":
-        stack.error = f"{stack.label}: modality {stack.modality}, not MR — listed but never analysed"
-    return study, stack
+    return nifti_stack(path, settings)

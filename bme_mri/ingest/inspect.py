@@ -6,29 +6,40 @@ mixed orientation shows up here without reading pixel data.
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
+from typing import Any
 
 from rich.console import Group
 from rich.text import Text
 from rich.tree import Tree
 
 from bme_mri.errors import SeriesSelectionError
+from bme_mri.ingest.found import require_images
 from bme_mri.ingest.discover import discover
 from bme_mri.ingest.models import InspectResult
+from bme_mri.ingest.nifti_input import apply_sequence_override, selection_hint
 from bme_mri.ingest.select import select_series
 from bme_mri.ingest.settings import IngestSettings
+from bme_mri.types import SequenceClass
 
 
-def inspect_input(path: Path, settings: IngestSettings) -> InspectResult:
-    """Discover ``path`` and select the analysis stack of every study."""
+def inspect_input(path: Path, settings: IngestSettings,
+                  sequence_override: SequenceClass | None = None) -> InspectResult:
+    """Discover ``path`` and select the analysis stack of every study.
+
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input.
+    """
     discovery = discover(Path(path), settings)
+    apply_sequence_override(discovery, sequence_override)
     selections = {}
+    require_images(discovery)  # no image at all: InputError, one line
     errors = {}
     for study in discovery.studies:
         try:
             selections[study.study_uid] = select_series(study, settings)
         except SeriesSelectionError as exc:
-            errors[study.study_uid] = str(exc)
+            errors[study.study_uid] = str(exc) + selection_hint(study)
     return InspectResult(discovery=discovery, selections=selections, selection_errors=errors)
 
 
@@ -38,7 +49,8 @@ def render_inspect(result: InspectResult) -> Group:
     tree = Tree(Text(f"{data['root']}", style="bold"))
     for patient in data["patients"]:
         name = f" ({patient['patient_name']})" if patient["patient_name"] else ""
-        patient_node = tree.add(Text(f"patient {patient['patient_id']}{name}", style="bold cyan"))
+        patient_id = patient["patient_id"] or "(unknown: no PatientID)"
+        patient_node = tree.add(Text(f"patient {patient_id}{name}", style="bold cyan"))
         for study in patient["studies"]:
             study_node = patient_node.add(Text(f"study {study['study_date'] or '(no date)'} {study['study_uid']}"))
             if study["selection_reason"]:
@@ -51,7 +63,8 @@ def render_inspect(result: InspectResult) -> Group:
                 matrix = "x".join(str(v) for v in series["matrix"])
                 role = f" <- {series['role']}" if series["role"] else ""
                 b_value = f" b={series['b_value']:g}" if series.get("b_value") is not None else ""
-                line = Text(f"#{series['series_number']} {series['description']!r} "
+                number = f"#{series['series_number']} " if series["series_number"] is not None else ""
+                line = Text(f"{number}{series['description']!r} "
                             f"{series['sequence']}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
                             style="green" if series["role"] else "")
                 node = study_node.add(line)
@@ -66,3 +79,20 @@ def render_inspect(result: InspectResult) -> Group:
             skipped.add(Text(f"{item['path']}: {item['reason']}"))
         parts.append(skipped)
     return Group(*parts)
+
+
+def rounded(value: Any, decimals: int = 3) -> Any:
+    """``value`` (nested dicts/lists) with every float rounded to ``decimals`` places (mm to
+    the micrometre, ms to the microsecond) and NaN/inf as None, for ``inspect --json``."""
+    if isinstance(value, float):
+        return round(value, decimals) if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: rounded(item, decimals) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [rounded(item, decimals) for item in value]
+    return value
+
+
+def inspect_json(result: InspectResult) -> dict[str, Any]:
+    """:meth:`InspectResult.to_dict` with floats at sensible precision (see :func:`rounded`)."""
+    return rounded(result.to_dict())

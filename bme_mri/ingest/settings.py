@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bme_mri.settings import Section
+from bme_mri.settings import Angle, Count, NonNegative, Positive, PositiveRange, Section
 from bme_mri.types import SequenceClass
 
 
@@ -38,16 +38,16 @@ class ClassifySettings(Section):
     subtraction_image_type_pattern: str  # regex on ImageType: subtraction -> post
     dixon_water_image_type_pattern: str  # regex on ImageType tokens of a Dixon water image
     dixon_other_image_type_pattern: str  # regex on ImageType tokens of Dixon fat / in / opposed phase
-    min_temporal_positions: int  # NumberOfTemporalPositions >= this -> dce
-    stir_inversion_time_ms: tuple[float, float]  # TI range (ms) that makes an IR series a STIR
+    min_temporal_positions: Count  # NumberOfTemporalPositions >= this -> dce
+    stir_inversion_time_ms: PositiveRange  # TI range (ms) that makes an IR series a STIR
     inversion_scanning_pattern: str  # regex on ScanningSequence/SequenceVariant/SequenceName meaning IR
     fat_sat_scan_options_pattern: str  # regex on ScanOptions meaning fat saturation
     text_rules: list[TextRule]  # ordered, first match wins
-    t1_max_repetition_time_ms: float  # TR <= this and TE <= t1_max_echo -> t1
-    t1_max_echo_time_ms: float
-    long_repetition_time_ms: float  # TR >= this: T2 or PD weighting
-    t2_min_echo_time_ms: float  # long TR and TE >= this -> t2 (t2fs with fat sat)
-    pd_max_echo_time_ms: float  # long TR and TE <= this -> pd
+    t1_max_repetition_time_ms: Positive  # TR <= this and TE <= t1_max_echo -> t1
+    t1_max_echo_time_ms: Positive
+    long_repetition_time_ms: Positive  # TR >= this: T2 or PD weighting
+    t2_min_echo_time_ms: Positive  # long TR and TE >= this -> t2 (t2fs with fat sat)
+    pd_max_echo_time_ms: Positive  # long TR and TE <= this -> pd
 
 
 class PreferenceRule(Section):
@@ -64,18 +64,18 @@ class SelectSettings(Section):
     analysis_priority: list[PreferenceRule]  # ordered; first rule with a usable stack wins
     t1_classes: list[SequenceClass]  # classes accepted as the companion T1
     t1_prefer_same_orientation: bool
-    min_slices: int  # stacks with fewer slices are never selected
+    min_slices: Count  # stacks with fewer slices are never selected
 
 
 class GeometrySettings(Section):
     """Tolerances of slice-stack assembly (mm and degrees in the names)."""
 
-    orientation_tolerance: float  # max |difference| of direction cosines within one stack
-    oblique_tolerance_deg: float  # normal further than this from an axis -> 'oblique'
-    duplicate_position_tolerance_mm: float  # slice positions closer than this are duplicates
-    slice_gap_tolerance_pct: float  # a slice step deviating more than this from the median fails
-    in_plane_offset_tolerance_mm: float  # slice origins off the normal line by more fail (tilt)
-    pixel_spacing_tolerance_mm: float  # PixelSpacing differences between slices allowed
+    orientation_tolerance: NonNegative  # max |difference| of direction cosines within one stack
+    oblique_tolerance_deg: Angle  # normal further than this from an axis -> 'oblique'
+    duplicate_position_tolerance_mm: NonNegative  # slice positions closer than this are duplicates
+    slice_gap_tolerance_pct: NonNegative  # a slice step deviating more than this from the median fails
+    in_plane_offset_tolerance_mm: NonNegative  # slice origins off the normal line by more fail (tilt)
+    pixel_spacing_tolerance_mm: NonNegative  # PixelSpacing differences between slices allowed
 
 
 class IngestSettings(Section):
@@ -85,6 +85,7 @@ class IngestSettings(Section):
     follow_symlinks: bool  # follow symbolic links while walking an input folder
     skip_names: list[str]  # file names never read (DICOMDIR, ...); matched case-insensitively
     nifti_suffixes: list[str]  # file suffixes read as NIfTI stacks
+    nifti_label_map_max_values: int = 16  # an unclassified NIfTI with <= this many distinct integer values is a mask
     classify: ClassifySettings
     select: SelectSettings
     geometry: GeometrySettings

@@ -27,6 +27,12 @@ COHORTS: dict[str, str] = {
     "meizer": "38 patients, one affected hip each, as Meizer 2005: iloprost 18 remission; core "
               "decompression 14 remission, 4 residual focal edema, 2 small necrosis",
     "bench": "10 single-visit both-hips studies at full resolution for benchmarks",
+    "stress": "9 patients x 2 visits, small grids, hard images: muscle SNR 10-15, bias fields up to "
+              "+/-30%, large joint effusions, the bladder a few mm from the femoral heads; "
+              "remission / no_edema / necrosis / residual courses",
+    "qc": "3 patients x 2 visits, small grids, faults quality control must catch: a follow-up STIR "
+          "whose fat suppression failed (fat and marrow bright), a follow-up whose field of view "
+          "ends through one femoral head",
     "bench_pair": "1 patient x 2 visits at full resolution (remission / no edema, 12 mm / 4 deg "
                   "repositioning): a two-visit patient end to end for benchmarks",
 }
@@ -105,6 +111,29 @@ def cohort_plans(cohort: str) -> list[PatientPlan]:
             plans.append(_p(i, courses, n_visits=2, unilateral=unilateral, fast=True, group=group,
                             snr=float(15 + i % 20), bias=0.05 * (i % 4), extra={"affected_side": side}))
         return plans
+    if cohort == "stress":
+        rows = [  # (courses, orientation, unilateral, effusion)
+            ({"left": "remission", "right": "no_edema"}, "coronal", None, ("left", "right")),
+            ({"left": "no_edema", "right": "remission"}, "axial", None, ("right",)),
+            ({"left": "necrosis", "right": "remission"}, "coronal", None, ("left",)),
+            ({"left": "residual", "right": "no_edema"}, "oblique", None, ("left", "right")),
+            ({"left": "remission", "right": "necrosis_small"}, "coronal", None, ("left", "right")),
+            ({"left": "no_edema", "right": "residual_focal"}, "coronal", None, ("right",)),
+            ({"right": "remission"}, "coronal", "right", ("right",)),
+            ({"left": "remission", "right": "remission"}, "oblique", None, ("left", "right")),
+            ({"left": "necrosis", "right": "no_edema"}, "axial", None, ("left", "right")),
+        ]
+        return [_p(i, c, n_visits=2, main_orientation=o, unilateral=u, effusion=e, fast=True,
+                   snr=float(10 + (i * 7) % 6), bias=0.3 if i % 3 else 0.2, effusion_scale=2.0,
+                   bladder_near=True, max_reposition=(12.0, 4.0))
+                for i, (c, o, u, e) in enumerate(rows)]
+    if cohort == "qc":
+        return [_p(0, {"left": "remission", "right": "no_edema"}, n_visits=2, fast=True,
+                   fat_suppression_failed=(1,), snr=25.0, bias=0.1),
+                _p(1, {"left": "necrosis", "right": "remission"}, n_visits=2, fast=True,
+                   fov_cut_side="left", fov_cut_visits=(1,), snr=25.0, bias=0.1),
+                _p(2, {"left": "no_edema", "right": "edema"}, n_visits=1, fast=True,
+                   fat_suppression_failed=(0,), snr=25.0, bias=0.1)]
     if cohort == "bench":
         return [_p(i, {"left": ("edema", "no_edema")[i % 2], "right": ("necrosis_edema", "edema")[i % 2]},
                    n_visits=1, t2fs=True, snr=25.0, bias=0.1) for i in range(10)]
@@ -131,8 +160,11 @@ def status_thresholds() -> StatusThresholds:
 
 def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
                        study_uids: list[str] | None = None,
-                       volumes_by_visit: list[dict[str, SideVolumes]] | None = None) -> list[dict]:
-    """Expected status per imaged side and follow-up (vs baseline), from the model volumes."""
+                       volumes_by_visit: list[dict[str, SideVolumes]] | None = None,
+                       faults_by_visit: list[dict[str, list[str]]] | None = None) -> list[dict]:
+    """Expected status per imaged side and follow-up (vs baseline), from the model volumes;
+    ``indeterminate`` where a visit has a fault QC must catch (``faults_by_visit``: per visit,
+    side -> QC codes, as written in the study entries; default: the plan's own faults)."""
     thresholds = status_thresholds()
     out = []
     for side in ("left", "right"):
@@ -141,13 +173,19 @@ def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
         volumes = ([v[side] for v in volumes_by_visit] if volumes_by_visit is not None
                    else [side_volumes(scene, side) for scene in scenes])
         for visit in range(1, len(scenes)):
+            if faults_by_visit is not None:
+                faults = list(dict.fromkeys(faults_by_visit[0].get(side, []) + faults_by_visit[visit].get(side, [])))
+            else:
+                faults = list(dict.fromkeys(plan.qc_faults(side, 0) + plan.qc_faults(side, visit)))
             call = call_status(volumes[0].edema_ml, volumes[visit].edema_ml,
-                               volumes[visit].necrosis_ml, thresholds)
+                               volumes[visit].necrosis_ml, thresholds,
+                               blocking=[f"{code} (phantom fault)" for code in faults])
             out.append({"side": side, "visit": visit,
                         "baseline_study_uid": study_uids[0] if study_uids else None,
                         "followup_study_uid": study_uids[visit] if study_uids else None,
                         "expected_status": call.status.value, "expected_reason": call.reason,
-                        "intended_status": plan.intended_status(side, visit)})
+                        "expected_qc": faults,
+                        "intended_status": "indeterminate" if faults else plan.intended_status(side, visit)})
     return out
 
 
@@ -173,7 +211,9 @@ def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: i
             entry, visit_volumes = generate_study(out_dir, seed, plan, visit, scene, png)
             studies.append(entry)
             volumes.append(visit_volumes)
-        followups = expected_followups(seed, plan, scenes, [s["study_uid"] for s in studies], volumes)
+        faults = [{side: v["qc_faults"] for side, v in s["sides"].items()} for s in studies]
+        followups = expected_followups(seed, plan, scenes, [s["study_uid"] for s in studies], volumes,
+                                       faults)
         patients.append({"patient_id": plan.patient_id, "sex": plan.sex, "studies": studies,
                          "followups": followups, "scenario": plan.to_dict()})
     manifest = out_dir / "truth" / "cohort.json"

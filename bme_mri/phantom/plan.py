@@ -9,7 +9,7 @@ The intended follow-up status of each course is written beside it; the truth's
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -74,6 +74,21 @@ class PatientPlan:
     max_reposition: tuple[float, float] = (10.0, 3.0)  # mm, deg between visits
     group: str = ""  # e.g. 'iloprost', 'core_decompression'
     extra: dict = field(default_factory=dict)
+    # ---- acquisition faults and hard anatomy (quality-control cases) --------------------
+    fat_suppression_failed: tuple[int, ...] = ()  # visits whose analysed STIR does not null fat
+    fov_cut_side: str | None = None  # side whose femoral head the analysed series' field ends through
+    fov_cut_visits: tuple[int, ...] = ()  # ... at these visits
+    effusion_scale: float = 1.0  # joint effusion thickness x this (large effusions: 2-3)
+    bladder_near: bool = False  # bladder widened until it lies a few mm from the femoral heads
+
+    def qc_faults(self, side: str, visit: int) -> list[str]:
+        """QC flag codes the pipeline must raise on ``side`` at ``visit`` (the plan's faults)."""
+        faults = []
+        if visit in self.fat_suppression_failed:
+            faults.append("reference_implausible")
+        if self.fov_cut_side == side and visit in self.fov_cut_visits:
+            faults.append("head_cut_by_fov")
+        return faults
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -89,7 +104,19 @@ def patient_rng(seed: int, index: int, purpose: int) -> np.random.Generator:
 
 
 def plan_anatomy(seed: int, plan: PatientPlan) -> Anatomy:
-    return build_anatomy(patient_rng(seed, plan.index, 1))
+    """The patient's anatomy; ``bladder_near`` widens the bladder (its own random stream, so
+    other plans draw the same anatomy as before) until its side reaches within 4-12 mm of the
+    nearer femoral head's surface (the acetabular wall lies between)."""
+    anatomy = build_anatomy(patient_rng(seed, plan.index, 1))
+    if not plan.bladder_near:
+        return anatomy
+    rng = patient_rng(seed, plan.index, 3)
+    nearest = min(abs(h.head_center[0]) - h.head_radius for h in anatomy.hips.values())
+    radii = anatomy.body.bladder_radii
+    wide = (float(nearest - rng.uniform(4.0, 12.0)), float(radii[1]) * 1.2, float(radii[2]) * 1.2)
+    body = replace(anatomy.body, bladder_radii=wide,
+                   bladder_center=(0.0, anatomy.body.bladder_center[1], float(rng.uniform(-5.0, 10.0))))
+    return replace(anatomy, body=body)
 
 
 def plan_pathology(seed: int, plan: PatientPlan, anatomy: Anatomy) -> list[dict[str, SidePathology]]:
@@ -102,7 +129,7 @@ def plan_pathology(seed: int, plan: PatientPlan, anatomy: Anatomy) -> list[dict[
         focal = make_edema(rng, hip, focal=True)
         large = make_necrosis(rng, hip)
         small = make_necrosis(rng, hip, small=True)
-        effusion = float(rng.uniform(2.0, 4.0)) if side in plan.effusion else 0.0
+        effusion = float(rng.uniform(2.0, 4.0)) * plan.effusion_scale if side in plan.effusion else 0.0
         states = COURSES[plan.courses.get(side, "no_edema")][0]
         for visit in range(plan.n_visits):
             state = states[min(visit, len(states) - 1)]

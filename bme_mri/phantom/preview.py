@@ -8,16 +8,16 @@ from pathlib import Path
 import numpy as np
 
 from bme_mri.io_utils import atomic_path
+from bme_mri.report.palette import add_legend, draw_labels
 from bme_mri.types import Geometry
-
-_COLOURS = {1: (0.2, 0.5, 1.0), 2: (1.0, 0.85, 0.0), 3: (1.0, 0.1, 0.1)}
 
 
 def render_truth_png(image: np.ndarray, labels: np.ndarray, geometry: Geometry,
                      head_centers_lps: Sequence[Sequence[float]], prefix: Path) -> list[Path]:
     """Write ``<prefix>_k<k>.png`` per head: the slice of the main grid through the head
-    centre (LPS mm), image left and truth contours right (blue head, yellow edema, red
-    necrosis). Displayed with rows = j and columns = i as stored; the title says which way
+    centre (LPS mm), image left and the truth right, drawn with the report's palette
+    (:mod:`bme_mri.report.palette`: head outlined, edema and necrosis filled) and its legend.
+    Displayed with rows = j and columns = i as stored; the title says which way
     the patient's left lies. Returns the written paths."""
     import matplotlib
 
@@ -31,17 +31,17 @@ def render_truth_png(image: np.ndarray, labels: np.ndarray, geometry: Geometry,
     for k in ks:
         plane = image[:, :, k].T
         vmax = float(np.percentile(plane, 99.5)) or 1.0
-        fig, axes = plt.subplots(1, 2, figsize=(10, 5.2))
+        rows, cols = plane.shape
+        fig, axes = plt.subplots(1, 2, figsize=(10, 5.6))
         for ax in axes:
-            ax.imshow(plane, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
+            ax.imshow(plane, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest",
+                      extent=(0, cols, rows, 0))
             ax.set_axis_off()
-        lab = labels[:, :, k].T
-        for value, colour in _COLOURS.items():
-            if np.any(lab == value):
-                axes[1].contour(lab == value, levels=[0.5], colors=[colour], linewidths=0.8)
+        draw_labels(axes[1], labels[:, :, k].T)
         fig.suptitle(f"{prefix.name} slice k={k} ({geometry.orientation_label()}); "
                      f"patient left = image {left_dir}", fontsize=9)
-        fig.tight_layout()
+        add_legend(fig)
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
         path = Path(f"{prefix}_k{k:02d}.png")
         with atomic_path(path) as tmp:
             fig.savefig(tmp, dpi=90)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -36,7 +36,39 @@ def study_date(plan: PatientPlan, visit: int) -> date:
     return BASE_DATE + timedelta(days=7 * plan.index + VISIT_INTERVAL_DAYS[visit] + 3 * (plan.index % 3))
 
 
-def _main_grids(plan: PatientPlan, scene: Scene, rng: np.random.Generator) -> dict[str, GridSpec]:
+FOV_CUT_INSIDE_MM = 6.0  # a cut head's centre lies this far inside the edge of the field
+
+
+def _cut_through_head(grid: GridSpec, head_center: np.ndarray) -> GridSpec:
+    """The same grid shifted along its row (i) axis until its edge passes ``FOV_CUT_INSIDE_MM``
+    beyond the head centre: the lateral part of that femoral head lies outside the field."""
+    row = np.asarray(grid.direction)[:, 0]
+    centre = np.asarray(grid.center_lps)
+    half = (grid.matrix[0] - 1) / 2.0 * grid.spacing_mm[0]
+    offset = float((np.asarray(head_center) - centre) @ row)
+    sign = 1.0 if offset >= 0 else -1.0
+    shift = offset - sign * (half - FOV_CUT_INSIDE_MM)  # puts the edge FOV_CUT_INSIDE_MM past the centre
+    return replace(grid, center_lps=tuple(float(v) for v in centre + shift * row))
+
+
+def head_outside_fraction(scene: Scene, side: str, geometry, step_mm: float = 1.0) -> float:
+    """Fraction (0-1) of the true femoral head proper of ``side`` lying outside ``geometry``
+    (voxel centres +/- half a voxel), the head placed where the patient lies at this visit."""
+    from bme_mri.phantom.anatomy import head_region
+
+    hip = scene.anatomy.hips[side]
+    r = hip.head_radius
+    axis = np.arange(-r + step_mm / 2, r, step_mm)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    body = (grid + np.asarray(hip.head_center)).astype(np.float32)
+    body = body[head_region(body, hip)]
+    idx = geometry.lps_to_index(scene.to_visit(body))
+    shape = np.asarray(geometry.shape, dtype=np.float64)
+    return float(1.0 - np.all((idx >= -0.5) & (idx <= shape - 0.5), axis=1).mean())
+
+
+def _main_grids(plan: PatientPlan, scene: Scene, rng: np.random.Generator,
+                visit: int = 0) -> dict[str, GridSpec]:
     """'main' (the STIR grid), 'coronal' (T1), 'axial' (T2 / DWI) and the localizer grids."""
     centers = {s: scene.to_visit(np.asarray([h.head_center]))[0] for s, h in scene.anatomy.hips.items()}
     if plan.unilateral:
@@ -60,6 +92,8 @@ def _main_grids(plan: PatientPlan, scene: Scene, rng: np.random.Generator) -> di
     else:
         grids["main"] = make_grid(axial_center, directions("axial", plan.mirrored), fov, in_plane,
                                   110.0, slice_mm)
+    if plan.fov_cut_side and visit in plan.fov_cut_visits:
+        grids["main"] = _cut_through_head(grids["main"], centers[plan.fov_cut_side])
     grids["axial"] = make_grid(axial_center, directions("axial"), fov, 2.0 if plan.fast else 1.6, 100.0, 5.0)
     for name in ("axial", "coronal", "sagittal"):
         grids[f"loc_{name}"] = make_grid(center, directions(name), 400.0, 2.5, 20.0, 10.0)
@@ -93,11 +127,14 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
     pid = plan.patient_id
     when = study_date(plan, visit)
     study_uid = deterministic_uid("bme-mri-phantom", seed, pid, visit, "study")
-    grids = _main_grids(plan, scene, rng)
+    grids = _main_grids(plan, scene, rng, visit)
     series = _series_plans(plan, grids)
     bias = make_bias(rng, plan.bias)
     # one render per distinct grid, all sequences of that grid at once
     params = {id(s): sequence_params(s.kind, rng) for s in series}
+    if visit in plan.fat_suppression_failed:  # the analysed STIR(s) do not null fat
+        params.update({id(s): replace(params[id(s)], fat_not_nulled=True)
+                       for s in series if s.role in ("stir", "repeat")})
     rendered: dict[tuple[int, GridSpec], np.ndarray] = {}
     labels = None
     by_grid: dict[GridSpec, list[SeriesPlan]] = {}
@@ -166,6 +203,10 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
     t1_uid = next(r["series_uid"] for r in records if r["role"] == "t1")
     sides = {}
     volumes = {side: side_volumes(scene, side) for side in ("left", "right")}
+    cut_limit = _cut_limit()
+    outside = {side: head_outside_fraction(scene, side, main_geometry) for side in ("left", "right")}
+    faults = {side: list(dict.fromkeys(plan.qc_faults(side, visit) + (
+        ["head_cut_by_fov"] if outside[side] > cut_limit else []))) for side in ("left", "right")}
     for side in ("left", "right"):
         present = plan.unilateral in (None, side)
         sides[side] = side_record(scene, side, present, volumes[side])
@@ -184,5 +225,16 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
     return {"study_uid": study_uid, "study_date": f"{when:%Y-%m-%d}", "visit": visit,
             "stir_series_uid": stir_uid, "labels": str(truth_rel / "labels.nii.gz"),
             "truth": str(truth_rel / "truth.json"), "dicom_dir": str(study_dir.relative_to(out_root)),
-            "sides": {s: {k: sides[s][k] for k in ("present", "edema_ml", "necrosis_ml")} for s in sides}
+            "sides": {s: {**{k: sides[s][k] for k in ("present", "edema_ml", "necrosis_ml")},
+                          "head_outside_fov_fraction": round(outside[s], 4),
+                          "qc_faults": faults[s] if sides[s]["present"] else []} for s in sides}
             }, volumes
+
+
+def _cut_limit() -> float:
+    """``qc.head.max_outside_fov_fraction`` of configs/default.yaml: a true head cut by more
+    than this is a fault the pipeline must flag (one definition for truth and pipeline, as
+    the status thresholds)."""
+    from bme_mri.config import load_config
+
+    return load_config().qc.head.max_outside_fov_fraction

@@ -96,10 +96,16 @@ class SequenceParams:
     te_ms: float
     ti_ms: float = 0.0
     fat_sat: bool = False
+    fat_not_nulled: bool = False  # failed fat suppression: no inversion / fat-sat effect at all
 
 
 def _signed_signal(relax: Relaxation, seq: SequenceParams) -> float:
     transverse = np.exp(-seq.te_ms / relax.t2_ms)
+    if seq.fat_not_nulled:
+        # failed fat suppression (assumed model: the inversion or fat-sat pulse had no effect,
+        # e.g. a B0/B1 failure): every tissue relaxes as in a spin echo of the same TR/TE, so fat
+        # and fatty marrow are bright, brighter than muscle, and edema is nearly iso-intense
+        return float(relax.pd * (1.0 - np.exp(-seq.tr_ms / relax.t1_ms)) * transverse)
     if seq.ti_ms > 0:
         longitudinal = 1.0 - 2.0 * np.exp(-seq.ti_ms / relax.t1_ms) + np.exp(-seq.tr_ms / relax.t1_ms)
     else:

@@ -31,6 +31,7 @@ from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.io_utils import ensure_outside, safe_name
 from bme_mri.pipeline.tables import write_skipped_csv, write_summary_csv
+from bme_mri.types import SequenceClass
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -50,6 +51,19 @@ class BatchResult:
     def n_failed(self) -> int:
         """Failed studies plus patients whose follow-up comparison failed."""
         return sum(1 for r in self.records if r.get("error")) + len(self.errors)
+
+    def problem_lines(self) -> list[str]:
+        """One line per failed study (patient, study date and UID, reason), one per patient
+        whose follow-up comparison failed, then one per study not analysable (and why)."""
+
+        def study(r: dict[str, Any]) -> str:
+            return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
+                    f"{r.get('study_uid') or '?'}")
+
+        lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
+        lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
+        return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
+                        if r.get("not_analysed") and not r.get("error")]
 
     @property
     def n_not_analysed(self) -> int:
@@ -79,7 +93,11 @@ def study_fingerprint(study: Any, config: Config) -> str:
     for stack in study.stacks:
         files.extend(getattr(stack, "files", None) or [])
         if getattr(stack, "nifti_path", None):
-            files.append(stack.nifti_path)
+            from bme_mri.nifti import sidecar_path
+
+            # a NIfTI's class may come from its sidecar or from --sequence: both change the result
+            files.extend([stack.nifti_path, sidecar_path(stack.nifti_path)])
+            digest.update(f"{stack.nifti_path}|{getattr(stack.sequence, 'value', stack.sequence)}\n".encode())
     for path in sorted(str(p) for p in files):
         try:
             stat = os.stat(path)
@@ -108,8 +126,12 @@ def _init_worker(threads: int) -> None:
 
 
 def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
-              on_study: ProgressCallback | None = None) -> BatchResult:
+              on_study: ProgressCallback | None = None,
+              sequence_override: SequenceClass | None = None) -> BatchResult:
     """Analyse every study under ``input_path``; write tables, masks and reports to ``out_dir``.
+
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
+    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`).
 
     Never raises for a bad study: its reason lands in ``summary.csv`` and ``study.json``.
     Raises :class:`~bme_mri.errors.BmeError` only for unusable arguments (missing input,
@@ -117,14 +139,17 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     """
     from bme_mri.errors import BmeError
     from bme_mri.ingest import discover
+    from bme_mri.ingest.found import require_images
+    from bme_mri.ingest.nifti_input import apply_sequence_override
     from bme_mri.pipeline.worker import failed_record, process_study
 
     input_path, out_dir = Path(input_path), Path(out_dir)
     if not input_path.exists():
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
+    discovery = require_images(discover(input_path, config.ingest))
     out_dir.mkdir(parents=True, exist_ok=True)
-    discovery = discover(input_path, config.ingest)
+    apply_sequence_override(discovery, sequence_override)
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
 
     records: list[dict[str, Any]] = []

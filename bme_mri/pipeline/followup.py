@@ -39,7 +39,9 @@ def visit_from_analysis(analysis: Any):
     from bme_mri.compare.visit import SideVolumes, VisitResult
 
     centres = {Side(h.side): tuple(h.center_lps_mm) for h in analysis.segmentation.heads}
-    sides = {Side(m.side): SideVolumes(m.edema_ml, m.necrosis_ml, m.femoral_head_ml, centres[Side(m.side)])
+    flags = {Side(q.side): tuple(q.flags) for q in getattr(analysis, "qc", [])}
+    sides = {Side(m.side): SideVolumes(m.edema_ml, m.necrosis_ml, m.femoral_head_ml, centres[Side(m.side)],
+                                       flags.get(Side(m.side), ()))
              for m in analysis.measurements if Side(m.side) in centres}
     study = analysis.study
     return VisitResult(study.study_uid, study.study_date, analysis.image,
@@ -59,9 +61,12 @@ def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config:
     volume = load_volume(stack, config.ingest)
     labels = read_nifti(out_dir / record["outputs"]["labels"]).array.astype(np.uint8)
     centres = {h["side"]: tuple(h["center_lps_mm"]) for h in record.get("heads", [])}
+    from bme_mri.quantify.qc import QcFlag
+
     sides = {
         Side(m["side"]): SideVolumes(float(m["edema_ml"]), float(m["necrosis_ml"]),
-                                     float(m["femoral_head_ml"]), centres[m["side"]])
+                                     float(m["femoral_head_ml"]), centres[m["side"]],
+                                     tuple(QcFlag.from_dict(f) for f in (m.get("qc") or {}).get("flags", [])))
         for m in record.get("sides", []) if m["side"] in centres
     }
     return VisitResult(study.study_uid, study.study_date, volume, labels, sides,
@@ -104,7 +109,7 @@ def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], ou
     results = []
     for item in comparisons(visits, lambda v: v.study_date, lambda v: v.study_time, lambda v: v.study_uid):
         results.append(compare_studies(item.reference, item.followup, config.compare, patient_id,
-                                       item.compared_with))
+                                       item.compared_with, qc_blocking=config.qc.blocking))
     report = patient_report(patient_id, visits, results, half_width_mm=config.report.overlay_half_width_mm,
                             method=METHOD_TEXT, version=__version__, config_digest=config.digest(),
                             edema_present_ml=config.compare.status.edema_present_ml)
@@ -134,7 +139,10 @@ def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Pa
     by_uid = {s.study_uid: s for s in studies}
     patients: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
     for record in records:
-        if not record.get("error") and record.get("sides") and record["study_uid"] in by_uid:
+        # a study of unknown patient ('' : a NIfTI without PatientID or BIDS sub-) is never
+        # assumed to be another's follow-up; `bme-mri compare` can pair such files explicitly
+        if (not record.get("error") and record.get("sides") and record["study_uid"] in by_uid
+                and record.get("patient_id")):
             patients[record["patient_id"]].append((record, by_uid[record["study_uid"]]))
     todo = {pid: pairs for pid, pairs in patients.items() if len(pairs) >= 2}
     rows: list[Any] = []

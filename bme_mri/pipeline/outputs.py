@@ -13,10 +13,15 @@ from bme_mri.nifti import write_nifti
 from bme_mri.types import Label
 
 LABEL_LEGEND = {str(int(label)): label.name.lower() for label in Label}
+NO_DICOM_SOURCE_NOTE = "no DICOM source (NIfTI input): DICOM SEG not written; labels.nii.gz holds the labels"
 
 
 def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config) -> dict[str, Any]:
-    """Write outputs under ``study_out``; return their paths relative to ``out_root``."""
+    """Write outputs under ``study_out``; return their paths relative to ``out_root``.
+
+    A NIfTI input has no DICOM instances for a SEG to reference: ``dicom_seg`` is then None and
+    ``dicom_seg_note`` says why (not an error, not a warning).
+    """
     segmentation, image = analysis.segmentation, analysis.image
     outputs: dict[str, Any] = {}
     labels_path = write_nifti(segmentation.labels.astype(np.uint8), image.geometry, study_out / "labels.nii.gz",
@@ -31,27 +36,54 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         outputs["edema_headneck"] = path.relative_to(out_root).as_posix()
 
     if config.pipeline.write_overlays:
-        from bme_mri.report.overlay import render_overlay_png
+        from bme_mri.report.overlay import focus_points, render_overlay_png
 
         overlays = []
+        volumes = {getattr(m.side, "value", m.side): m for m in analysis.measurements}
+        quality = {q.side.value: q for q in getattr(analysis, "qc", [])}
         for head in segmentation.heads:
             side = getattr(head.side, "value", head.side)
+            measured = volumes.get(side)
+            figures = (f": head {measured.femoral_head_ml:.1f} ml, edema {measured.edema_ml:.1f} ml, "
+                       f"necrosis {measured.necrosis_ml:.2f} ml" if measured is not None else "")
+            hip_qc = quality.get(side)
+            if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
+                figures += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
             path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
-                                      center_lps_mm=head.center_lps_mm,
                                       half_width_mm=config.report.overlay_half_width_mm,
-                                      title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip")
+                                      focus=focus_points(segmentation.labels, image.geometry, head.center_lps_mm),
+                                      title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip"
+                                            f"{figures}")
             overlays.append(path.relative_to(out_root).as_posix())
         outputs["overlays"] = overlays
 
     source_files = getattr(analysis.selection.analysis, "files", None)
-    if config.pipeline.write_dicom_seg and source_files:
+    if config.pipeline.write_dicom_seg and getattr(analysis.selection.analysis, "nifti_path", None) is not None:
+        # a SEG references its source DICOM instances; a NIfTI input has none to reference
+        outputs["dicom_seg"] = None
+        outputs["dicom_seg_note"] = NO_DICOM_SOURCE_NOTE
+    elif config.pipeline.write_dicom_seg and source_files:
         from bme_mri.errors import OutputError
         from bme_mri.report.seg import write_dicom_seg
 
         try:
+            note, detail = _seg_qc_text(getattr(analysis, "qc", []))
             path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files),
-                                   study_out / "seg.dcm", config.report, version=__version__)
+                                   study_out / "seg.dcm", config.report, version=__version__,
+                                   qc_note=note, qc_detail=detail)
             outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
         except OutputError as exc:  # an all-empty label map has nothing to encode
             analysis.warnings.append(f"DICOM SEG not written: {exc}")
     return outputs
+
+
+def _seg_qc_text(qc: list[Any]) -> tuple[str, str]:
+    """(short note, full text) of the hips' QC flags for the DICOM SEG: 'QC FAILED right:
+    head_cut_by_fov' when a blocking flag is present, 'QC warnings ...' for warnings only."""
+    failed = [f"{q.side.value}: {','.join(dict.fromkeys(f.code for f in q.blocking))}"
+              for q in qc if q.blocking]
+    warned = [f"{q.side.value}: {q.codes}" for q in qc if q.flags and not q.blocking]
+    note = ("QC FAILED " + "; ".join(failed)) if failed else (
+        ("QC warnings " + "; ".join(warned)) if warned else "")
+    detail = " | ".join(f"{q.side.value} hip: {q.reason}" for q in qc if q.flags)
+    return note, detail

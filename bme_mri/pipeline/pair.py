@@ -7,28 +7,44 @@ baseline per hip, and ``DIR/longitudinal.csv`` and ``DIR/report.html`` are writt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.errors import BmeError
+from bme_mri.ingest.nifti_input import patient_identity_note
 from bme_mri.io_utils import ensure_outside, write_json_atomic
+from bme_mri.types import SequenceClass
 
 
-def _single_study(path: Path, config: Config):
+def _single_study(path: Path, config: Config, sequence_override: SequenceClass | None = None):
     from bme_mri.ingest import discover
+    from bme_mri.ingest.nifti_input import apply_sequence_override
 
     path = Path(path)
     if not path.exists():
         raise BmeError(f"{path} does not exist")
-    studies = discover(path, config.ingest).studies
+    discovery = discover(path, config.ingest)
+    apply_sequence_override(discovery, sequence_override)
+    studies = discovery.studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
     return studies[0]
 
 
-def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config) -> Path:
-    """Analyse both visits, compare them, write the report; returns the report path."""
+def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config: Config,
+                 sequence_override: SequenceClass | None = None,
+                 on_warning: Callable[[str], None] | None = None, force: bool = False) -> Path:
+    """Analyse both visits, compare them, write the report; returns the report path.
+
+    Unless ``force``, two different patients or one study given twice is refused before
+    anything is analysed (:func:`check_pair`).
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of both inputs.
+    A study whose patient is unknown (NIfTI without PatientID or BIDS ``sub-``: patient id
+    ``""``) is compared, and the report and study.json say the identity could not be checked.
+    ``on_warning`` receives each of the report's warnings (the CLI prints them).
+    """
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
     from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
@@ -39,26 +55,46 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
 
     out_dir = Path(out_dir)
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
+    if not force:
+        check_pair(baseline_path, followup_path, config)
     analyses = {}
     for role, path in (("baseline", baseline_path), ("followup", followup_path)):
-        analysis = analyse_study(_single_study(path, config), config)
+        study = _single_study(path, config, sequence_override)
+        analysis = analyse_study(study, config)
+        identity_note = patient_identity_note(study)
+        if identity_note:
+            analysis.warnings.append(identity_note)
         outputs = write_study_outputs(analysis, out_dir / role, out_dir, config)
         write_json_atomic(out_dir / role / "study.json", {
             "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),
             "patient_id": analysis.study.patient_id, "study_uid": analysis.study.study_uid,
             "study_date": analysis.study.study_date, "selection_reason": analysis.selection.reason,
-            "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s})
+            "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s,
+            "qc": [q.to_dict() for q in analysis.qc]})
         analyses[role] = analysis
     baseline, followup = visit_from_analysis(analyses["baseline"]), visit_from_analysis(analyses["followup"])
-    if (baseline.study_date, baseline.study_time) > (followup.study_date, followup.study_time):
+    dated = bool(baseline.study_date and followup.study_date)
+    if dated and (baseline.study_date, baseline.study_time) > (followup.study_date, followup.study_time):
         raise BmeError(f"the follow-up ({followup.study_date}) is dated before the baseline "
                        f"({baseline.study_date}); swap the two arguments")
     patient_id = analyses["baseline"].study.patient_id
     warnings = []
-    if analyses["followup"].study.patient_id != patient_id:
+    unknown = [role for role, a in analyses.items() if not a.study.patient_id]
+    if unknown:
+        warnings.append(f"patient identity of the {' and '.join(unknown)} unknown (NIfTI without PatientID "
+                        "in a JSON sidecar or a BIDS sub- label): that both visits are the same patient "
+                        "was not checked")
+    elif analyses["followup"].study.patient_id != patient_id:
         warnings.append(f"patient IDs differ: baseline {patient_id!r}, follow-up "
                         f"{analyses['followup'].study.patient_id!r}")
-    result = compare_studies(baseline, followup, config.compare, patient_id, "baseline")
+    if not dated:
+        warnings.append("visit date unknown (no StudyDate in a sidecar, no dated BIDS ses- label): the "
+                        "interval is not known and the order given was taken as baseline, follow-up")
+    if on_warning is not None:
+        for warning in warnings:
+            on_warning(warning)
+    result = compare_studies(baseline, followup, config.compare, patient_id, "baseline",
+                             qc_blocking=config.qc.blocking)
     write_longitudinal_csv([s.row for s in result.sides.values()], out_dir / "longitudinal.csv")
     write_registrations([result], out_dir / "registrations.json")
     report = patient_report(patient_id, [baseline, followup], [result],
@@ -66,3 +102,40 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
                             version=__version__, config_digest=config.digest(),
                             edema_present_ml=config.compare.status.edema_present_ml, warnings=warnings)
     return write_patient_report(report, out_dir / "report.html")
+
+
+_UNKNOWN_IDS = {"", "unknown", "unknown-study"}  # what discovery records when a tag is missing
+
+
+def _known_ids(study) -> tuple[bool, bool]:
+    """(patient ID known, study UID known): not missing, and not a NIfTI file's name standing
+    in for an ID the data does not carry (no sidecar, no ``sub-``/``ses-`` in the name)."""
+    stems = set()
+    for stack in study.stacks:
+        path = getattr(stack, "nifti_path", None)
+        if path is not None:
+            name = Path(path).name
+            stems.add(name[: -len(".nii.gz")] if name.endswith(".nii.gz") else Path(name).stem)
+    unknown = _UNKNOWN_IDS | stems
+    return study.patient_id not in unknown, study.study_uid not in unknown
+
+
+def check_pair(baseline_path: Path, followup_path: Path, config: Config) -> None:
+    """Refuse a pair that is not two visits of one patient (a user mistake, one line).
+
+    Reads headers only. Raises :class:`BmeError` when both arguments are the same path, hold
+    the same study (StudyInstanceUID), or belong to different patients (PatientID); an ID the
+    data does not carry is not compared. ``compare --force`` skips this check.
+    """
+    if Path(baseline_path).resolve() == Path(followup_path).resolve():
+        raise BmeError(f"baseline and follow-up are the same path ({baseline_path}); give two "
+                       "visits of one patient (--force to compare anyway)")
+    baseline, followup = _single_study(baseline_path, config), _single_study(followup_path, config)
+    (base_patient, base_study), (follow_patient, follow_study) = _known_ids(baseline), _known_ids(followup)
+    if base_study and follow_study and baseline.study_uid == followup.study_uid:
+        raise BmeError(f"baseline {baseline_path} and follow-up {followup_path} are the same study "
+                       f"(StudyInstanceUID {baseline.study_uid}); give two visits (--force to compare anyway)")
+    if base_patient and follow_patient and baseline.patient_id != followup.patient_id:
+        raise BmeError(f"baseline and follow-up are different patients (PatientID {baseline.patient_id!r} "
+                       f"vs {followup.patient_id!r}); give two visits of one patient "
+                       "(--force to compare anyway)")

@@ -26,6 +26,7 @@ class StudyAnalysis:
     measurements: list[Any]  # bme_mri.quantify SideMeasurement
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    qc: list[Any] = field(default_factory=list)  # bme_mri.quantify.qc HipQc, one per head
 
 
 def analyse_study(study: Any, config: Config) -> StudyAnalysis:
@@ -34,14 +35,15 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     Raises a :class:`~bme_mri.errors.BmeError` subclass with a one-line reason when the
     study cannot be analysed (no suitable series, broken geometry, no femoral head).
     """
-    from bme_mri.ingest import load_volume, select_series
+    from bme_mri.ingest import load_volume
     from bme_mri.quantify import measure
+    from bme_mri.quantify.qc import assess_hips
     from bme_mri.segment import get_segmenter
 
     timings: dict[str, float] = {}
     warnings: list[str] = []
     start = time.perf_counter()
-    selection = select_series(study, config.ingest)
+    selection = _select_with_hint(study, config)
     image = load_volume(selection.analysis, config.ingest)
     warnings.extend(image.meta.get("warnings", []))
     t1 = None
@@ -60,4 +62,24 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     start = time.perf_counter()
     measurements = measure(segmentation)
     timings["quantify"] = time.perf_counter() - start
-    return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings)
+
+    start = time.perf_counter()
+    qc = assess_hips(image, segmentation, config.qc)
+    timings["qc"] = time.perf_counter() - start
+    return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings,
+                         qc=qc)
+
+
+def _select_with_hint(study: Any, config: Config) -> Any:
+    """:func:`~bme_mri.ingest.select_series`; a NIfTI study's refusal says how to name the file."""
+    from bme_mri.errors import SeriesSelectionError
+    from bme_mri.ingest import select_series
+    from bme_mri.ingest.nifti_input import selection_hint
+
+    try:
+        return select_series(study, config.ingest)
+    except SeriesSelectionError as exc:
+        hint = selection_hint(study)
+        if not hint:
+            raise
+        raise type(exc)(f"{exc}{hint}") from None  # the same kind: "not analysable" stays so

@@ -16,8 +16,17 @@ SUMMARY_COLUMNS = [
     "patient_id", "study_uid", "study_date", "series_uid", "sequence", "side",
     "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "seg_path",
     "edema_headneck_ml", "series_description", "reference_median", "edema_threshold", "error",
-    "not_analysed",
+    "not_analysed", "qc_flags", "qc_reason",
 ]
+
+
+def _qc_cells(side: dict[str, Any]) -> dict[str, str]:
+    """``qc_flags`` (semicolon-joined codes, blocking ones first) and ``qc_reason`` of one side."""
+    flags = ((side.get("qc") or {}).get("flags")) or []
+    flags = sorted(flags, key=lambda f: f.get("severity") != "blocking")
+    codes = list(dict.fromkeys(str(f.get("code")) for f in flags))
+    reasons = "; ".join(f"{f.get('code')} ({f.get('severity')}): {f.get('reason')}" for f in flags)
+    return {"qc_flags": ";".join(codes), "qc_reason": reasons}
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,8 +55,10 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             rows.append(base)
             continue
         for side in sides:
+            base = {**base, **_applied_to_side(record, side)}
             rows.append({**base, **{k: side.get(k) for k in (
-                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")}})
+                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")},
+                         **_qc_cells(side)})
     return rows
 
 
@@ -59,3 +70,14 @@ def write_summary_csv(path: Path, records: list[dict[str, Any]]) -> None:
 def write_skipped_csv(path: Path, skipped: Iterable[Any]) -> None:
     """OUT/skipped_files.csv: every file discovery could not use, with its reason."""
     write_csv_atomic(path, ["path", "reason"], ({"path": str(s.path), "reason": s.reason} for s in skipped))
+
+
+def _applied_to_side(record: dict[str, Any], side: dict[str, Any]) -> dict[str, Any]:
+    """``edema_threshold`` and ``reference_median`` applied to this hip (each side may have its
+    own reference and threshold); the study-level values where the side has none."""
+    study_reference = record.get("reference_marrow") or {}
+    side_reference = side.get("reference") or {}
+    threshold = side.get("edema_threshold")
+    median = side_reference.get("median")
+    return {"edema_threshold": threshold if threshold is not None else study_reference.get("edema_threshold"),
+            "reference_median": median if median is not None else study_reference.get("median")}

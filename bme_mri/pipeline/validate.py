@@ -44,6 +44,9 @@ class SideScore:
     true_head_ml: float
     pred_head_ml: float | None
     error: str | None = None
+    expected_qc: list[str] = field(default_factory=list)  # flag codes the phantom's faults must raise
+    qc_flags: list[str] = field(default_factory=list)  # flag codes the pipeline raised
+    qc_blocking: bool = False  # the pipeline raised a blocking flag on this hip
 
 
 @dataclass
@@ -79,12 +82,14 @@ def _side_masks(geometry: Geometry, centres: dict[str, np.ndarray]) -> dict[str,
 def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: dict[str, Any] | None,
                  patient_id: str) -> list[SideScore]:
     truth = json.loads((truth_dir.parent / study["truth"]).read_text())
-    true_sides = {s: v for s, v in truth["sides"].items() if v.get("present", True)}
+    true_sides = {s: {**v, "qc_faults": (study.get("sides", {}).get(s) or {}).get("qc_faults", [])}
+                  for s, v in truth["sides"].items() if v.get("present", True)}
     scores: list[SideScore] = []
 
     def empty(side: str, values: dict[str, Any], error: str) -> SideScore:
         return SideScore(patient_id, study["study_uid"], side, False, None, None, values["edema_ml"], None,
-                         values["necrosis_ml"], None, values["femoral_head_ml"], None, error)
+                         values["necrosis_ml"], None, values["femoral_head_ml"], None, error,
+                         list(values.get("qc_faults") or []))
 
     if record is None or record.get("error"):
         reason = "study not analysed" if record is None else record["error"]
@@ -100,6 +105,7 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
     for side, values in true_sides.items():
         region = masks[side]
         predicted = pred_by_side.get(side)
+        flags = ((predicted or {}).get("qc") or {}).get("flags") or []
         head_dice = dice((truth_arr > 0) & region, (pred_arr > 0) & region)
         edema_dice = dice((truth_arr == Label.EDEMA) & region, (pred_arr == Label.EDEMA) & region)
         scores.append(SideScore(
@@ -107,7 +113,9 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
             values["edema_ml"], predicted["edema_ml"] if predicted else None,
             values["necrosis_ml"], predicted["necrosis_ml"] if predicted else None,
             values["femoral_head_ml"], predicted["femoral_head_ml"] if predicted else None,
-            None if predicted else "side not found"))
+            None if predicted else "side not found", list(values.get("qc_faults") or []),
+            list(dict.fromkeys(f["code"] for f in flags)),
+            any(f["severity"] == "blocking" for f in flags)))
     for side in set(pred_by_side) - set(true_sides):
         scores.append(SideScore(patient_id, study["study_uid"], side, True, 0.0, None, 0.0,
                                 pred_by_side[side]["edema_ml"], 0.0, pred_by_side[side]["necrosis_ml"], 0.0,
@@ -139,6 +147,8 @@ def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: 
         if not path.is_file():
             continue
         motions = {s["study_uid"]: _truth_motion(manifest_dir, s) for s in patient["studies"]}
+        faults = {(s["study_uid"], side): bool(v.get("qc_faults"))
+                  for s in patient["studies"] for side, v in (s.get("sides") or {}).items()}
         for reg in json.loads(path.read_text())["registrations"]:
             base, follow = motions.get(reg["baseline_study_uid"]), motions.get(reg["followup_study_uid"])
             if base is None or follow is None:
@@ -152,7 +162,11 @@ def _score_registrations(manifest: dict[str, Any], manifest_dir: Path, run_dir: 
                            "compared_with": reg["compared_with"],
                            "followup_study_uid": reg["followup_study_uid"], "ok": bool(reg["ok"]),
                            "quality_ncc": reg["quality_ncc"], "error_mm": error,
-                           "true_motion_mm": float(np.linalg.norm((truth @ centre)[:3] - centre[:3]))})
+                           "true_motion_mm": float(np.linalg.norm((truth @ centre)[:3] - centre[:3])),
+                           # a visit with a phantom fault (failed fat suppression, cut head) may
+                           # fairly fail registration: not held against the floors
+                           "fault": faults.get((reg["baseline_study_uid"], reg["side"]), False)
+                           or faults.get((reg["followup_study_uid"], reg["side"]), False)})
     return scored
 
 
@@ -161,6 +175,13 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     floors = config.pipeline.validation
     metrics: dict[str, float | None] = {}
     failures: list[str] = []
+    faulty = [s for s in sides if s.expected_qc]
+    # hips with a phantom fault are not measurable by design: they are scored on their flags
+    metrics["qc_fault_hips"] = float(len(faulty))
+    metrics["qc_fault_recall"] = (sum(set(s.expected_qc) <= set(s.qc_flags) for s in faulty) / len(faulty)
+                                  if faulty else None)
+    sides = [s for s in sides if not s.expected_qc]
+    metrics["qc_blocked_hips"] = float(sum(s.qc_blocking for s in sides))
     head = [s.head_dice or 0.0 for s in sides]
     metrics["head_dice_mean"] = float(np.mean(head)) if head else None
     edema = [s.edema_dice or 0.0 for s in sides if s.true_edema_ml >= floors.edema_min_ml_for_dice]
@@ -179,7 +200,19 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     metrics["normal_false_edema_max_ml"] = max(((s.pred_edema_ml or 0.0) for s in normal), default=None)
     metrics["sides_found_fraction"] = sum(s.found and not s.error for s in sides) / len(sides) if sides else None
     if statuses:
-        metrics["status_accuracy"] = sum(s["correct"] for s in statuses) / len(statuses)
+        # an 'indeterminate' on a hip without a phantom fault is neither correct nor wrong: it
+        # is counted apart, and the accuracy is over the calls that were made
+        unexpected = [s for s in statuses if s["predicted"] == "indeterminate"
+                      and s["expected"] != "indeterminate"]
+        decided = [s for s in statuses if s not in unexpected]
+        metrics["status_calls"] = float(len(statuses))
+        metrics["status_indeterminate"] = float(len(unexpected))
+        metrics["status_indeterminate_fraction"] = len(unexpected) / len(statuses)
+        metrics["status_accuracy"] = (sum(s["correct"] for s in decided) / len(decided)
+                                      if decided else None)
+        metrics["remission_called_necrosis"] = float(sum(
+            s["expected"] == "remission" and s["predicted"] == "necrosis" for s in statuses))
+    registrations = [r for r in (registrations or []) if not r.get("fault")]
     if registrations:
         errors_mm = [r["error_mm"] for r in registrations]
         metrics["registration_error_median_mm"] = float(statistics.median(errors_mm))
@@ -208,6 +241,11 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     ceiling("registration error at the head centre (mm)", metrics.get("registration_error_max_mm"),
             floors.registration_error_max_mm)
     ceiling("registrations flagged as failed", metrics.get("registrations_flagged"), 0.0)
+    ceiling("follow-up calls indeterminate without a fault", metrics.get("status_indeterminate_fraction"),
+            floors.indeterminate_fraction_max)
+    ceiling("remission hips called necrosis", metrics.get("remission_called_necrosis"),
+            floors.remission_called_necrosis_max)
+    floor("phantom faults flagged by QC", metrics.get("qc_fault_recall"), floors.qc_fault_recall_min)
     return metrics, failures
 
 
@@ -223,10 +261,15 @@ def _score_statuses(manifest: dict[str, Any], run_dir: Path) -> list[dict[str, A
         for follow in patient.get("followups", []):
             row = by_key.get((patient["patient_id"], follow["side"], follow["followup_study_uid"]))
             predicted = row["status"] if row else "missing"
+            expected_qc = list(follow.get("expected_qc") or [])
+            raised = set((row.get("qc_flags") or "").split(";")) if row else set()
+            # a phantom fault is caught when the call is indeterminate for the right reason
+            correct = predicted == follow["expected_status"] and set(expected_qc) <= raised
             scored.append({"patient_id": patient["patient_id"], "side": follow["side"],
                            "followup_study_uid": follow["followup_study_uid"],
                            "expected": follow["expected_status"], "predicted": predicted,
-                           "correct": predicted == follow["expected_status"],
+                           "correct": correct, "expected_qc": expected_qc,
+                           "qc_flags": row.get("qc_flags", "") if row else "",
                            "reason": row["reason"] if row else "no longitudinal row"})
     return scored
 
@@ -294,19 +337,31 @@ def render_validation(report: ValidationReport):
 
     table = Table(title=f"validation: cohort {report.cohort}")
     for column in ("patient", "side", "head Dice", "edema Dice", "edema true/pred ml",
-                   "necrosis true/pred ml", "note"):
+                   "necrosis true/pred ml", "QC flags (expected)", "note"):
         table.add_column(column)
     for s in report.sides:
+        qc = ";".join(s.qc_flags) + (f" ({';'.join(s.expected_qc)})" if s.expected_qc else "")
         table.add_row(s.patient_id, s.side, fmt(s.head_dice), fmt(s.edema_dice),
                       f"{s.true_edema_ml:.1f} / {fmt(s.pred_edema_ml, 1)}",
-                      f"{s.true_necrosis_ml:.2f} / {fmt(s.pred_necrosis_ml, 2)}", s.error or "")
+                      f"{s.true_necrosis_ml:.2f} / {fmt(s.pred_necrosis_ml, 2)}", qc, s.error or "")
     metrics = Table(title="metrics")
     metrics.add_column("metric")
     metrics.add_column("value")
     for name, value in report.metrics.items():
         metrics.add_row(name, fmt(value))
     metrics.add_row("result", "PASS" if report.passed else "FAIL: " + "; ".join(report.failures))
-    parts = [table, metrics]
+    parts = [table]
+    if report.statuses:
+        calls = Table(title="follow-up calls (vs baseline): expected / predicted")
+        for column in ("patient", "side", "expected", "predicted", "QC flags", "ok"):
+            calls.add_column(column)
+        for s in report.statuses:
+            ok = ("yes" if s["correct"] else
+                  "indeterminate" if s["predicted"] == "indeterminate" else "NO")
+            calls.add_row(s["patient_id"], s["side"], s["expected"], s["predicted"],
+                          s.get("qc_flags", ""), ok)
+        parts.append(calls)
+    parts.append(metrics)
     if report.groups:
         groups = Table(title="follow-up status of the affected hip, per group (truth / predicted)")
         statuses = sorted({k for t in report.groups.values() for kind in t.values() for k in kind})

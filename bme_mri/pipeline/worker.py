@@ -114,7 +114,9 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         record["reference_marrow"] = _jsonable(analysis.segmentation.reference)
         record["heads"] = _jsonable(analysis.segmentation.heads)
         record["warnings"] = list(dict.fromkeys(analysis.warnings))
-        record["sides"] = [_jsonable(m) for m in analysis.measurements]
+        qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
+        record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
+                           for m in analysis.measurements]
         write_start = time.perf_counter()
         record["outputs"] = write_study_outputs(analysis, study_out, out_root, config)
         record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,

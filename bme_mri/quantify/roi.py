@@ -1,26 +1,29 @@
 """ROI mode: edema inside a user-given bone mask (knee, ankle, foot, sacroiliac joint, ...).
 
-The same rules as the hip segmenter (:mod:`bme_mri.segment.marrow`): marrow = the bone mask
-eroded by ``segment.edema.cortex_thickness_mm``; reference = the given normal-marrow mask, or
-else the lower intensity mode of the marrow deeper than ``quantify.roi.reference_depth_mm``
-inside the bone mask (clear of the cortex's partial volume); threshold, hysteresis,
-hole filling and size floor as configured in ``segment.edema``.
+Steps: the masks are brought onto the image grid (:mod:`bme_mri.quantify.grid`); the normal
+marrow reference is the given sample or found in the bone (:mod:`bme_mri.quantify.reference`);
+lesions follow the rules of :mod:`bme_mri.quantify.lesions` (method ``hysteresis``) or the VHI
+authors' published thresholds (:mod:`bme_mri.quantify.vhi`, method ``vhi``, which needs the
+given sample). Every constant is in ``configs/default.yaml`` under ``quantify.roi``; the hip
+segmenter's rules (``segment.*``) are not used here.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy import ndimage
 
-from bme_mri.errors import GeometryError, SegmentationError
-from bme_mri.segment.base import ReferenceMarrow
-from bme_mri.segment.marrow import (
-    edema_mask, edema_threshold, erode_mm, reference_from_normal_values, reference_from_values,
-    smooth_image,
-)
-from bme_mri.types import Geometry, Volume
+from bme_mri.errors import BmeError, SegmentationError
+from bme_mri.quantify.grid import mask_on_grid
+from bme_mri.quantify.lesions import find_lesions
+from bme_mri.quantify.reference import ReferenceEstimate, automatic_reference, given_reference
+from bme_mri.quantify.vhi import vhi_lesions, vhi_thresholds
+from bme_mri.types import Volume
+
+METHODS = ("hysteresis", "vhi")
 
 
 @dataclass
@@ -31,9 +34,13 @@ class RoiResult:
     ----------
     edema_mask : bool ``[i, j, k]`` on the image grid.
     edema_ml, bone_ml : volumes (ml); edema_fraction = edema_ml / bone_ml.
-    threshold : edema threshold applied (image units).
-    reference : reference marrow statistics.
-    reference_source : "given" (a normal-marrow mask) or "estimated" (inside the bone mask).
+    threshold : the level lesion voxels exceed (image units): the grow level (hysteresis) or
+        the lower VHI threshold.
+    reference : the normal marrow (its ``mask`` is the voxels used).
+    reference_source : "given" (a normal-marrow mask) or "automatic" (inside the bone mask).
+    method : "hysteresis" or "vhi".
+    details : method-specific levels and rule counts (JSON-friendly).
+    warnings : what was done to the inputs (e.g. a mask resampled onto the image grid).
     """
 
     edema_mask: np.ndarray
@@ -41,72 +48,96 @@ class RoiResult:
     bone_ml: float
     edema_fraction: float
     threshold: float
-    reference: ReferenceMarrow
+    reference: ReferenceEstimate
     reference_source: str
+    method: str
+    details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"edema_ml": self.edema_ml, "bone_ml": self.bone_ml,
+        return {"method": self.method, "edema_ml": self.edema_ml, "bone_ml": self.bone_ml,
                 "edema_fraction": self.edema_fraction, "threshold": self.threshold,
-                "reference_source": self.reference_source,
-                "reference": self.reference.to_dict()}
+                "reference_source": self.reference_source, "reference": self.reference.to_dict(),
+                "details": self.details, "warnings": list(self.warnings)}
 
 
-def _grid_text(geometry: Geometry) -> str:
-    return (f"shape {tuple(geometry.shape)}, spacing {tuple(round(s, 4) for s in geometry.spacing_mm)} mm, "
-            f"origin {tuple(round(o, 3) for o in geometry.origin_lps_mm)} mm LPS")
+def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float], sigma_mm: float,
+                 inside: np.ndarray | None = None) -> np.ndarray:
+    """Gaussian smoothing with ``sigma_mm`` (mm) on an anisotropic grid; float32 out.
+
+    With ``inside`` (a mask), voxels of the mask are smoothed from the mask only (normalised
+    convolution), so what lies outside the bone (joint fluid, cortex-adjacent soft tissue) does
+    not bleed into its edge; voxels outside keep the plain smoothing.
+    """
+    array = np.asarray(array, dtype=np.float32)
+    if sigma_mm <= 0:
+        return array
+    sigma = [sigma_mm / s for s in spacing_mm]
+    plain = ndimage.gaussian_filter(array, sigma, mode="nearest")
+    if inside is None:
+        return plain
+    weight = ndimage.gaussian_filter(inside.astype(np.float32), sigma, mode="constant")
+    total = ndimage.gaussian_filter(np.where(inside, array, 0.0).astype(np.float32), sigma, mode="constant")
+    return np.where(inside, total / np.maximum(weight, 1e-6), plain).astype(np.float32)
 
 
-def _check_grid(image: Volume, mask: Volume, what: str) -> np.ndarray:
-    if not image.geometry.same_grid(mask.geometry):
-        name = f"{what} {mask.meta.get('source', '')}".strip()
-        raise GeometryError(
-            f"{name} is not on the image grid: mask {_grid_text(mask.geometry)} vs image "
-            f"{_grid_text(image.geometry)}; resample the mask onto the image first")
-    return np.asarray(mask.array) > 0.5
-
-
-def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None,
-                 config: Any) -> RoiResult:
+def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None, config: Any,
+                 method: str | None = None) -> RoiResult:
     """Edema inside ``bone_mask`` (``config``: a :class:`bme_mri.config.Config`; uses its
-    ``segment.edema``, ``segment.reference`` and ``quantify.roi`` sections).
+    ``quantify.roi`` section). ``method``: "hysteresis" or "vhi" (None: the configured one).
 
-    Raises :class:`GeometryError` when a mask is not on the image grid and
+    Raises :class:`GeometryError` when a mask does not overlap the image and
     :class:`SegmentationError` when the masks hold no usable marrow.
     """
-    edema_settings = config.segment.edema
-    bone = _check_grid(image, bone_mask, "bone mask")
-    normal = None if reference_mask is None else _check_grid(image, reference_mask, "reference mask")
+    settings = config.quantify.roi
+    method = method or settings.method
+    if method not in METHODS:
+        raise BmeError(f"unknown ROI method {method!r}; choose one of {', '.join(METHODS)}")
     geometry = image.geometry
-    voxel_ml = geometry.voxel_volume_ml
+    warnings: list[str] = []
+    bone_on_grid = mask_on_grid(geometry, bone_mask, "bone mask", settings.grid_tolerance_voxel)
+    bone = bone_on_grid.array
+    if bone_on_grid.warning:
+        warnings.append(bone_on_grid.warning)
+    normal = None
+    if reference_mask is not None:
+        normal_on_grid = mask_on_grid(geometry, reference_mask, "reference mask", settings.grid_tolerance_voxel)
+        normal = normal_on_grid.array
+        if normal_on_grid.warning:
+            warnings.append(normal_on_grid.warning)
     if not bone.any():
         raise SegmentationError(f"bone mask {bone_mask.meta.get('source', '')} is empty")
-    marrow = erode_mm(bone, edema_settings.cortex_thickness_mm, geometry.spacing_mm)
-    if marrow.sum() < 10:
-        marrow = bone
-    smoothed = smooth_image(image.array, geometry.spacing_mm, edema_settings.smoothing_sigma_mm)
-    if normal is not None:
-        if normal.sum() < config.quantify.roi.reference_source_min_voxels:
-            raise SegmentationError(
-                f"reference mask {reference_mask.meta.get('source', '')} has {int(normal.sum())} "
-                f"voxels; at least {config.quantify.roi.reference_source_min_voxels} needed")
-        reference = reference_from_normal_values(smoothed[normal], "given normal-marrow mask",
-                                                 edema_settings)
-        source = "given"
+    if normal is not None and normal.sum() < settings.reference_source_min_voxels:
+        raise SegmentationError(
+            f"reference mask {reference_mask.meta.get('source', '')} has {int(normal.sum())} "
+            f"voxels on the image; at least {settings.reference_source_min_voxels} needed")
+    voxel_ml = geometry.voxel_volume_ml
+    if method == "vhi":
+        if normal is None:
+            raise BmeError("method vhi needs a normal-marrow sample (--reference), as published")
+        raw = np.asarray(image.array, dtype=np.float32)
+        reference = given_reference(raw, normal)
+        thresholds = vhi_thresholds(raw[normal], settings)
+        edema = vhi_lesions(raw, bone, thresholds, settings)
+        threshold = thresholds.lower
+        details: dict[str, Any] = {"vhi": thresholds.to_dict()}
     else:
-        deep = erode_mm(bone, config.quantify.roi.reference_depth_mm, geometry.spacing_mm)
-        if deep.sum() < config.quantify.roi.reference_source_min_voxels:
-            deep = marrow
-        reference = reference_from_values(smoothed[deep],
-                                          "lower intensity mode of the marrow inside the bone mask",
-                                          config.segment.reference, edema_settings,
-                                          tail_fallback=True)
-        source = "estimated"
-    if reference is None:
-        raise SegmentationError("no marrow voxels to estimate the normal reference from")
-    threshold = edema_threshold(smoothed, marrow, reference, voxel_ml, edema_settings)
-    edema = edema_mask(smoothed, marrow, reference, threshold, voxel_ml, edema_settings)
+        smoothed = smooth_image(image.array, geometry.spacing_mm, settings.smoothing_sigma_mm, inside=bone)
+        if normal is not None:
+            reference = given_reference(smoothed, normal)
+        else:
+            reference = automatic_reference(smoothed, bone, geometry.spacing_mm, settings)
+            if reference is None:
+                raise SegmentationError("no marrow voxels in the bone mask to estimate the normal reference from")
+        lesions = find_lesions(smoothed, bone, reference, geometry.spacing_mm, settings,
+                               raw=np.asarray(image.array, dtype=np.float32))
+        edema = lesions.mask
+        threshold = lesions.grow_level
+        details = lesions.to_dict()
     edema_ml = float(edema.sum() * voxel_ml)
     bone_ml = float(bone.sum() * voxel_ml)
     return RoiResult(edema_mask=edema, edema_ml=edema_ml, bone_ml=bone_ml,
                      edema_fraction=edema_ml / bone_ml if bone_ml > 0 else 0.0,
-                     threshold=threshold, reference=reference, reference_source=source)
+                     threshold=float(threshold), reference=reference,
+                     reference_source=reference.source, method=method, details=details,
+                     warnings=warnings)

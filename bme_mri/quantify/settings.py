@@ -1,22 +1,88 @@
 """Configuration section `quantify` (values live in configs/default.yaml).
 
-ROI mode reuses the edema and reference rules of the ``segment`` section (thresholds are not
-duplicated here); only what is specific to quantification lives in this section.
+ROI mode has its own rules (``quantify.roi``), documented in :mod:`bme_mri.quantify.lesions`,
+:mod:`bme_mri.quantify.reference`, :mod:`bme_mri.quantify.grid` and :mod:`bme_mri.quantify.vhi`;
+the hip segmenter's ``segment.edema`` rules are not used by ROI mode.
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from bme_mri.settings import Section
 
 
 class RoiSettings(Section):
-    """ROI mode (any joint: a bone mask given by the user)."""
+    """ROI mode (any joint: a bone mask given by the user). Units in the names or below."""
 
     reference_source_min_voxels: int  # a given reference mask needs at least this many voxels
-    reference_depth_mm: float  # estimated reference: marrow at least this deep in the bone mask (mm)
+    reference_depth_mm: float  # estimated reference from bone this deep (mm)
+    method: Literal["hysteresis", "vhi"]  # default lesion method
+    grid_tolerance_voxel: float  # masks within this x the smallest voxel size are on the image grid
+    smoothing_sigma_mm: float  # Gaussian smoothing before the rules (mm)
+    reference_histogram_bins: int
+    reference_histogram_smooth_bins: float
+    reference_peak_min_fraction: float  # lowest histogram peak at least this x the highest
+    reference_window_sd: float  # automatic reference voxels: mode +/- this x robust sd
+    reference_local_scale_mm: float  # automatic reference spread around the neighbourhood mean (mm)
+    seed_family_false_positive_rate: float  # expected false seeds per scan (random field theory)
+    grow_false_positive_rate: float  # ... above the grow level
+    contrast_fraction: float  # border between normal marrow and lesion plateau (0-1)
+    plateau_depth_mm: float  # plateau from the lesion this deep inside it (mm)
+    border_max_iterations: int  # border <-> plateau fixed-point iterations at most
+    border_tolerance_fraction: float  # ... stop when the border moves less than this fraction
+    seed_min_depth_mm: float  # seeds at least this deep under the bone surface (mm)
+    vessel_max_radius_mm: float  # thinner components (in-plane inscribed radius, mm) ...
+    vessel_min_elongation: float  # ... this many diameters long are vessels
+    min_lesion_ml: float  # smaller components are speckle (ml)
+    fill_hole_max_mm2: float  # in-plane islands enclosed by lesion up to this area count (mm^2)
+    vhi_tukey_multiple: float  # VHI baseline (published): start multiple of IQR above Q3
+    vhi_multiple_step: float  # ... raised in these steps
+    vhi_gap_iqr_fraction: float  # ... until max(sample) - threshold < this x IQR
+    vhi_min_pixels: int  # ... in-slice 8-connected pieces smaller than this removed
 
 
 class QuantifySettings(Section):
     """Settings of the quantify stage; every field documented with its unit."""
 
     roi: RoiSettings
+
+
+class QcHeadSettings(Section):
+    """Femoral head fit and coverage (quality-control rules per hip)."""
+
+    min_boundary_fraction: float  # fewer rays (fraction) with a consistent cortical boundary -> head_fit_poor
+    max_fit_residual_mm: float  # larger robust RMS of shell points around the sphere (mm) -> head_fit_poor
+    max_outside_fov_fraction: float  # more of the head proper's volume (fraction) outside the imaged volume -> head_cut_by_fov
+    warn_outside_fov_fraction: float  # more than this (fraction) outside -> head_partly_outside_fov (warning)
+
+
+class QcReferenceSettings(Section):
+    """Plausibility of the normal-marrow reference (quality-control rules per hip)."""
+
+    max_marrow_muscle_ratio: float  # reference median >= this x the muscle level -> fat suppression failed
+    surround_inner_mm: float  # muscle is sampled in a shell from this far outside the head surface (mm) ...
+    surround_outer_mm: float  # ... to this far (mm)
+    tissue_floor_fraction: float  # shell voxels below this x the shell's 99th percentile are air / cortex, left out
+    histogram_bins: int  # bins of the shell histogram whose highest peak is the muscle level
+    min_voxels: int  # fewer reference voxels -> reference_implausible
+    side_ratio_warn: float  # the sides' own references differ by more than this ratio -> reference_sides_disagree
+
+
+class QcNoiseSettings(Section):
+    """Signal-to-noise (quality-control rule per hip)."""
+
+    min_snr: float  # muscle level / noise sd below this -> low_snr
+
+
+class QcSettings(Section):
+    """Quality control per hip (bme_mri/quantify/qc.py); every rule's threshold and unit.
+
+    ``blocking`` lists the flag codes that make a follow-up call ``indeterminate`` (and stop a
+    ``necrosis`` call); every other flag is a warning shown beside the numbers.
+    """
+
+    head: QcHeadSettings
+    reference: QcReferenceSettings
+    noise: QcNoiseSettings
+    blocking: list[str]  # flag codes that block a status call

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -11,7 +13,43 @@ from bme_mri.compare.study_pair import PairComparison
 from bme_mri.compare.timepoints import order_studies
 from bme_mri.compare.visit import VisitResult
 from bme_mri.report.model import PatientReport, ReportImage, SideCall, SideMeasurement, VisitSummary
-from bme_mri.report.overlay import render_pair_png
+from bme_mri.report.overlay import FOCUS_NEAR_MM, FocusPoint, lesion_focus, render_pair_png
+from bme_mri.types import Label
+
+
+def _volumes_text(base: VisitResult, follow: VisitResult, side) -> str:
+    """'edema 12.3 -> 1.2 ml, necrosis 0.00 -> 0.80 ml' for a figure title."""
+    before, after = base.sides[side], follow.sides.get(side)
+    if after is None:
+        return f"edema {before.edema_ml:.1f} ml, necrosis {before.necrosis_ml:.2f} ml at baseline"
+    return (f"edema {before.edema_ml:.1f} -> {after.edema_ml:.1f} ml, "
+            f"necrosis {before.necrosis_ml:.2f} -> {after.necrosis_ml:.2f} ml")
+
+
+def pair_focus(base: VisitResult, follow: VisitResult, side, matrix_lps) -> list[FocusPoint]:
+    """Rows of a side's baseline / follow-up picture, in the baseline's LPS space: the head
+    centre, the necrosis (follow-up's, else baseline's) and the largest edema (baseline's, else
+    follow-up's). A follow-up point q is shown at inv(matrix) q, the baseline point the
+    registration maps onto it."""
+    center = np.asarray(base.sides[side].center_lps_mm, dtype=np.float64)
+    matrix = np.eye(4) if matrix_lps is None else np.asarray(matrix_lps, dtype=np.float64)
+    follow_side = follow.sides.get(side)
+    follow_center = (np.asarray(follow_side.center_lps_mm, dtype=np.float64) if follow_side is not None
+                     else (matrix @ np.append(center, 1.0))[:3])
+    inverse = np.linalg.inv(matrix)
+    points = [FocusPoint("head centre", center)]
+    for label, what, order in ((Label.NECROSIS, "necrosis", ("follow-up", "baseline")),
+                               (Label.EDEMA, "largest edema", ("baseline", "follow-up"))):
+        for visit in order:
+            source, near = (follow, follow_center) if visit == "follow-up" else (base, center)
+            found = lesion_focus(source.labels, source.volume.geometry, int(label), near, FOCUS_NEAR_MM)
+            if found is None:
+                continue
+            point = found[0] if visit == "baseline" else (inverse @ np.append(found[0], 1.0))[:3]
+            points.append(FocusPoint(f"{'FU' if visit == 'follow-up' else 'BL'} {what}", point, marked=True,
+                                     volume_ml=found[1]))
+            break
+    return points
 
 
 def patient_report(patient_id: str, visits: Sequence[VisitResult],
@@ -28,13 +66,22 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
     by_uid = {v.study_uid: v for v in ordered}
     summaries = [
         VisitSummary(v.study_uid, iso_date(v.study_date) or v.study_date,
-                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml)
+                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml,
+                                                  tuple((f.code, f.severity, f.reason)
+                                                        for f in m.qc_flags))
                       for side, m in v.sides.items()},
                      str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
         for v in ordered]
     calls: list[SideCall] = []
     images: list[ReportImage] = []
     notes = list(warnings)
+    for visit in ordered:
+        for side, m in visit.sides.items():
+            for flag in m.qc_flags:
+                if flag.severity == "blocking":
+                    notes.append(f"{side.value} hip, {iso_date(visit.study_date) or visit.study_date}: "
+                                 f"quality control failed ({flag.code}): {flag.reason}; its volumes "
+                                 "are not trusted and no status is called from them")
     with tempfile.TemporaryDirectory(prefix="bme-report-") as tmp:
         for pair_index, pair in enumerate(pairs):
             notes.extend(pair.warnings)
@@ -51,14 +98,17 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
                     continue
                 center = base.sides[side].center_lps_mm
                 png = Path(tmp) / f"pair{pair_index}_{side.value}.png"
+                focus = pair_focus(base, follow, side, result.registration.matrix_lps)
                 render_pair_png(base.volume, base.labels, follow.volume, follow.labels,
                                 result.registration.matrix_lps, png, center,
-                                title=f"{side.value} hip", half_width_mm=half_width_mm,
-                                captions=(f"baseline {row.baseline_date}",
-                                          f"follow-up {row.followup_date}"))
+                                title=f"{side.value} hip: {_volumes_text(base, follow, side)}",
+                                half_width_mm=half_width_mm, focus=focus,
+                                captions=("BL", "FU"))
+                rows = ", ".join(point.what for point in focus)
                 images.append(ReportImage(
-                    f"{side.value} hip: baseline {row.baseline_date} (left) and follow-up "
-                    f"{row.followup_date} (right), registered; {row.status}", png.read_bytes()))
+                    f"{side.value} hip: baseline {row.baseline_date} (left, BL) and follow-up "
+                    f"{row.followup_date} (right, FU), registered; {row.status}. Rows through: {rows}; "
+                    f"dashed rings mark the lesions", png.read_bytes()))
     return PatientReport(patient_id, summaries, calls, images, method=method, version=version,
                          config_digest=config_digest, warnings=notes,
                          edema_present_ml=edema_present_ml)

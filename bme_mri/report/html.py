@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 from bme_mri.io_utils import write_text_atomic
+from bme_mri.report import palette
 from bme_mri.report.model import DISCLAIMER, PatientReport, ReportImage
 
 _STATUS_COLOURS = {
@@ -23,6 +24,7 @@ _STATUS_COLOURS = {
     "residual_edema": "#b26a00",
     "progression": "#b3261e",
     "necrosis": "#6a1b9a",
+    "indeterminate": "#616161",
 }
 
 _CSS = """
@@ -46,6 +48,9 @@ figure { margin: 12px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figcaption { font-size: 0.9em; color: #444; }
 .meta { font-size: 0.85em; color: #444; }
+.qc-ok { color: #1b7f3b; }
+.qc-blocking { color: #b3261e; font-weight: bold; }
+.qc-warning { color: #8a5a00; }
 @media print {
   body { margin: 0; max-width: none; font-size: 10pt; }
   h2 { page-break-after: avoid; }
@@ -86,7 +91,11 @@ def _date(value: str) -> dt.date | None:
 
 
 def volume_chart_png(report: PatientReport) -> bytes:
-    """PNG of edema (solid) and necrosis (dashed) volume per side over the visits (ml)."""
+    """PNG of edema and necrosis volume per side over the visits (ml).
+
+    Edema and necrosis keep their colours of the overlays (:mod:`bme_mri.report.palette`); the
+    sides differ by line and marker (right: solid, circles; left: dashed, squares).
+    """
     from matplotlib.figure import Figure  # no pyplot: no global state
 
     dates = [_date(v.study_date) for v in report.visits]
@@ -94,17 +103,19 @@ def volume_chart_png(report: PatientReport) -> bytes:
     xs = dates if use_dates else list(range(len(report.visits)))
     fig = Figure(figsize=(7.0, 3.2), dpi=100)
     ax = fig.subplots()
-    colours = {"right": "#1f77b4", "left": "#d62728"}
+    styles = {"right": ("-", "o"), "left": ("--", "s")}
     for side in ("right", "left"):
         points = [(x, v.sides[side]) for x, v in zip(xs, report.visits) if side in v.sides]
         if not points:
             continue
         px = [p[0] for p in points]
-        ax.plot(px, [p[1].edema_ml for p in points], "-o", color=colours[side],
-                label=f"{side} edema")
+        line, marker = styles[side]
+        ax.plot(px, [p[1].edema_ml for p in points], linestyle=line, marker=marker,
+                color=palette.EDEMA.colour, label=f"{side} edema")
         if any(p[1].necrosis_ml > 0 for p in points):
-            ax.plot(px, [p[1].necrosis_ml for p in points], "--s", color=colours[side],
-                    label=f"{side} necrosis", alpha=0.8)
+            ax.plot(px, [p[1].necrosis_ml for p in points], linestyle=line, marker=marker,
+                    color=palette.NECROSIS.colour, markeredgecolor="#6b5a00", linewidth=2.0,
+                    label=f"{side} necrosis")
     if report.edema_present_ml is not None:
         ax.axhline(report.edema_present_ml, color="grey", linestyle=":", linewidth=1,
                    label=f"edema present >= {report.edema_present_ml:g} ml")
@@ -160,10 +171,24 @@ def _visits_section(report: PatientReport) -> str:
                 f"<tr><td>{_esc(visit.study_date)}</td><td>{label}</td><td>{side}</td>"
                 f'<td class="num">{_ml(m.femoral_head_ml)}</td>'
                 f'<td class="num">{_ml(m.edema_ml)}</td><td class="num">{_ml(m.necrosis_ml)}</td>'
+                f"<td>{_qc_cell(m.qc_flags)}</td>"
                 f"<td>{_esc(visit.series_description)}</td></tr>")
     return ("<table><thead><tr><th>date</th><th>visit</th><th>side</th>"
             "<th>femoral head (ml)</th><th>edema (ml)</th><th>necrosis (ml)</th>"
-            "<th>series</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>")
+            "<th>quality control</th><th>series</th></tr></thead><tbody>" + "".join(rows)
+            + "</tbody></table>")
+
+
+def _qc_cell(flags) -> str:
+    """Quality-control flags of one hip: 'passed', or each flag with its severity and reason
+    (blocking ones in bold red: the numbers beside them are not trusted)."""
+    if not flags:
+        return '<span class="qc-ok">passed</span>'
+    items = []
+    for code, severity, reason in flags:
+        css = "qc-blocking" if severity == "blocking" else "qc-warning"
+        items.append(f'<div class="{css}">{_esc(code)} ({_esc(severity)}): {_esc(reason)}</div>')
+    return "".join(items)
 
 
 def render_patient_html(report: PatientReport) -> str:
@@ -184,11 +209,12 @@ def render_patient_html(report: PatientReport) -> str:
     if report.visits:
         parts += ["<h2>Volume over time</h2>",
                   f"<figure>{_img_tag(volume_chart_png(report), 'edema and necrosis volume over time')}"
-                  "<figcaption>Edema (solid) and necrosis (dashed) per hip, ml.</figcaption></figure>"]
+                  f"<figcaption>Edema ({palette.EDEMA.word}) and necrosis ({palette.NECROSIS.word}) per hip, ml; "
+                  "right hip solid with circles, left hip dashed with squares.</figcaption></figure>"]
     if report.images:
         parts.append("<h2>Images: baseline and follow-up through the same anatomy</h2>")
         parts.append('<p class="meta">Radiological display: the patient\'s right is on the '
-                     "viewer's left. Cyan outline: femoral head; red: edema; yellow: necrosis. "
+                     f"viewer's left. {palette.legend_caption()} "
                      "The follow-up is resampled onto the baseline through the rigid "
                      "registration.</p>")
         for image in report.images:

@@ -21,6 +21,7 @@ class SideMeasurement:
     edema_ml: float
     necrosis_ml: float
     femoral_head_ml: float | None = None
+    qc_flags: tuple[tuple[str, str, str], ...] = ()  # (code, severity, reason) per QC flag
 
 
 @dataclass(frozen=True)

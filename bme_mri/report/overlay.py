@@ -11,8 +11,9 @@ same anatomy as its baseline via a registration matrix:
   the feet).
 
 The "R"/"L" (and "S"/"I", "A"/"P") markers are computed from the LPS coordinates of each
-panel's edge pixels, never assumed. Labels follow :class:`bme_mri.types.Label`: the femoral
-head (labels 1-3 together) is outlined, edema (2) filled red, necrosis (3) filled yellow.
+panel's edge pixels, never assumed. Labels follow :class:`bme_mri.types.Label` and are drawn
+with the one palette of :mod:`bme_mri.report.palette` (femoral head outlined, edema and
+necrosis filled); every figure carries its legend.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import numpy as np
 from scipy import ndimage
 
 from bme_mri.io_utils import atomic_path
-from bme_mri.types import Geometry, Label, Volume
+from bme_mri.report.palette import add_legend, draw_labels
+from bme_mri.types import Geometry, Volume
 
-# Colours (RGBA) and rendering constants are presentation, not measurement thresholds.
-_EDEMA_RGBA = (1.0, 0.15, 0.1, 0.45)
-_NECROSIS_RGBA = (1.0, 0.9, 0.0, 0.65)
-_HEAD_OUTLINE = "#00e5ff"
+_LEGEND_HEIGHT_IN = 0.45  # room below the panels for the legend (inches)
+_TITLE_HEIGHT_IN = 0.4  # room above the panels for the figure title (inches)
+_MARK_RADIUS_MM = 12.0  # ring drawn around a lesion's point on its panels (mm)
+FOCUS_NEAR_MM = 45.0  # a lesion belongs to a hip when its centroid is this close to the head centre (mm)
 _LPS_AXES = np.eye(3)
 
 
@@ -56,6 +58,74 @@ class Panel:
     labels: np.ndarray  # (rows, cols) uint8
     points_lps: np.ndarray  # (rows, cols, 3) LPS mm
     inside: np.ndarray  # (rows, cols) bool: pixel inside the source volume
+
+
+@dataclass(frozen=True)
+class FocusPoint:
+    """A point the overlay slices pass through, and why.
+
+    Attributes
+    ----------
+    what : 'head centre', 'largest edema', 'necrosis' (shown in the panel titles).
+    center_lps_mm : LPS point (mm).
+    marked : draw a ring around the point (lesions), so a reader finds it on the slice.
+    volume_ml : the lesion component's volume (ml), or None.
+    """
+
+    what: str
+    center_lps_mm: np.ndarray
+    marked: bool = False
+    volume_ml: float | None = None
+
+
+def lesion_focus(labels: np.ndarray, geometry: Geometry, label: int, near_lps_mm: np.ndarray,
+                 near_mm: float) -> tuple[np.ndarray, float] | None:
+    """The deepest point (LPS mm) of the largest ``label`` component whose centroid lies within
+    ``near_mm`` of ``near_lps_mm`` (one hip's lesions, not the other's), and its volume (ml).
+
+    "Deepest" is the voxel furthest from the component's border (Euclidean, in mm), so a slice
+    through it cuts the lesion where it is thickest. None when there is no such component.
+    """
+    mask = np.asarray(labels) == label
+    if not mask.any():
+        return None
+    components, count = ndimage.label(mask)
+    sizes = np.bincount(components.ravel(), minlength=count + 1)
+    centroids = ndimage.center_of_mass(mask, components, range(1, count + 1))
+    best, best_size = 0, 0
+    for index, centroid in enumerate(centroids, start=1):
+        distance = np.linalg.norm(geometry.index_to_lps(np.asarray(centroid)) - np.asarray(near_lps_mm))
+        if distance <= near_mm and sizes[index] > best_size:
+            best, best_size = index, int(sizes[index])
+    if not best:
+        return None
+    box = ndimage.find_objects((components == best).astype(np.int32))[0]
+    crop = np.pad(components[box] == best, 1)
+    depth = ndimage.distance_transform_edt(crop, sampling=geometry.spacing_mm)
+    deepest = np.asarray(np.unravel_index(int(np.argmax(depth)), crop.shape)) - 1
+    index = deepest + np.asarray([b.start for b in box])
+    return geometry.index_to_lps(index.astype(np.float64)), best_size * geometry.voxel_volume_ml
+
+
+def focus_points(labels: np.ndarray | None, geometry: Geometry, head_center_lps_mm: np.ndarray,
+                 near_mm: float = FOCUS_NEAR_MM) -> list[FocusPoint]:
+    """Where one hip's overlay slices go: its head centre, its largest edema, its necrosis.
+
+    Lesions lie off the head centre (a subchondral necrosis 5-10 mm away is missed by a slice
+    through the centre), so each gets its own row of panels through its deepest point.
+    ``near_mm`` (default 45 mm: a head radius of up to 30 mm plus margin) keeps the other
+    hip's lesions out.
+    """
+    from bme_mri.types import Label
+
+    points = [FocusPoint("head centre", np.asarray(head_center_lps_mm, dtype=np.float64))]
+    if labels is None:
+        return points
+    for label, what in ((Label.NECROSIS, "necrosis"), (Label.EDEMA, "largest edema")):
+        found = lesion_focus(labels, geometry, int(label), head_center_lps_mm, near_mm)
+        if found is not None:
+            points.append(FocusPoint(what, found[0], marked=True, volume_ml=found[1]))
+    return points
 
 
 def volume_center_lps(geometry: Geometry) -> np.ndarray:
@@ -159,23 +229,23 @@ def display_window(array: np.ndarray) -> tuple[float, float]:
 
 
 def draw_panel(ax, panel: Panel, window: tuple[float, float], pixel_mm: float,
-               subtitle: str = "") -> None:
-    """Draw one panel on a matplotlib axes: image, fills, outline, orientation letters."""
+               subtitle: str = "", mark: FocusPoint | None = None) -> None:
+    """Draw one panel on a matplotlib axes: image, fills, outline, orientation letters; with
+    ``mark``, a ring (palette colour of the lesion) around the panel centre, where the slice
+    passes through that point."""
     rows, cols = panel.image.shape
     extent = (0, cols * pixel_mm, rows * pixel_mm, 0)
     ax.imshow(panel.image, cmap="gray", vmin=window[0], vmax=window[1], extent=extent,
               interpolation="bilinear")
-    overlay = np.zeros((rows, cols, 4), dtype=np.float32)
-    overlay[panel.labels == Label.EDEMA] = _EDEMA_RGBA
-    overlay[panel.labels == Label.NECROSIS] = _NECROSIS_RGBA
-    if overlay[..., 3].any():
-        ax.imshow(overlay, extent=extent, interpolation="nearest")
-    head = panel.labels >= Label.HEAD_MARROW
-    if head.any():
-        ys = (np.arange(rows) + 0.5) * pixel_mm
-        xs = (np.arange(cols) + 0.5) * pixel_mm
-        ax.contour(xs, ys, head.astype(np.float32), levels=[0.5], colors=[_HEAD_OUTLINE],
-                   linewidths=1.0)
+    draw_labels(ax, panel.labels, pixel_mm)
+    if mark is not None and mark.marked:
+        from matplotlib.patches import Circle
+
+        from bme_mri.report.palette import EDEMA, NECROSIS
+
+        colour = NECROSIS.colour if "necrosis" in mark.what else EDEMA.colour
+        ax.add_patch(Circle((cols * pixel_mm / 2.0, rows * pixel_mm / 2.0), _MARK_RADIUS_MM, fill=False,
+                            edgecolor=colour, linewidth=1.6, linestyle="--"))
     markers = side_markers(panel)
     style = dict(color="white", fontsize=13, fontweight="bold",
                  bbox=dict(facecolor="black", alpha=0.6, pad=1.5, edgecolor="none"))
@@ -202,40 +272,53 @@ def _pixel_mm(geometry: Geometry) -> float:
     return max(0.4, float(min(geometry.spacing_mm)))
 
 
+def _focus_title(point: FocusPoint) -> str:
+    volume = f" {point.volume_ml:.2f} ml" if point.volume_ml is not None else ""
+    return f"at {point.what}{volume}"
+
+
 def render_overlay_png(image: Volume, labels: np.ndarray | None, path: Path,
                        center_lps_mm: np.ndarray | None = None, title: str = "",
                        half_width_mm: float | None = None,
-                       planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES) -> Path:
-    """Write a PNG of coronal and axial slices through ``center_lps_mm`` with labels overlaid.
+                       planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES,
+                       focus: list[FocusPoint] | None = None) -> Path:
+    """Write a PNG of coronal and axial slices with labels overlaid: one row per focus point.
 
     Parameters
     ----------
     image : the analysed series (any orientation); sampled in LPS, shown radiologically.
     labels : label map on ``image``'s grid (0-3, :class:`~bme_mri.types.Label`) or None.
     path : output PNG, written atomically.
-    center_lps_mm : LPS point (mm) the slices pass through; None -> the volume centre.
-    title : figure title.
+    center_lps_mm : LPS point (mm) of the single row when ``focus`` is None; None -> the
+        volume centre.
+    title : figure title (callers put the volumes here).
     half_width_mm : half the side of the square field of view (mm); None -> whole volume.
-    planes : panels to draw (default coronal, axial).
+    planes : panels of each row (default coronal, axial).
+    focus : rows: the head centre, the largest edema, the necrosis (:func:`focus_points`);
+        lesion rows carry a ring around the lesion's point.
     """
     from matplotlib.figure import Figure  # no pyplot: no global backend state
 
     geometry = image.geometry
-    center = volume_center_lps(geometry) if center_lps_mm is None else np.asarray(center_lps_mm,
-                                                                                  dtype=float)
+    if focus is None:
+        center = volume_center_lps(geometry) if center_lps_mm is None else center_lps_mm
+        focus = [FocusPoint("", np.asarray(center, dtype=float))]
     pixel = _pixel_mm(geometry)
     window = display_window(image.array)
-    panels = [make_panel(image, labels, plane,
-                         plane_points(geometry, plane, center, half_width_mm, pixel))
-              for plane in planes]
-    aspects = [panel.image.shape[0] / panel.image.shape[1] for panel in panels]
-    fig = Figure(figsize=(4.2 * len(panels), 4.2 * max(aspects) + 0.9), dpi=100)
-    axes = fig.subplots(1, len(panels), squeeze=False)[0]
-    for ax, panel in zip(axes, panels):
-        draw_panel(ax, panel, window, pixel)
+    rows = [[make_panel(image, labels, plane,
+                        plane_points(geometry, plane, point.center_lps_mm, half_width_mm, pixel))
+             for plane in planes] for point in focus]
+    aspect = max(panel.image.shape[0] / panel.image.shape[1] for row in rows for panel in row)
+    height = len(rows) * (4.2 * aspect + 0.45) + 0.45 + _LEGEND_HEIGHT_IN
+    fig = Figure(figsize=(4.2 * len(planes), height), dpi=100)
+    axes = fig.subplots(len(rows), len(planes), squeeze=False)
+    for row_axes, row, point in zip(axes, rows, focus):
+        for ax, panel in zip(row_axes, row):
+            draw_panel(ax, panel, window, pixel, _focus_title(point) if point.what else "", mark=point)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    add_legend(fig)
+    fig.tight_layout(rect=(0, _LEGEND_HEIGHT_IN / height, 1, 1 - (_TITLE_HEIGHT_IN / height if title else 0)))
     return _save_figure(fig, path)
 
 
@@ -245,8 +328,10 @@ def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
                     center_lps_mm: np.ndarray | None = None, title: str = "",
                     captions: tuple[str, str] = ("baseline", "follow-up"),
                     half_width_mm: float | None = None,
-                    planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES) -> Path:
-    """Baseline and follow-up side by side through the same anatomy (rows = planes).
+                    planes: tuple[PlaneSpec, ...] = DEFAULT_PLANES,
+                    focus: list[FocusPoint] | None = None) -> Path:
+    """Baseline and follow-up side by side through the same anatomy (rows = planes, for each
+    focus point: the head centre, then lesions, each in the baseline's LPS space).
 
     The display planes are laid out in the baseline's LPS space around ``center_lps_mm``
     (a baseline point, e.g. the femoral head centre). The follow-up is sampled at
@@ -258,21 +343,26 @@ def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
     from matplotlib.figure import Figure  # no pyplot: no global backend state
 
     geometry = baseline_image.geometry
-    center = volume_center_lps(geometry) if center_lps_mm is None else np.asarray(center_lps_mm,
-                                                                                  dtype=float)
+    if focus is None:
+        center = volume_center_lps(geometry) if center_lps_mm is None else center_lps_mm
+        focus = [FocusPoint("", np.asarray(center, dtype=float))]
     pixel = _pixel_mm(geometry)
     base_window = display_window(baseline_image.array)
     follow_window = display_window(followup_image.array)
-    all_points = [plane_points(geometry, plane, center, half_width_mm, pixel) for plane in planes]
-    aspects = [points.shape[0] / points.shape[1] for points in all_points]
-    fig = Figure(figsize=(8.4, sum(4.2 * a + 0.5 for a in aspects) + 0.4), dpi=100)
-    axes = fig.subplots(len(planes), 2, squeeze=False, gridspec_kw={"height_ratios": aspects})
-    for row, (plane, points) in enumerate(zip(planes, all_points)):
+    layout = [(point, plane, plane_points(geometry, plane, point.center_lps_mm, half_width_mm, pixel))
+              for point in focus for plane in planes]
+    aspects = [points.shape[0] / points.shape[1] for _, _, points in layout]
+    height = sum(4.2 * a + 0.5 for a in aspects) + 0.4 + _LEGEND_HEIGHT_IN
+    fig = Figure(figsize=(8.4, height), dpi=100)
+    axes = fig.subplots(len(layout), 2, squeeze=False, gridspec_kw={"height_ratios": aspects})
+    for row, (point, plane, points) in enumerate(layout):
         base_panel = make_panel(baseline_image, baseline_labels, plane, points)
         follow_panel = make_panel(followup_image, followup_labels, plane, points, matrix_lps)
-        draw_panel(axes[row][0], base_panel, base_window, pixel, captions[0])
-        draw_panel(axes[row][1], follow_panel, follow_window, pixel, captions[1])
+        where = f" {_focus_title(point)}" if point.what else ""
+        draw_panel(axes[row][0], base_panel, base_window, pixel, captions[0] + where, mark=point)
+        draw_panel(axes[row][1], follow_panel, follow_window, pixel, captions[1] + where, mark=point)
     if title:
         fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
+    add_legend(fig)
+    fig.tight_layout(rect=(0, _LEGEND_HEIGHT_IN / height, 1, 1 - (_TITLE_HEIGHT_IN / height if title else 0)))
     return _save_figure(fig, path)

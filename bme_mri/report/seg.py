@@ -122,7 +122,8 @@ def match_source_slices(geometry: Geometry, datasets: list[pydicom.Dataset],
 def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[Path],
                     path: Path, settings: ReportSettings, version: str = "",
                     series_instance_uid: str | None = None,
-                    sop_instance_uid: str | None = None) -> Path:
+                    sop_instance_uid: str | None = None, qc_note: str = "",
+                    qc_detail: str = "") -> Path:
     """Write a BINARY DICOM SEG of ``labels`` over the source series (atomic); returns ``path``.
 
     Parameters
@@ -135,6 +136,10 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
     settings : the ``report`` config section (series number/description, manufacturer).
     version : software version written into the SEG (bme-mri version).
     series_instance_uid, sop_instance_uid : fixed UIDs (reproducible output); new ones if None.
+    qc_note : short quality-control summary, e.g. 'QC FAILED right: head_cut_by_fov'; when
+        given it is appended to SeriesDescription and replaces ContentDescription (both LO,
+        cut to 64 characters) so a viewer's series list shows it.
+    qc_detail : every flag with its reason, written to ImageComments (LT).
     """
     import highdicom as hd
 
@@ -172,10 +177,13 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
         manufacturer_model_name="bme-mri",
         software_versions=version or "unknown",
         device_serial_number="0",
-        content_description="Femoral head, bone marrow edema and osteonecrosis",
+        content_description=(qc_note or "Femoral head, bone marrow edema and osteonecrosis")[:64],
         content_label="BME_HIP",
-        series_description=settings.seg_series_description,
+        series_description=(f"{settings.seg_series_description} {qc_note}" if qc_note
+                            else settings.seg_series_description)[:64],
     )
+    if qc_detail:
+        seg.ImageComments = qc_detail[:10240]
     with atomic_path(Path(path)) as tmp:
         seg.save_as(str(tmp))
     return Path(path)

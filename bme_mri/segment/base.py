@@ -69,6 +69,8 @@ class HeadFinding:
     edema_threshold : edema threshold applied on this side (image units).
     reference : the reference marrow used on this side.
     notes : free-text remarks (fallbacks taken, ...).
+    own_reference : this side's own reference before any fallback to the other side's
+        (None when it found none); for quality control.
     """
 
     side: Side
@@ -82,6 +84,7 @@ class HeadFinding:
     edema_threshold: float = float("nan")
     reference: ReferenceMarrow | None = None
     notes: list[str] = field(default_factory=list)
+    own_reference: ReferenceMarrow | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +99,7 @@ class HeadFinding:
             "edema_threshold": float(self.edema_threshold),
             "reference": None if self.reference is None else self.reference.to_dict(),
             "notes": list(self.notes),
+            "own_reference": None if self.own_reference is None else self.own_reference.to_dict(),
         }
 
 

@@ -239,6 +239,8 @@ class ClassicalSegmenter:
             warnings.append(f"few reference marrow voxels ({fallback.n_voxels}); pooled sides")
             valid = [fallback]
         lowest = min(valid, key=lambda r: r.median)
+        for head, ref in zip(heads, refs):
+            head.own_reference = ref  # before any fallback: quality control compares the sides
         for i, ref in enumerate(refs):
             if ref is None or ref.n_voxels < s.reference.min_voxels:
                 if ref is not lowest:

@@ -39,7 +39,7 @@ def test_nifti_without_sidecar_takes_identity_from_file_name(tmp_path, settings)
     geometry = make_geometry(AXIAL)
     write_nifti(np.ones(geometry.shape), geometry, tmp_path / "sub-07_ses-base_acq-axial_STIR.nii")
     study = discover(tmp_path / "sub-07_ses-base_acq-axial_STIR.nii", settings).studies[0]
-    assert (study.patient_id, study.study_uid) == ("07", "base")
+    assert (study.patient_id, study.study_uid, study.study_date) == ("07", "sub-07_ses-base", "")
     assert study.stacks[0].sequence == SequenceClass.STIR
 
 

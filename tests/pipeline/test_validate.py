@@ -90,3 +90,49 @@ def test_group_tables_count_the_affected_hip_per_group():
         "iloprost": {"expected": {"remission": 1}, "predicted": {"remission": 1}},
         "core": {"expected": {"necrosis": 1}, "predicted": {"residual_edema": 1}},
     }
+
+
+def test_smoke_run_writes_qc_per_hip_and_no_indeterminate(smoke_validation):
+    import csv
+
+    report, _ = smoke_validation
+    run_dir = report.json_path.parent / "run"
+    with open(run_dir / "summary.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and all("qc_flags" in r and "qc_reason" in r for r in rows)
+    study = json.loads(next(run_dir.rglob("study.json")).read_text())
+    for side in study["sides"]:
+        assert side["qc"]["measures"]["marrow_muscle_ratio"] < 1.0  # fat suppression worked
+        assert not [f for f in side["qc"]["flags"] if f["severity"] == "blocking"]
+    assert report.metrics["status_indeterminate"] == 0
+    assert report.metrics["remission_called_necrosis"] == 0
+
+
+def test_indeterminate_is_counted_apart_from_correct_calls():
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate
+
+    side = SideScore("P", "1", "left", True, 0.95, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0)
+    statuses = [{"expected": "remission", "predicted": "remission", "correct": True},
+                {"expected": "remission", "predicted": "indeterminate", "correct": False},
+                {"expected": "indeterminate", "predicted": "indeterminate", "correct": True},
+                {"expected": "remission", "predicted": "necrosis", "correct": False}]
+    metrics, failures = _aggregate([side], statuses, load_config())
+    assert metrics["status_indeterminate"] == 1
+    assert metrics["status_accuracy"] == 2 / 3  # over the three calls that were decided
+    assert metrics["remission_called_necrosis"] == 1
+    assert any("remission hips called necrosis" in f for f in failures)
+    assert any("indeterminate without a fault" in f for f in failures)
+
+
+def test_a_phantom_fault_left_unflagged_fails_validation():
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate
+
+    caught = SideScore("P", "1", "left", True, 0.9, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0,
+                       expected_qc=["head_cut_by_fov"], qc_flags=["head_cut_by_fov"], qc_blocking=True)
+    missed = SideScore("P", "2", "left", True, 0.9, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0,
+                       expected_qc=["reference_implausible"], qc_flags=[])
+    metrics, failures = _aggregate([caught, missed], [], load_config())
+    assert metrics["qc_fault_recall"] == 0.5
+    assert any("phantom faults flagged by QC" in f for f in failures)

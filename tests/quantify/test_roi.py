@@ -33,7 +33,8 @@ def test_edema_inside_the_bone_mask_matches_truth(bone_with_edema):
     geometry, image, bone, _, truth = bone_with_edema
     result = quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
                           None, load_config())
-    assert result.reference_source == "estimated"
+    assert result.reference_source == "automatic"
+    assert result.warnings == []
     assert dice(result.edema_mask, truth) >= 0.9
     assert result.edema_ml == pytest.approx(truth.sum() * geometry.voxel_volume_ml, rel=0.15)
     assert result.bone_ml == pytest.approx(bone.sum() * geometry.voxel_volume_ml)
@@ -51,20 +52,63 @@ def test_given_reference_mask_is_used(bone_with_edema):
     assert dice(result.edema_mask, truth) >= 0.9
 
 
-def test_mask_on_another_grid_is_refused_naming_both_grids(bone_with_edema):
+def test_mask_that_does_not_overlap_the_image_is_a_one_line_error_naming_both_grids(bone_with_edema):
     geometry, image, bone, _, _ = bone_with_edema
-    shifted = Geometry(geometry.shape, geometry.spacing_mm, (-35.0, -36.0, -36.0), np.eye(3))
+    far = Geometry(geometry.shape, geometry.spacing_mm, (464.0, -36.0, -36.0), np.eye(3))
     with pytest.raises(GeometryError) as err:
-        quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), shifted,
+        quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), far,
                                                      {"source": "bone.nii.gz"}), None, load_config())
     message = str(err.value)
-    assert "bone.nii.gz" in message and "(-35.0, -36.0, -36.0)" in message
-    assert "(-36.0, -36.0, -36.0)" in message and "\n" not in message
+    assert "bone.nii.gz" in message and "does not overlap" in message
+    assert "(464.0, -36.0, -36.0)" in message and "(-36.0, -36.0, -36.0)" in message
+    assert "\n" not in message
 
 
-def test_reference_mask_on_another_grid_is_refused(bone_with_edema):
+def test_reference_mask_on_another_grid_is_resampled_with_a_warning(bone_with_edema):
     geometry, image, bone, normal, _ = bone_with_edema
     other = Geometry((72, 72, 23), geometry.spacing_mm, geometry.origin_lps_mm, np.eye(3))
-    with pytest.raises(GeometryError, match="reference mask"):
-        quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
-                     Volume(normal[:, :, :23].astype(np.float32), other), load_config())
+    result = quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
+                          Volume(normal[:, :, :23].astype(np.float32), other), load_config())
+    assert len(result.warnings) == 1 and "reference mask" in result.warnings[0]
+    assert "resampled" in result.warnings[0]
+    assert result.reference.n_voxels == int(normal[:, :, :23].sum())
+    assert np.array_equal(result.reference.mask[:, :, :23], normal[:, :, :23])
+
+
+def test_automatic_reference_leaves_the_lesion_out(bone_with_edema):
+    geometry, image, bone, _, truth = bone_with_edema
+    result = quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
+                          None, load_config())
+    used = result.reference.mask
+    assert used.sum() > 1000 and not (used & ~bone).any()
+    assert (used & truth).sum() < 0.01 * used.sum()
+    assert abs(result.reference.median - 100) < 6
+
+
+def _published_vhi_lower(values: np.ndarray) -> float:
+    # The published loop, step by step (c-hepburn/Bone_MRI, as described in bme_mri/quantify/vhi.py).
+    q1, q3 = np.percentile(values, [25, 75])
+    iqr, top, multiple = q3 - q1, values.max(), 1.5
+    while top - (q3 + multiple * iqr) >= iqr / 2:
+        multiple += 0.05
+    while top - (q3 + multiple * iqr) <= 0:
+        multiple -= 0.05
+    return float(q3 + multiple * iqr)
+
+
+def test_vhi_baseline_needs_the_normal_sample_and_follows_the_published_thresholds(bone_with_edema):
+    from bme_mri.errors import BmeError
+
+    geometry, image, bone, normal, truth = bone_with_edema
+    config = load_config()
+    with pytest.raises(BmeError, match="needs a normal-marrow sample"):
+        quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry), None, config,
+                     method="vhi")
+    result = quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
+                          Volume(normal.astype(np.float32), geometry), config, method="vhi")
+    thresholds = result.details["vhi"]
+    assert result.method == "vhi" and thresholds["upper"] == pytest.approx(image[normal].max())
+    assert thresholds["lower"] == pytest.approx(_published_vhi_lower(image[normal].astype(np.float64)), rel=1e-6)
+    above = bone & (image >= thresholds["lower"])
+    assert not (result.edema_mask & ~above).any()  # nothing below the lower threshold
+    assert (result.edema_mask & truth).sum() >= 0.95 * truth.sum()  # the bright lesion is in

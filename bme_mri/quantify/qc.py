@@ -1,0 +1,292 @@
+"""Quality control per hip: flags with reasons, so doubt is said aloud.
+
+Every analysed hip gets a :class:`HipQc`: a list of :class:`QcFlag` (code, reason, severity)
+and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/default.yaml):
+
+* ``head_fit_poor``: the head's sphere fit saw a cortical boundary on fewer than
+  ``head.min_boundary_fraction`` of its rays, or the boundary points scatter more than
+  ``head.max_fit_residual_mm`` around it (the segmenter accepts weaker fits to find a head
+  at all; QC says when the head it found is not to be trusted).
+* ``head_cut_by_fov``: more than ``head.max_outside_fov_fraction`` of the head proper (sphere
+  on the articular side of the junction plane) lies outside the imaged volume;
+  ``head_partly_outside_fov`` (warning) above ``head.warn_outside_fov_fraction``.
+* ``reference_implausible``: the normal-marrow reference is not darker than muscle
+  (``max_marrow_muscle_ratio``; on STIR / T2 fat-sat fatty marrow is darker than muscle,
+  so a bright one means the fat suppression failed and edema is hidden), or it comes from
+  fewer than ``reference.min_voxels`` voxels. The muscle level is the highest peak of the
+  histogram of soft tissue in a shell ``surround_inner_mm``..``surround_outer_mm`` outside
+  the head surface.
+* ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
+  ``reference.side_ratio_warn`` (diffuse edema, or one side misread); the segmenter used the
+  darker one. ``reference_borrowed`` (warning): too little normal-looking marrow on this
+  side, the other side's reference was used.
+* ``low_snr`` (warning): muscle level / noise sd below ``noise.min_snr``; the noise sd is
+  estimated in plane from the shell and the head with Immerkaer's Laplacian-difference
+  operator (robust: median absolute response), insensitive to smooth anatomy.
+* ``registration_flagged`` (warning, added by the comparison): the follow-up's rigid
+  registration failed its check; the call uses each visit's own volumes, the change map is
+  not drawn.
+
+``qc.blocking`` lists the codes that make a follow-up call ``indeterminate``
+(:func:`bme_mri.compare.status.call_status`); the others are warnings. Nothing here knows the
+phantom: every level is relative to the image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from bme_mri.quantify.settings import QcSettings
+from bme_mri.segment.base import HeadFinding, Segmentation
+from bme_mri.segment.marrow import smooth_image
+from bme_mri.types import Geometry, Side, Volume
+
+BLOCKING = "blocking"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class QcFlag:
+    """One quality-control finding: a short code, a reason a reader understands, severity
+    ``blocking`` (no status call from this evidence) or ``warning``."""
+
+    code: str
+    reason: str
+    severity: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"code": self.code, "reason": self.reason, "severity": self.severity}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> QcFlag:
+        return cls(str(data["code"]), str(data["reason"]), str(data["severity"]))
+
+
+@dataclass
+class HipQc:
+    """Quality control of one hip at one visit: flags and the measured numbers."""
+
+    side: Side
+    flags: list[QcFlag] = field(default_factory=list)
+    measures: dict[str, float | None] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[QcFlag]:
+        return [f for f in self.flags if f.severity == BLOCKING]
+
+    @property
+    def codes(self) -> str:
+        """Semicolon-joined flag codes ('' when clean), for CSV."""
+        return ";".join(dict.fromkeys(f.code for f in self.flags))
+
+    @property
+    def reason(self) -> str:
+        """Semicolon-joined reasons ('' when clean), for CSV."""
+        return "; ".join(f"{f.code}: {f.reason}" for f in self.flags)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"side": self.side.value, "flags": [f.to_dict() for f in self.flags],
+                "measures": {k: (None if v is None else float(v)) for k, v in self.measures.items()}}
+
+
+def make_flag(code: str, reason: str, settings: QcSettings) -> QcFlag:
+    """A flag whose severity comes from ``settings.blocking``."""
+    return QcFlag(code, reason, BLOCKING if code in settings.blocking else WARNING)
+
+
+# ---- rules ---------------------------------------------------------------------------------
+def head_fit_flag(head: HeadFinding, settings: QcSettings) -> QcFlag | None:
+    """``head_fit_poor`` when the sphere fit's boundary fraction or residual misses its floor."""
+    problems = []
+    if head.fit_quality < settings.head.min_boundary_fraction:
+        problems.append(f"cortical boundary on {head.fit_quality:.0%} of rays "
+                        f"(< {settings.head.min_boundary_fraction:.0%})")
+    if head.fit_residual_mm > settings.head.max_fit_residual_mm:
+        problems.append(f"fit residual {head.fit_residual_mm:.2f} mm "
+                        f"(> {settings.head.max_fit_residual_mm:g} mm)")
+    if not problems:
+        return None
+    return make_flag("head_fit_poor", "femoral head sphere fit unreliable: " + ", ".join(problems),
+                     settings)
+
+
+def head_outside_fov_fraction(geometry: Geometry, head: HeadFinding, step_mm: float = 1.0) -> float:
+    """Fraction (0-1) of the head proper (sphere on the articular side of the junction plane,
+    LPS mm) lying outside the imaged volume (voxel centres +/- half a voxel)."""
+    r = head.radius_mm
+    axis = np.arange(-r + step_mm / 2, r, step_mm)
+    grid = np.stack(np.meshgrid(axis, axis, axis, indexing="ij"), -1).reshape(-1, 3)
+    inside_sphere = np.linalg.norm(grid, axis=1) <= r
+    articular = grid @ np.asarray(head.neck_axis_lps) <= head.junction_distance_mm
+    points = grid[inside_sphere & articular] + np.asarray(head.center_lps_mm)
+    if points.shape[0] == 0:
+        return 0.0
+    idx = geometry.lps_to_index(points)
+    shape = np.asarray(geometry.shape, dtype=np.float64)
+    imaged = np.all((idx >= -0.5) & (idx <= shape - 0.5), axis=1)
+    return float(1.0 - imaged.mean())
+
+
+def head_fov_flag(geometry: Geometry, head: HeadFinding, settings: QcSettings) -> tuple[QcFlag | None, float]:
+    """``head_cut_by_fov`` when too much of the head lies outside the field,
+    ``head_partly_outside_fov`` (warning level) when a little does; and the fraction."""
+    fraction = head_outside_fov_fraction(geometry, head)
+    volume_ml = 4.0 / 3.0 * np.pi * head.radius_mm ** 3 / 1000.0
+    if fraction > settings.head.max_outside_fov_fraction:
+        return make_flag("head_cut_by_fov",
+                         f"{fraction:.0%} of the femoral head (~{fraction * volume_ml:.1f} ml) lies "
+                         f"outside the imaged volume (> {settings.head.max_outside_fov_fraction:.0%}): "
+                         "lesions there are not seen", settings), fraction
+    if fraction > settings.head.warn_outside_fov_fraction:
+        return make_flag("head_partly_outside_fov",
+                         f"{fraction:.0%} of the femoral head (~{fraction * volume_ml:.1f} ml) lies "
+                         f"outside the imaged volume (> {settings.head.warn_outside_fov_fraction:.0%}): "
+                         "its volumes are slightly low", settings), fraction
+    return None, fraction
+
+
+def _shell_box(geometry: Geometry, head: HeadFinding, outer_mm: float):
+    c = np.asarray(head.center_lps_mm)
+    reach = head.radius_mm + outer_mm
+    corners = np.array([c + np.array([dx, dy, dz]) for dx in (-reach, reach)
+                        for dy in (-reach, reach) for dz in (-reach, reach)])
+    idx = geometry.lps_to_index(corners)
+    lo = np.clip(np.floor(idx.min(0)).astype(int), 0, np.array(geometry.shape))
+    hi = np.clip(np.ceil(idx.max(0)).astype(int) + 1, 0, np.array(geometry.shape))
+    return tuple(slice(int(a), int(b)) for a, b in zip(lo, hi))
+
+
+def surrounding_tissue(image: Volume, head: HeadFinding, settings: QcSettings) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Soft-tissue voxels (bool mask in a box) of the shell around the head, the smoothed box
+    image (1 mm Gaussian, as the reference) and the box slices."""
+    ref = settings.reference
+    geometry = image.geometry
+    box = _shell_box(geometry, head, ref.surround_outer_mm)
+    sub = image.array[box]
+    if sub.size == 0:
+        return np.zeros(sub.shape, bool), sub.astype(np.float32), box
+    ii, jj, kk = np.meshgrid(*[np.arange(s.start, s.stop) for s in box], indexing="ij")
+    xyz = geometry.index_to_lps(np.stack([ii, jj, kk], -1).astype(np.float64))
+    radial = np.linalg.norm(xyz - np.asarray(head.center_lps_mm), axis=-1)
+    shell = (radial >= head.radius_mm + ref.surround_inner_mm) & (radial <= head.radius_mm + ref.surround_outer_mm)
+    smoothed = smooth_image(sub, geometry.spacing_mm, 1.0)
+    if not shell.any():
+        return shell, smoothed, box
+    floor = ref.tissue_floor_fraction * float(np.percentile(smoothed[shell], 99))
+    return shell & (smoothed > floor), smoothed, box
+
+
+def muscle_level(values: np.ndarray, bins: int) -> float | None:
+    """The highest peak of the histogram of soft-tissue intensities (image units)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 50:
+        return None
+    lo, hi = np.percentile(values, [1, 99])
+    if hi <= lo:
+        return float(np.median(values))
+    hist, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
+    peak = int(np.argmax(smooth))
+    return float(0.5 * (edges[peak] + edges[peak + 1]))
+
+
+def noise_sd(array: np.ndarray, mask: np.ndarray) -> float | None:
+    """Noise standard deviation (image units) from in-plane Laplacian differences
+    (Immerkaer 1996: the 3x3 operator's response to white noise has sd 6 x sigma), robust
+    (median absolute response / 0.6745) over ``mask``; None with too few voxels."""
+    kernel = np.array([[1, -2, 1], [-2, 4, -2], [1, -2, 1]], dtype=np.float64)[:, :, None]
+    response = ndimage.convolve(np.asarray(array, dtype=np.float64), kernel, mode="nearest")
+    values = np.abs(response[mask])
+    if values.size < 50:
+        return None
+    return float(np.median(values) / 0.6745 / 6.0)
+
+
+def reference_flags(image: Volume, head: HeadFinding, other: HeadFinding | None,
+                    settings: QcSettings) -> tuple[list[QcFlag], dict[str, float | None]]:
+    """Reference-marrow plausibility, sides' agreement and signal-to-noise of one hip."""
+    flags: list[QcFlag] = []
+    ref_settings = settings.reference
+    reference = head.reference
+    tissue, smoothed, box = surrounding_tissue(image, head, settings)
+    muscle = muscle_level(smoothed[tissue], ref_settings.histogram_bins) if tissue.any() else None
+    measures: dict[str, float | None] = {"muscle_level": muscle}
+    if reference is None:
+        flags.append(make_flag("reference_implausible", "no normal-marrow reference found", settings))
+        return flags, measures
+    measures["reference_median"] = reference.median
+    measures["reference_n_voxels"] = float(reference.n_voxels)
+    ratio = reference.median / muscle if muscle and muscle > 0 else None
+    measures["marrow_muscle_ratio"] = ratio
+    if ratio is not None and ratio >= ref_settings.max_marrow_muscle_ratio:
+        flags.append(make_flag(
+            "reference_implausible",
+            f"normal marrow ({reference.median:.4g}) is not darker than muscle ({muscle:.4g}; ratio "
+            f"{ratio:.2f} >= {ref_settings.max_marrow_muscle_ratio:g}): fat suppression failed, "
+            "edema cannot be told from marrow", settings))
+    if reference.n_voxels < ref_settings.min_voxels:
+        flags.append(make_flag(
+            "reference_implausible",
+            f"normal-marrow reference from {reference.n_voxels} voxels (< {ref_settings.min_voxels})",
+            settings))
+    own = head.own_reference
+    if own is None or own is not reference:
+        flags.append(make_flag("reference_borrowed",
+                               f"too little normal-looking marrow on this side; reference taken from "
+                               f"{reference.description}", settings))
+    other_own = None if other is None else other.own_reference
+    if own is not None and other_own is not None and min(own.median, other_own.median) > 0:
+        side_ratio = max(own.median, other_own.median) / min(own.median, other_own.median)
+        measures["side_reference_ratio"] = side_ratio
+        if side_ratio > ref_settings.side_ratio_warn and own.median > other_own.median:
+            flags.append(make_flag(
+                "reference_sides_disagree",
+                f"this side's own marrow reference is {side_ratio:.2f} x the other side's "
+                f"(> {ref_settings.side_ratio_warn:g}): diffuse edema or a misread side; the darker "
+                "reference was used", settings))
+    geometry = image.geometry
+    in_head = np.zeros(tissue.shape, bool)
+    if tissue.size:
+        ii, jj, kk = np.meshgrid(*[np.arange(s.start, s.stop) for s in box], indexing="ij")
+        xyz = geometry.index_to_lps(np.stack([ii, jj, kk], -1).astype(np.float64))
+        in_head = np.linalg.norm(xyz - np.asarray(head.center_lps_mm), axis=-1) <= head.radius_mm
+    sigma = noise_sd(image.array[box], tissue | in_head) if tissue.size else None
+    measures["noise_sd"] = sigma
+    snr = muscle / sigma if muscle and sigma and sigma > 0 else None
+    measures["snr"] = snr
+    if snr is not None and snr < settings.noise.min_snr:
+        flags.append(make_flag("low_snr", f"signal-to-noise {snr:.1f} (muscle / noise sd) "
+                                          f"< {settings.noise.min_snr:g}", settings))
+    return flags, measures
+
+
+def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings) -> list[HipQc]:
+    """One :class:`HipQc` per head of ``segmentation`` (same order), on ``image``'s grid."""
+    out = []
+    for head in segmentation.heads:
+        other = next((h for h in segmentation.heads if h is not head), None)
+        qc = HipQc(Side(head.side))
+        qc.measures["fit_boundary_fraction"] = float(head.fit_quality)
+        qc.measures["fit_residual_mm"] = float(head.fit_residual_mm)
+        fit = head_fit_flag(head, settings)
+        if fit is not None:
+            qc.flags.append(fit)
+        fov, fraction = head_fov_flag(image.geometry, head, settings)
+        qc.measures["outside_fov_fraction"] = fraction
+        if fov is not None:
+            qc.flags.append(fov)
+        flags, measures = reference_flags(image, head, other, settings)
+        qc.flags.extend(flags)
+        qc.measures.update(measures)
+        out.append(qc)
+    return out
+
+
+def blocking_reasons(flags: list[QcFlag] | tuple[QcFlag, ...], visit: str = "") -> list[str]:
+    """'code (visit): reason' of every blocking flag, for a status reason."""
+    where = f" at {visit}" if visit else ""
+    return [f"{f.code}{where}: {f.reason}" for f in flags if f.severity == BLOCKING]

@@ -1,0 +1,63 @@
+"""Indeterminate wins over every confident call when a blocking QC flag is present."""
+
+from __future__ import annotations
+
+import pytest
+
+from bme_mri.compare.longitudinal import COLUMNS, call_side
+from bme_mri.compare.status import Status, call_status
+from bme_mri.compare.visit import SideVolumes
+from bme_mri.quantify.qc import BLOCKING, WARNING, QcFlag
+from bme_mri.types import Side
+
+FAT_SAT = QcFlag("reference_implausible", "marrow not darker than muscle", BLOCKING)
+CUT = QcFlag("head_cut_by_fov", "30% of the head outside", BLOCKING)
+NOISY = QcFlag("low_snr", "snr 5", WARNING)
+
+
+def _side(edema, necrosis=0.0, flags=()):
+    return SideVolumes(edema, necrosis, 50.0, (0.0, 0.0, 0.0), tuple(flags))
+
+
+@pytest.mark.parametrize("base, follow, necrosis", [
+    (10.0, 2.0, 1.5),   # would be necrosis
+    (18.0, 0.1, 0.0),   # would be remission
+    (0.1, 0.2, 0.0),    # would be no_edema
+])
+def test_blocking_reason_makes_any_call_indeterminate(compare_settings, base, follow, necrosis):
+    call = call_status(base, follow, necrosis, compare_settings.status, blocking=["head cut"])
+    assert call.status == Status.INDETERMINATE
+    assert "head cut" in call.reason and f"{necrosis:.2f} ml" in call.reason
+
+
+def test_without_blocking_reason_necrosis_is_still_called(compare_settings):
+    assert call_status(10.0, 2.0, 1.5, compare_settings.status).status == Status.NECROSIS
+
+
+def test_failed_followup_qc_stops_a_necrosis_call(compare_settings):
+    call, row = call_side("P", Side.LEFT, "20240101", "20240401", _side(20.0),
+                          _side(3.0, 2.0, [FAT_SAT]), compare_settings.status)
+    assert call.status == Status.INDETERMINATE and row.status == "indeterminate"
+    assert "reference_implausible at follow-up" in row.reason
+    assert row.qc_flags == "reference_implausible"
+    assert row.necrosis_followup_ml == pytest.approx(2.0)  # reported, but not called
+
+
+def test_failed_baseline_qc_stops_a_remission_call(compare_settings):
+    call, row = call_side("P", Side.RIGHT, "20240101", "20240401", _side(20.0, 0.0, [CUT]),
+                          _side(0.1), compare_settings.status)
+    assert call.status == Status.INDETERMINATE
+    assert "head_cut_by_fov at baseline" in row.reason
+
+
+def test_warnings_are_reported_but_do_not_block(compare_settings):
+    registration = QcFlag("registration_flagged", "NCC 0.1", WARNING)
+    call, row = call_side("P", Side.RIGHT, "20240101", "20240401", _side(20.0, 0.0, [NOISY]),
+                          _side(0.1), compare_settings.status, extra_flags=[registration])
+    assert call.status == Status.REMISSION
+    assert row.qc_flags == "low_snr;registration_flagged"
+    assert "(warning)" in row.qc_reason
+
+
+def test_longitudinal_csv_appends_qc_columns():
+    assert COLUMNS[-2:] == ["qc_flags", "qc_reason"]

@@ -1,0 +1,179 @@
+"""Quality control per hip: each rule on small synthetic arrays, and the summary columns."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from bme_mri.config import load_config
+from bme_mri.pipeline.tables import SUMMARY_COLUMNS, summary_rows
+from bme_mri.quantify.qc import (
+    BLOCKING, WARNING, HipQc, QcFlag, assess_hips, head_fit_flag, head_fov_flag,
+    head_outside_fov_fraction, noise_sd, reference_flags,
+)
+from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
+from bme_mri.types import Geometry, Side, Volume
+
+
+@pytest.fixture(scope="module")
+def qc_settings():
+    return load_config().qc
+
+
+def _geometry(shape=(90, 90, 40), spacing=(1.5, 1.5, 3.0)) -> Geometry:
+    origin = tuple(-(n - 1) / 2 * s for n, s in zip(shape, spacing))
+    return Geometry(shape, spacing, origin, np.eye(3))
+
+
+def _reference(median: float, n_voxels: int = 2000, sd: float = 5.0, side: str = "left") -> ReferenceMarrow:
+    return ReferenceMarrow(f"lower intensity mode of femoral head and neck marrow, {side} side",
+                           n_voxels, median, sd / 1.4826, median + 2 * sd, sd, median + 3 * sd)
+
+
+def _head(center=(0.0, 0.0, 0.0), radius=22.0, quality=0.8, residual=0.5, reference=None,
+          side=Side.LEFT) -> HeadFinding:
+    head = HeadFinding(side, tuple(center), radius, (1.0, 0.0, 0.0), 18.0, 15.0, quality, residual,
+                       reference=reference)
+    head.own_reference = reference
+    return head
+
+
+def _hip_image(geometry: Geometry, marrow: float, muscle: float, noise: float,
+               center=(0.0, 0.0, 0.0), radius=22.0, seed: int = 0) -> Volume:
+    """Muscle everywhere, a marrow sphere of ``radius`` (mm) at ``center`` (LPS mm), noise sd."""
+    rng = np.random.default_rng(seed)
+    idx = np.indices(geometry.shape).reshape(3, -1).T
+    dist = np.linalg.norm(geometry.index_to_lps(idx) - np.asarray(center), axis=1).reshape(geometry.shape)
+    array = np.where(dist <= radius, marrow, muscle) + rng.normal(0, noise, geometry.shape)
+    return Volume(array.astype(np.float32), geometry)
+
+
+def test_good_head_fit_raises_no_flag(qc_settings):
+    assert head_fit_flag(_head(quality=0.8, residual=0.5), qc_settings) is None
+
+
+def test_head_seen_on_few_rays_is_flagged_blocking(qc_settings):
+    flag = head_fit_flag(_head(quality=0.2, residual=0.5), qc_settings)
+    assert flag is not None and flag.code == "head_fit_poor" and flag.severity == BLOCKING
+    assert "20%" in flag.reason
+
+
+def test_scattered_head_fit_is_flagged(qc_settings):
+    flag = head_fit_flag(_head(quality=0.9, residual=qc_settings.head.max_fit_residual_mm + 0.5),
+                         qc_settings)
+    assert flag is not None and "residual" in flag.reason
+
+
+def test_head_inside_the_field_is_not_cut(qc_settings):
+    geometry = _geometry()
+    assert head_outside_fov_fraction(geometry, _head()) == 0.0
+    assert head_fov_flag(geometry, _head(), qc_settings)[0] is None
+
+
+def test_head_centred_on_the_field_edge_is_about_half_outside(qc_settings):
+    geometry = _geometry()
+    edge_x = geometry.index_to_lps(np.array([geometry.shape[0] - 0.5, 0, 0]))[0]
+    head = _head(center=(edge_x, 0.0, 0.0))
+    head.junction_distance_mm = 1e3  # the whole sphere is head proper here
+    fraction = head_outside_fov_fraction(geometry, head)
+    assert 0.4 < fraction < 0.6
+    flag, measured = head_fov_flag(geometry, head, qc_settings)
+    assert flag is not None and flag.code == "head_cut_by_fov" and flag.severity == BLOCKING
+    assert measured == fraction
+
+
+def test_marrow_brighter_than_muscle_is_failed_fat_suppression(qc_settings):
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=300.0, muscle=100.0, noise=5.0)
+    head = _head(reference=_reference(300.0))
+    flags, measures = reference_flags(image, head, None, qc_settings)
+    codes = [f.code for f in flags]
+    assert "reference_implausible" in codes
+    assert measures["marrow_muscle_ratio"] == pytest.approx(3.0, rel=0.1)
+    assert "fat suppression failed" in next(f.reason for f in flags if f.code == "reference_implausible")
+
+
+def test_dark_marrow_on_stir_is_a_plausible_reference(qc_settings):
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=4.0)
+    flags, measures = reference_flags(image, _head(reference=_reference(40.0)), None, qc_settings)
+    assert flags == []
+    assert measures["marrow_muscle_ratio"] == pytest.approx(1 / 3, rel=0.1)
+
+
+def test_reference_from_few_voxels_is_implausible(qc_settings):
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=4.0)
+    head = _head(reference=_reference(40.0, n_voxels=qc_settings.reference.min_voxels - 1))
+    flags, _ = reference_flags(image, head, None, qc_settings)
+    assert [f.code for f in flags] == ["reference_implausible"]
+    assert "voxels" in flags[0].reason
+
+
+def test_sides_disagreeing_warn_on_the_brighter_side_only(qc_settings):
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=4.0)
+    dark, bright = _reference(40.0, side="right"), _reference(80.0)
+    left = _head(reference=dark, side=Side.LEFT)
+    left.own_reference = bright  # its own was brighter; the right side's was used
+    right = _head(reference=dark, side=Side.RIGHT)
+    left_flags, _ = reference_flags(image, left, right, qc_settings)
+    right_flags, _ = reference_flags(image, right, left, qc_settings)
+    assert {f.code for f in left_flags} == {"reference_borrowed", "reference_sides_disagree"}
+    assert all(f.severity == WARNING for f in left_flags)
+    assert right_flags == []
+
+
+def test_noise_estimate_follows_the_noise_not_the_anatomy():
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=10.0)
+    mask = np.ones(geometry.shape, bool)
+    assert noise_sd(image.array, mask) == pytest.approx(10.0, rel=0.15)
+
+
+def test_low_snr_is_a_warning(qc_settings):
+    geometry = _geometry()
+    noisy = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=40.0)
+    flags, measures = reference_flags(noisy, _head(reference=_reference(40.0)), None, qc_settings)
+    assert measures["snr"] < qc_settings.noise.min_snr
+    low = [f for f in flags if f.code == "low_snr"]
+    assert low and low[0].severity == WARNING
+    clean = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=3.0)
+    flags, _ = reference_flags(clean, _head(reference=_reference(40.0)), None, qc_settings)
+    assert "low_snr" not in [f.code for f in flags]
+
+
+def test_assess_hips_gives_one_result_per_head_with_measures(qc_settings):
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=4.0)
+    head = _head(reference=_reference(40.0), quality=0.1)
+    seg = Segmentation(np.zeros(geometry.shape, np.uint8), geometry, [head],
+                       np.zeros(geometry.shape, bool), head.reference)
+    (qc,) = assess_hips(image, seg, qc_settings)
+    assert qc.side == Side.LEFT and qc.codes == "head_fit_poor"
+    assert qc.blocking and qc.measures["fit_boundary_fraction"] == pytest.approx(0.1)
+    assert qc.to_dict()["flags"][0]["severity"] == BLOCKING
+
+
+def test_summary_csv_carries_qc_columns_at_the_end():
+    assert SUMMARY_COLUMNS[-2:] == ["qc_flags", "qc_reason"]
+    qc = HipQc(Side.RIGHT, [QcFlag("low_snr", "snr 4", WARNING),
+                            QcFlag("head_cut_by_fov", "30% outside", BLOCKING)])
+    record = {"patient_id": "P", "study_uid": "1.2", "series": {}, "outputs": {},
+              "sides": [{"side": "right", "edema_ml": 1.0, "necrosis_ml": 0.0, "qc": qc.to_dict()},
+                        {"side": "left", "edema_ml": 0.0, "necrosis_ml": 0.0,
+                         "qc": HipQc(Side.LEFT).to_dict()}]}
+    right, left = summary_rows([record])
+    assert right["qc_flags"] == "head_cut_by_fov;low_snr"  # blocking first
+    assert "30% outside" in right["qc_reason"] and "blocking" in right["qc_reason"]
+    assert left["qc_flags"] == "" and left["qc_reason"] == ""
+
+
+def test_head_grazing_the_field_edge_is_a_warning_not_a_block(qc_settings):
+    geometry = _geometry()
+    edge_x = geometry.index_to_lps(np.array([geometry.shape[0] - 0.5, 0, 0]))[0]
+    head = _head(center=(edge_x - 17.0, 0.0, 0.0))  # a 5 mm cap of a 22 mm head outside
+    head.junction_distance_mm = 1e3
+    flag, fraction = head_fov_flag(geometry, head, qc_settings)
+    assert qc_settings.head.warn_outside_fov_fraction < fraction < qc_settings.head.max_outside_fov_fraction
+    assert flag is not None and flag.code == "head_partly_outside_fov" and flag.severity == WARNING

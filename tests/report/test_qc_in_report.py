@@ -1,0 +1,56 @@
+"""QC flags are visible per hip in the HTML report and in the DICOM SEG's description."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pydicom
+
+from bme_mri.pipeline.outputs import _seg_qc_text
+from bme_mri.quantify.qc import BLOCKING, WARNING, HipQc, QcFlag
+from bme_mri.report.html import render_patient_html
+from bme_mri.report.model import SideMeasurement
+from bme_mri.report.seg import write_dicom_seg
+from bme_mri.types import Side
+from tests.report.report_fixtures import sample_report
+from tests.report.test_seg import _series, report_settings  # noqa: F401 - fixture
+
+
+def test_report_shows_each_hips_qc_and_an_indeterminate_call(tmp_path):
+    report = sample_report(tmp_path)
+    follow = report.visits[1]
+    follow.sides["right"] = SideMeasurement(
+        0.3, 0.4, 52.1, (("reference_implausible", "blocking", "fat suppression failed"),))
+    report.calls[0] = dataclasses.replace(report.calls[0], status="indeterminate",
+                                          reason="QC failed: reference_implausible at follow-up")
+    html = render_patient_html(report)
+    assert 'class="qc-blocking">reference_implausible (blocking): fat suppression failed' in html
+    assert html.count('class="qc-ok">passed') == 3  # the other three hip-visits passed
+    assert ">indeterminate</span>" in html and "#616161" in html
+
+
+def test_seg_qc_text_says_which_hip_failed():
+    qc = [HipQc(Side.RIGHT, [QcFlag("head_cut_by_fov", "24% outside", BLOCKING),
+                             QcFlag("low_snr", "snr 5", WARNING)]),
+          HipQc(Side.LEFT)]
+    note, detail = _seg_qc_text(qc)
+    assert note == "QC FAILED right: head_cut_by_fov"
+    assert "24% outside" in detail and "low_snr" in detail
+    assert _seg_qc_text([HipQc(Side.LEFT)]) == ("", "")
+    warn_only = _seg_qc_text([HipQc(Side.LEFT, [QcFlag("low_snr", "snr 5", WARNING)])])[0]
+    assert warn_only == "QC warnings left: low_snr"
+
+
+def test_seg_description_carries_the_qc_failure(tmp_path, report_settings):  # noqa: F811
+    geometry, labels, files = _series(tmp_path)
+    path = write_dicom_seg(labels, geometry, files, tmp_path / "seg.dcm", report_settings,
+                           qc_note="QC FAILED right: head_cut_by_fov",
+                           qc_detail="right hip: head_cut_by_fov: 24% outside")
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert "QC FAILED right" in ds.SeriesDescription and len(ds.SeriesDescription) <= 64
+    assert ds.ContentDescription == "QC FAILED right: head_cut_by_fov"
+    assert "24% outside" in ds.ImageComments
+    clean = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "c.dcm",
+                                            report_settings), stop_before_pixels=True)
+    assert "QC" not in clean.SeriesDescription
+    assert not hasattr(clean, "ImageComments") or not clean.ImageComments
