@@ -12,7 +12,7 @@ Public face::
 from bme_mri.ingest.assemble import load_volume
 from bme_mri.ingest.classify import classify_stack
 from bme_mri.ingest.convert import convert_input
-from bme_mri.ingest.discover import discover
+from bme_mri.ingest.discover import discover, is_nifti_path
 from bme_mri.ingest.inspect import inspect_input, render_inspect
 from bme_mri.ingest.models import (
     ConvertedSeries,
@@ -38,6 +38,7 @@ __all__ = [
     "classify_stack",
     "convert_input",
     "discover",
+    "is_nifti_path",
     "inspect_input",
     "load_volume",
     "render_inspect",

@@ -37,7 +37,8 @@ def _iter_files(root: Path, settings: IngestSettings) -> list[Path]:
     return found
 
 
-def _is_nifti(path: Path, settings: IngestSettings) -> bool:
+def is_nifti_path(path: Path, settings: IngestSettings) -> bool:
+    """True when ``path``'s name ends in one of ``settings.nifti_suffixes`` (case-insensitive)."""
     name = path.name.lower()
     return any(name.endswith(suffix.lower()) for suffix in settings.nifti_suffixes)
 
@@ -70,7 +71,7 @@ def discover(root: Path, settings: IngestSettings) -> Discovery:
     studies: dict[tuple[str, str], StudyInfo] = {}
     series_files: dict[tuple[str, str], dict[str, list[FileHeaders]]] = defaultdict(lambda: defaultdict(list))
     files = _iter_files(root, settings)
-    nifti_files = {p for p in files if _is_nifti(p, settings)}
+    nifti_files = {p for p in files if is_nifti_path(p, settings)}
     sidecars = {c for p in nifti_files for c in nifti_companions(p)}  # .json, .bval, .bvec
     for path in files:
         if path in sidecars:

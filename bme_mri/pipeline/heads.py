@@ -28,11 +28,12 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
     path = Path(path)
     if not path.exists():
         raise BmeError(f"input {path} does not exist")
-    if path.is_file() and path.name.endswith((".nii", ".nii.gz")):
+    from bme_mri.ingest import discover, is_nifti_path, load_volume
+
+    if path.is_file() and is_nifti_path(path, config.ingest):
         from bme_mri.nifti import read_nifti
 
         return read_nifti(path)
-    from bme_mri.ingest import discover, load_volume
 
     discovery = discover(path, config.ingest)
     stacks = [s for s in discovery.all_stacks() if not s.error]

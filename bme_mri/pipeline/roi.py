@@ -24,9 +24,10 @@ def load_image(path: Path, config: Config) -> Volume:
     path = Path(path)
     if not path.exists():
         raise BmeError(f"IMAGE {path} does not exist")
-    if path.is_file() and path.name.endswith((".nii", ".nii.gz")):
+    from bme_mri.ingest import discover, is_nifti_path, load_volume, select_series
+
+    if path.is_file() and is_nifti_path(path, config.ingest):
         return read_nifti(path)
-    from bme_mri.ingest import discover, load_volume, select_series
 
     discovery = discover(path, config.ingest)
     if len(discovery.studies) != 1:
