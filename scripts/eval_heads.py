@@ -31,6 +31,45 @@ REALDATA = Path(os.environ.get("BME_REALDATA", Path(__file__).resolve().parents[
 SERIES = [("t2", "t2_tse_sag"), ("t2", "t2_tse_tra"), ("t2", "t2_tse_cor"), ("dwi", "_b50"), ("pd", "pd ref")]
 
 
+MARKS = json.loads((REPO / "scripts" / "data" / "real_head_marks.json").read_text())
+
+
+def score_against_marks(heads, marks: dict, geometry) -> dict:
+    """Heads found against centres marked by eye (LPS mm, per side): a marked head is in view
+    when its centre lies inside the series' voxel grid; found = a reported head within 10 mm;
+    false = a reported head > 25 mm from every marked head (in view or not); wrong side =
+    found, but reported with the other side."""
+    shape = np.array(geometry.shape)
+    in_view = {}
+    for side, centre in marks.items():
+        index = geometry.lps_to_index(np.array([centre], float))[0]
+        if np.all((index >= -0.5) & (index <= shape - 0.5)):
+            in_view[side] = np.asarray(centre, float)
+    found, wrong, errors = 0, 0, []
+    for side, centre in in_view.items():
+        d = [float(np.linalg.norm(np.asarray(h.center_lps_mm) - centre)) for h in heads]
+        if d and min(d) <= 10.0:
+            found += 1
+            errors.append(round(min(d), 1))
+            wrong += heads[int(np.argmin(d))].side != side
+    false = sum(all(np.linalg.norm(np.asarray(h.center_lps_mm) - np.asarray(c, float)) > 25.0
+                    for c in marks.values()) for h in heads)
+    return {"in_view": sorted(in_view), "found_10mm": found, "false": int(false),
+            "wrong_side": int(wrong), "centre_errors_mm": errors}
+
+
+def tally_real(rows: list[dict]) -> dict:
+    """Totals over the real series, per method."""
+    out = {}
+    for method in ("classical", "learned"):
+        scores = [r["score"][method] for r in rows]
+        out[method] = {"series": len(rows), "heads_in_view": sum(len(s["in_view"]) for s in scores),
+                       "found_10mm": sum(s["found_10mm"] for s in scores),
+                       "false": sum(s["false"] for s in scores),
+                       "wrong_side": sum(s["wrong_side"] for s in scores)}
+    return out
+
+
 def synthetic_dice(model_dir: Path, seed: int, n: int, config) -> dict:
     """Dice of p >= threshold against the target on ``n`` generator volumes at ``seed``
     (a seed the network was not trained on), contrast draw 0."""
@@ -127,10 +166,13 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
                 _render(volume, {"classical": classical, "learned": learned}, png,
                         f"{name}: {stack.orientation}, {volume.geometry.shape}, spacing "
                         f"{tuple(round(s, 2) for s in volume.geometry.spacing_mm)} mm")
+                marks = MARKS["exams"].get(exam.name, {})
                 rows.append({"series": name, "png": str(png), "learned_s": round(t_learned, 2),
                              "classical_s": round(t_classical, 2),
                              "learned": [h.to_dict() for h in learned],
-                             "classical": [h.to_dict() for h in classical]})
+                             "classical": [h.to_dict() for h in classical],
+                             "score": {"learned": score_against_marks(learned, marks, volume.geometry),
+                                       "classical": score_against_marks(classical, marks, volume.geometry)}})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
@@ -204,6 +246,8 @@ def main() -> None:
         print(json.dumps(result["synthetic_heldout"]), flush=True)
     if not args.no_real and (REALDATA / "pelvis_dicom").is_dir():
         result["real_series"] = real_series(args.model, args.out, config)
+        result["real_totals"] = tally_real(result["real_series"])
+        print(json.dumps(result["real_totals"]), flush=True)
     if args.phantom:
         result["phantom_series"] = phantom_series(args.model, args.phantom, config)
     (args.out / "eval_heads.json").write_text(json.dumps(result, indent=1))

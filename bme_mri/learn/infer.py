@@ -6,9 +6,10 @@ network's stride product, and segmented. Each connected component of p(head) >= 
 at least ``min_component_ml`` is a candidate: centre = probability-weighted centroid (LPS mm),
 radius = radius of the sphere of the component's volume, confidence = mean p(head) inside it.
 Side from the patient frame: two candidates the bilateral distance apart in x are a pair
-(left = larger LPS x); otherwise a candidate's side is where it lies against the body midline
-(the body's centre when the field is wide enough for both hips, else beyond the x edge the
-body runs off). At most ``max_heads_per_side`` per side (the most confident).
+(left = larger LPS x); otherwise a candidate cut by the field on one x side has that side
+lateral (:func:`~bme_mri.segment.localize.side_from_cut_edge`), else its side is where it
+lies against the body midline (the body's centre when the field is wide enough for both
+hips, else beyond the x edge the body runs off). At most ``max_heads_per_side`` per side (the most confident).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from scipy import ndimage
 from bme_mri.learn.net import divisor, load_weights, require_torch, resolve_device
 from bme_mri.learn.synth import normalise
 from bme_mri.segment.heads import HeadLocation
+from bme_mri.segment.localize import side_from_cut_edge
 from bme_mri.segment.resample import resample_onto, working_geometry
 from bme_mri.segment.settings import LearnedSettings, LocalizeSettings
 from bme_mri.types import Geometry, Volume
@@ -45,10 +47,14 @@ class HeadProbability:
     image: np.ndarray  # the normalised network input (for figures)
 
 
+def _body(image: np.ndarray) -> np.ndarray:
+    """Imaged tissue on the normalised working image (not air, not outside the field)."""
+    return (image != 0) & (ndimage.gaussian_filter(image, 1.0) > 0.15)
+
+
 def _midline_x(image: np.ndarray, geom: Geometry, loc: LocalizeSettings) -> tuple[float, str]:
     """LPS x of the body midline and how it was judged (mirrors the classical rule)."""
-    covered = image != 0
-    body = covered & (ndimage.gaussian_filter(image, 1.0) > 0.15)
+    body = _body(image)
     x0, spacing = geom.origin_lps_mm[0], geom.spacing_mm[0]
     columns = body.sum(axis=(1, 2)).astype(float)
     if columns.sum() == 0:
@@ -62,6 +68,19 @@ def _midline_x(image: np.ndarray, geom: Geometry, loc: LocalizeSettings) -> tupl
     if high > low + loc.edge_body_difference:
         return x0 + spacing * body.shape[0] + 1e3, "body running off the +x (left) edge of the field"
     return centre, "centre of the imaged body"
+
+
+_FINDERS: dict[tuple, "LearnedHeadFinder"] = {}
+
+
+def cached_finder(settings: LearnedSettings, localize: LocalizeSettings) -> "LearnedHeadFinder":
+    """The finder of ``settings`` loaded once per process (a batch worker segments many
+    studies with one model in memory); keyed by the model folder, device and settings."""
+    key = (str(settings.model_dir), settings.device, settings.model_dump_json(), localize.model_dump_json())
+    finder = _FINDERS.get(key)
+    if finder is None:
+        finder = _FINDERS[key] = LearnedHeadFinder(settings, localize)
+    return finder
 
 
 class LearnedHeadFinder:
@@ -138,16 +157,24 @@ def heads_from_probability(hp: HeadProbability, settings: LearnedSettings,
             c["flags"].append("side from the pair of heads (left = larger LPS x)")
     else:
         midline, how = _midline_x(hp.image, geom, loc)
+        body = _body(hp.image)
         per_side: dict[str, int] = {}
         for c in candidates:
-            side = "left" if c["centre"][0] > midline else "right"
+            sign, why = side_from_cut_edge(c["centre"], c["radius"], body, np.asarray(geom.origin_lps_mm),
+                                           float(geom.spacing_mm[0]), loc.cut_edge_reach)
+            if sign:
+                side = "left" if sign > 0 else "right"
+                note = f"side from where the field of view cuts it (its lateral side: {why})"
+            else:
+                side = "left" if c["centre"][0] > midline else "right"
+                offset = c["centre"][0] - midline
+                note = f"side from its position ({offset:+.0f} mm in x) against the {how}"
+                if abs(offset) < loc.midline_margin_mm:
+                    note += "; close to the body midline: side uncertain"
             if per_side.get(side, 0) >= settings.max_heads_per_side:
                 continue
             per_side[side] = per_side.get(side, 0) + 1
-            offset = c["centre"][0] - midline
-            c["flags"].append(f"side from its position ({offset:+.0f} mm in x) against the {how}")
-            if abs(offset) < loc.midline_margin_mm:
-                c["flags"].append("close to the body midline: side uncertain")
+            c["flags"].append(note)
             sided.append((side, c))
     heads = [HeadLocation(side=side, center_lps_mm=tuple(float(v) for v in c["centre"]),
                           radius_mm=c["radius"], confidence=c["confidence"], method="learned",

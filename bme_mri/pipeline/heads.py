@@ -65,12 +65,14 @@ def find_heads(volume: Volume, config: Config, method: str = "classical",
     if method == "classical":
         return find_heads_classical(volume, config.segment)
     if method == "learned":
+        from bme_mri.segment.learned import find_heads_learned
+
         if finder is None:
             from bme_mri.learn.infer import LearnedHeadFinder
 
             finder = LearnedHeadFinder(config.segment.learned, config.segment.localize,
                                        model_dir=None if model_dir is None else str(model_dir))
-        return finder.find(volume)
+        return find_heads_learned(volume, config.segment, finder)
     raise BmeError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 

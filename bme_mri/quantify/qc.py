@@ -7,6 +7,9 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   ``head.min_boundary_fraction`` of its rays, or the boundary points scatter more than
   ``head.max_fit_residual_mm`` around it (the segmenter accepts weaker fits to find a head
   at all; QC says when the head it found is not to be trusted).
+* ``head_network_disagrees`` (warning; ``segment.method: learned``): the sphere fit seeded
+  at the network's head centre lies more than ``head.max_network_offset_mm`` from it (a fit
+  that does not hold at all becomes ``head_fit_poor``, see :mod:`bme_mri.segment.learned`).
 * ``head_cut_by_fov``: more than ``head.max_outside_fov_fraction`` of the head proper (sphere
   on the articular side of the junction plane) lies outside the imaged volume;
   ``head_partly_outside_fov`` (warning) above ``head.warn_outside_fov_fraction``.
@@ -112,6 +115,17 @@ def head_fit_flag(head: HeadFinding, settings: QcSettings) -> QcFlag | None:
         return None
     return make_flag("head_fit_poor", "femoral head sphere fit unreliable: " + ", ".join(problems),
                      settings)
+
+
+def network_flag(head: HeadFinding, settings: QcSettings) -> QcFlag | None:
+    """``head_network_disagrees`` (learned segmenter) when the sphere fit seeded at the
+    network's head lies more than ``head.max_network_offset_mm`` from the network's centre."""
+    offset = head.network_offset_mm
+    if offset is None or offset <= settings.head.max_network_offset_mm:
+        return None
+    return make_flag("head_network_disagrees",
+                     f"the sphere fit lies {offset:.1f} mm from the network's head centre "
+                     f"(> {settings.head.max_network_offset_mm:g} mm): head position uncertain", settings)
 
 
 def head_outside_fov_fraction(geometry: Geometry, head: HeadFinding, step_mm: float = 1.0) -> float:
@@ -275,6 +289,11 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings)
         fit = head_fit_flag(head, settings)
         if fit is not None:
             qc.flags.append(fit)
+        if head.network_offset_mm is not None:
+            qc.measures["network_offset_mm"] = float(head.network_offset_mm)
+            agree = network_flag(head, settings)
+            if agree is not None:
+                qc.flags.append(agree)
         fov, fraction = head_fov_flag(image.geometry, head, settings)
         qc.measures["outside_fov_fraction"] = fraction
         if fov is not None:

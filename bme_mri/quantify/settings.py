@@ -55,6 +55,7 @@ class QcHeadSettings(Section):
     max_fit_residual_mm: float  # larger robust RMS of shell points around the sphere (mm) -> head_fit_poor
     max_outside_fov_fraction: float  # more of the head proper's volume (fraction) outside the imaged volume -> head_cut_by_fov
     warn_outside_fov_fraction: float  # more than this (fraction) outside -> head_partly_outside_fov (warning)
+    max_network_offset_mm: float  # learned segmenter: sphere fit farther than this (mm) from the network's centre -> head_network_disagrees
 
 
 class QcReferenceSettings(Section):

@@ -71,6 +71,8 @@ class HeadFinding:
     notes : free-text remarks (fallbacks taken, ...).
     own_reference : this side's own reference before any fallback to the other side's
         (None when it found none); for quality control.
+    network_offset_mm : learned segmenter only: distance (mm) between the network's head
+        centre and the sphere fit seeded from it; None for the classical segmenter.
     """
 
     side: Side
@@ -85,6 +87,7 @@ class HeadFinding:
     reference: ReferenceMarrow | None = None
     notes: list[str] = field(default_factory=list)
     own_reference: ReferenceMarrow | None = None
+    network_offset_mm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -100,6 +103,7 @@ class HeadFinding:
             "reference": None if self.reference is None else self.reference.to_dict(),
             "notes": list(self.notes),
             "own_reference": None if self.own_reference is None else self.own_reference.to_dict(),
+            "network_offset_mm": None if self.network_offset_mm is None else float(self.network_offset_mm),
         }
 
 
@@ -155,4 +159,8 @@ def get_segmenter(settings: SegmentSettings) -> Segmenter:
         from bme_mri.segment.classical import ClassicalSegmenter
 
         return ClassicalSegmenter(settings)
+    if settings.method == "learned":
+        from bme_mri.segment.learned import LearnedSegmenter
+
+        return LearnedSegmenter(settings)
     raise ValueError(f"unknown segment.method {settings.method!r}")

@@ -20,7 +20,8 @@ from scipy import ndimage
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, side_from_neck, vote_centres,
+    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, side_from_cut_edge, side_from_neck,
+    vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
@@ -94,6 +95,12 @@ class ClassicalSegmenter:
                 fits.append(fit)
         return fits
 
+    def _locate(self, image: Volume, work_geom, work, vote_image, body,
+                warnings: list[str]) -> dict[Side, SphereFit]:
+        """At most one fitted head per side (the learned segmenter replaces this step)."""
+        return self._assign_sides(self._find_heads(work_geom, work, vote_image, body), body,
+                                  work_geom, warnings)
+
     def _midline_x(self, body: np.ndarray, work_geom, warnings: list[str]) -> tuple[float, str]:
         """LPS x of the body midline (mm) and how it was judged. When the body runs off one
         x edge of the field of view, the midline lies beyond that edge (a one-hip field)."""
@@ -126,8 +133,10 @@ class ClassicalSegmenter:
         rules out the same femur's trochanter), are near mirror images (radius, height and
         front-back position agree within ``pair_max_*``) and the weaker one's score (boundary
         fraction x vote) is at least ``pair_min_score_fraction`` of the stronger's; the pair
-        with the highest total score wins. Without a pair, the best candidate is a lone head,
-        sided by the body midline.
+        with the highest total score wins. Without a pair, the best candidate is a lone head:
+        cut by the field of view on one x side, that side is lateral
+        (:func:`~bme_mri.segment.localize.side_from_cut_edge`); otherwise it is sided by the
+        body midline (near the midline: by its neck opening).
         """
         loc = self.settings.localize
         ranked = sorted(fits, key=lambda f: f.quality * f.vote, reverse=True)
@@ -150,6 +159,14 @@ class ClassicalSegmenter:
             left, right = (a, b) if a.center_mm[0] > b.center_mm[0] else (b, a)
             return {Side.LEFT: left, Side.RIGHT: right}
         best = ranked[0]
+        sign, why = side_from_cut_edge(best.center_mm, best.radius_mm, body,
+                                       np.asarray(work_geom.origin_lps_mm), loc.work_spacing_mm,
+                                       loc.cut_edge_reach)
+        if sign:
+            side = Side.LEFT if sign > 0 else Side.RIGHT
+            warnings.append(f"one femoral head found; side {side.value} from where the field of view "
+                            f"cuts it (its lateral side: {why})")
+            return {side: best}
         midline, how = self._midline_x(body, work_geom, warnings)
         offset = best.center_mm[0] - midline
         side = Side.LEFT if offset > 0 else Side.RIGHT
@@ -177,8 +194,7 @@ class ClassicalSegmenter:
         work_geom, work, vote_image, body = self._working_image(image, t1, warnings)
         timings["resample"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        sides = self._assign_sides(self._find_heads(work_geom, work, vote_image, body), body,
-                                   work_geom, warnings)
+        sides = self._locate(image, work_geom, work, vote_image, body, warnings)
         timings["localize"] = time.perf_counter() - t0
         if not sides:
             raise SegmentationError(
@@ -196,7 +212,7 @@ class ClassicalSegmenter:
                                      neck_axis_lps=tuple(float(v) for v in axis),
                                      junction_distance_mm=junction, neck_radius_mm=neck_radius,
                                      fit_quality=fit.quality, fit_residual_mm=fit.residual_mm,
-                                     notes=notes))
+                                     notes=notes, network_offset_mm=fit.network_offset_mm))
         timings["neck"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         seg = self._label(image, t1, heads, warnings)

@@ -29,6 +29,7 @@ class SphereFit:
     directions: np.ndarray  # (n, 3) unit ray directions
     on_sphere: np.ndarray  # (n,) bool, ray found the cortex near the sphere
     vote: float = 0.0
+    network_offset_mm: float | None = None  # learned segmenter: distance to the network's centre (mm)
 
 
 def fibonacci_directions(n: int) -> np.ndarray:
@@ -286,6 +287,38 @@ def neck_from_gap(fit: SphereFit, settings: NeckSettings, side_sign: float
     neck_radius = ratio * fit.radius_mm
     junction = float(np.sqrt(max(fit.radius_mm ** 2 - neck_radius ** 2, 0.0)))
     return axis, junction, float(neck_radius), notes
+
+
+def side_from_cut_edge(center_mm: np.ndarray, radius_mm: float, body: np.ndarray, origin: np.ndarray,
+                       spacing: float, reach: float) -> tuple[float, str]:
+    """Side of a lone head from where the field of view cuts it: +1 (left), -1 (right), 0.
+
+    Anatomy, not the field's layout: lateral to a femoral head lie the greater trochanter,
+    the gluteal muscles and fat (several cm), so the body cannot end within the head's own
+    radius on its lateral side unless the field of view cuts it there; medially the pelvis
+    continues. So when the body (imaged tissue) in the head's slab stops within
+    ``reach`` x radius of the centre on the +x side only, the +x side is lateral: a left head
+    (and vice versa). ``body`` is on an LPS-aligned grid ``[x, y, z]`` with ``origin`` (mm)
+    and isotropic ``spacing`` (mm). Undecided (0) when neither or both sides are cut.
+    """
+    centre_idx = (np.asarray(center_mm, float) - np.asarray(origin, float)) / spacing
+    half = max(1, int(round(0.5 * radius_mm / spacing)))
+    j0, k0 = int(round(centre_idx[1])), int(round(centre_idx[2]))
+    slab = body[:, max(0, j0 - half):j0 + half + 1, max(0, k0 - half):k0 + half + 1]
+    if slab.size == 0:
+        return 0.0, "head slab outside the grid"
+    xs = np.flatnonzero(slab.any(axis=(1, 2)))
+    if xs.size == 0:
+        return 0.0, "no body in the head's slab"
+    lo_mm, hi_mm = (xs[0] - centre_idx[0]) * spacing, (xs[-1] - centre_idx[0]) * spacing
+    cut_hi = hi_mm < reach * radius_mm
+    cut_lo = -lo_mm < reach * radius_mm
+    text = f"imaged tissue ends {hi_mm:.0f} mm to +x and {-lo_mm:.0f} mm to -x of the centre"
+    if cut_hi and not cut_lo:
+        return 1.0, text
+    if cut_lo and not cut_hi:
+        return -1.0, text
+    return 0.0, text
 
 
 def side_from_neck(fit: SphereFit, settings: NeckSettings) -> tuple[float, int, int]:

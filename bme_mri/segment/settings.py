@@ -53,6 +53,7 @@ class LocalizeSettings(Section):
     pair_min_score_fraction: Fraction  # the weaker head's score (boundary fraction x vote) >= this x the stronger's
     both_hips_fov_mm: Positive  # a field at least this wide in x holds both hips: midline = body centre
     edge_body_difference: Fraction  # one x edge plane this much more covered by body: the body runs off there
+    cut_edge_reach: Positive  # a lone head whose imaged tissue ends within this x radius on one x side only is cut there: that side is lateral
     midline_margin_mm: NonNegative  # a lone head this close to the body midline is sided by its neck opening
 
 
@@ -145,13 +146,14 @@ class LearnedSettings(Section):
     probability_threshold: Fraction  # p(head) at or above this is head
     min_component_ml: NonNegative  # smaller connected components are not heads (ml)
     max_heads_per_side: Count
+    max_fit_offset_mm: Positive  # the sphere fit seeded at a network head is kept within this distance (mm)
     training: LearnedTrainingSettings
 
 
 class SegmentSettings(Section):
     """Settings of the segment stage; every field documented with its unit."""
 
-    method: Literal["classical"]  # which Segmenter get_segmenter returns
+    method: Literal["classical", "learned"]  # which Segmenter get_segmenter returns
     localize: LocalizeSettings
     neck: NeckSettings
     reference: ReferenceSettings

@@ -1,0 +1,145 @@
+"""The learned hip segmenter: the network finds the femoral heads, the sphere fit measures them.
+
+The network (:mod:`bme_mri.learn`) says where each head is and on which side, on any contrast
+and field of view; the classical cortical-shell sphere fit
+(:func:`~bme_mri.segment.localize.fit_head_sphere`), seeded at the network's centre, keeps
+sub-voxel precision on the 1.5 mm working grid. The two check each other:
+
+* the fit is kept when it is sound and its centre lies within ``learned.max_fit_offset_mm``
+  of the network's; the offset is recorded on the head (``network_offset_mm``) and QC flags
+  ``head_network_disagrees`` beyond ``qc.head.max_network_offset_mm``;
+* when the fit fails or wanders off, the head keeps the network's centre and radius with a
+  fit quality of 0, so QC flags ``head_fit_poor`` (blocking): a head the two methods do not
+  agree on never yields a confident number.
+
+Everything after localisation (neck, regions, reference marrow, edema, necrosis) is the
+classical segmenter's, unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bme_mri.segment.classical import ClassicalSegmenter
+from bme_mri.segment.heads import HeadLocation
+from bme_mri.segment.localize import SphereFit, fibonacci_directions, fit_head_sphere
+from bme_mri.segment.marrow import smooth_image
+from bme_mri.segment.settings import SegmentSettings
+from bme_mri.types import Geometry, Side, Volume
+
+
+@dataclass
+class CheckedHead:
+    """A network head and the sphere fit seeded from it (working-grid mm, LPS)."""
+
+    side: Side
+    network: HeadLocation
+    fit: SphereFit  # the sound fit, or a stand-in from the network (quality 0) when none held
+    fit_held: bool  # the sphere fit was sound and close to the network's centre
+    offset_mm: float | None  # |fit centre - network centre| (mm); None when no fit converged
+
+
+def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry, work: np.ndarray,
+                          body: np.ndarray, settings: SegmentSettings) -> list[CheckedHead]:
+    """Seed the cortical-shell sphere fit at each network head and compare the two.
+
+    ``work`` is the body-normalised image on ``work_geom`` (the classical segmenter's working
+    image, :meth:`ClassicalSegmenter._working_image`); ``body`` its body mask.
+    """
+    loc = settings.localize
+    spacing = loc.work_spacing_mm
+    smooth = smooth_image(work, (spacing,) * 3, 1.0)
+    origin = np.asarray(work_geom.origin_lps_mm, dtype=np.float64)
+    scale = float(np.median(work[body])) if body.any() else 1.0
+    weak = loc.model_copy(update={"min_shell_contrast": loc.fallback_shell_contrast})
+    limit = settings.learned.max_fit_offset_mm
+    out = []
+    for head in network_heads:
+        start = np.asarray(head.center_lps_mm, dtype=np.float64)
+        fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
+        if not _sound(fit, settings) and loc.fallback_shell_contrast < loc.min_shell_contrast:
+            fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak) or fit
+        offset = None if fit is None else float(np.linalg.norm(fit.center_mm - start))
+        held = fit is not None and _sound(fit, settings) and offset <= limit
+        if not held:
+            directions = fibonacci_directions(loc.n_directions)
+            fit = SphereFit(center_mm=start, radius_mm=float(np.clip(head.radius_mm, loc.radius_min_mm,
+                                                                     loc.radius_max_mm)),
+                            quality=0.0, residual_mm=float("inf"), shell_contrast=0.0,
+                            directions=directions, on_sphere=np.zeros(len(directions), bool))
+        fit.vote = float(head.confidence)
+        out.append(CheckedHead(side=Side(head.side), network=head, fit=fit, fit_held=held,
+                               offset_mm=offset))
+    return out
+
+
+def _sound(fit: SphereFit | None, settings: SegmentSettings) -> bool:
+    loc = settings.localize
+    return (fit is not None and fit.quality >= loc.min_boundary_fraction
+            and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
+
+
+def refined_locations(checked: list[CheckedHead]) -> list[HeadLocation]:
+    """``bme-mri heads --method learned``: the fitted sphere where it held, else the network's
+    estimate with a flag saying so."""
+    heads = []
+    for c in checked:
+        flags = list(c.network.flags)
+        if c.fit_held:
+            centre, radius = c.fit.center_mm, c.fit.radius_mm
+            flags.append(f"centre and radius from the cortical-shell sphere fit seeded by the network "
+                         f"({c.offset_mm:.1f} mm from the network's centre)")
+        else:
+            centre, radius = np.asarray(c.network.center_lps_mm), c.network.radius_mm
+            why = ("no sphere fit converged" if c.offset_mm is None
+                   else f"the sphere fit landed {c.offset_mm:.1f} mm away or was unsound")
+            flags.append(f"sphere fit does not confirm this head ({why}): centre and radius are the "
+                         "network's coarse estimate")
+        heads.append(HeadLocation(side=c.side.value, center_lps_mm=tuple(float(v) for v in centre),
+                                  radius_mm=float(radius), confidence=c.network.confidence,
+                                  method="learned", volume_ml=float(4.0 / 3.0 * np.pi * radius ** 3 / 1000.0),
+                                  flags=flags))
+    return heads
+
+
+class LearnedSegmenter(ClassicalSegmenter):
+    """The classical segmenter with the network locating the heads (see the module).
+
+    ``finder``: a loaded :class:`~bme_mri.learn.infer.LearnedHeadFinder`; by default the one
+    of ``settings.learned`` from :func:`bme_mri.learn.infer.cached_finder` (one per process).
+    """
+
+    def __init__(self, settings: SegmentSettings, finder=None) -> None:
+        super().__init__(settings)
+        if finder is None:
+            from bme_mri.learn.infer import cached_finder
+
+            finder = cached_finder(settings.learned, settings.localize)
+        self.finder = finder
+
+    def _locate(self, image: Volume, work_geom, work, vote_image, body,
+                warnings: list[str]) -> dict[Side, SphereFit]:
+        checked = check_with_sphere_fit(self.finder.find(image), work_geom, work, body, self.settings)
+        sides: dict[Side, SphereFit] = {}
+        for c in checked:
+            c.fit.network_offset_mm = c.offset_mm
+            if not c.fit_held:
+                warnings.append(f"{c.side.value} femoral head: the sphere fit does not confirm the "
+                                "network's head (" + ("no fit converged" if c.offset_mm is None else
+                                                      f"fit {c.offset_mm:.1f} mm away or unsound")
+                                + "); the network's coarse centre and radius are used")
+            sides[c.side] = c.fit
+        return sides
+
+
+def find_heads_learned(volume: Volume, settings: SegmentSettings, finder) -> list[HeadLocation]:
+    """Heads of any volume by the network, checked and refined by the sphere fit."""
+    segmenter = ClassicalSegmenter(settings)
+    warnings: list[str] = []
+    work_geom, work, _vote, body = segmenter._working_image(volume, None, warnings)
+    network = finder.find(volume)
+    if not network or not body.any():
+        return network
+    return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings))
