@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from bme_mri.phantom.anatomy import build_anatomy, sd_capsule, sd_sphere
+from bme_mri.phantom.anatomy import build_anatomy, sd_capsule, sd_ellipsoid, sd_sphere
 from bme_mri.phantom.pathology import SidePathology, make_edema, make_necrosis
 from bme_mri.phantom.scene import Scene, sample_body
 from bme_mri.phantom.tissue import Tissue
@@ -34,7 +34,11 @@ from bme_mri.phantom.tissue import Tissue
 CYST = 13  # a round fluid-like blob (cyst, bowel loop, lymph node, ovary ...)
 CYST_RIM = 14  # its wall: a dark (or bright) shell, which makes it look like a head
 VESSEL = 15  # a tube through the soft tissue
-N_CODES = 16
+ORGAN = 16  # prostate / uterus: a round midline organ between the heads
+ORGAN_RIM = 17  # its capsule
+BOWEL = 18  # rectum and bowel loops: content (fluid, stool or gas)
+BOWEL_WALL = 19
+N_CODES = 20
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class SynthRecipe:
     n_cysts: tuple[int, int] = (0, 4)
     cyst_radius_mm: tuple[float, float] = (6.0, 30.0)
     n_vessels: tuple[int, int] = (0, 3)
+    p_pelvic_organs: float = 0.8  # prostate/uterus, rectum, femoral vessels, bowel loops: round things near the heads
+    n_bowel_loops: tuple[int, int] = (0, 6)
     p_dark_cortex: float = 0.85  # cortex is dark on nearly every MR sequence; sometimes not
     p_marrow_like_fat: float = 0.5  # fatty marrow often shares fat's signal (T1, T2, PD)
     spread: tuple[float, float] = (0.0, 0.12)  # per-label texture SD, fraction of the range
@@ -146,6 +152,8 @@ def _labels(seed: int, index: int, recipe: SynthRecipe):
     # distractors in the soft tissue (never over bone): round cysts with a wall, vessels
     soft = np.isin(tissue, [Tissue.FAT, Tissue.MUSCLE, Tissue.URINE])
     pts = body_pts.astype(np.float32)
+    if rng.random() < recipe.p_pelvic_organs:
+        _pelvic_organs(rng, pts, tissue, soft, anatomy, recipe)
     for _ in range(int(rng.integers(recipe.n_cysts[0], recipe.n_cysts[1] + 1))):
         c = pts[rng.integers(len(pts))]
         radius = rng.uniform(*recipe.cyst_radius_mm)
@@ -159,6 +167,45 @@ def _labels(seed: int, index: int, recipe: SynthRecipe):
         d = sd_capsule(pts, a, b, rng.uniform(3.0, 8.0)).reshape(tuple(shape))
         tissue[soft & (d <= 0)] = VESSEL
     return tissue, edema, head, rot
+
+
+def _walled(tissue: np.ndarray, soft: np.ndarray, d: np.ndarray, wall_mm: float, inner: int, rim: int) -> None:
+    """Paint a walled structure (signed distance ``d``, mm) into the soft tissue, in place."""
+    inside = soft & (d <= 0)
+    tissue[inside] = inner
+    tissue[inside & (d > -wall_mm)] = rim
+
+
+def _pelvic_organs(rng: np.random.Generator, pts: np.ndarray, tissue: np.ndarray, soft: np.ndarray,
+                   anatomy, recipe: SynthRecipe) -> None:
+    """The round structures of a real pelvis that a head finder confuses with heads (seen on
+    real prostate exams): a midline prostate / uterus with a capsule, the rectum with its
+    wall, the femoral artery and vein in front of each head, bowel loops above. Positions
+    relative to the heads (body frame, LPS mm: heads at z ~ 0, x ~ +/-90)."""
+    shape = tissue.shape
+    heads = {side: np.asarray(h.head_center) for side, h in anatomy.hips.items()}
+    z0 = float(np.mean([c[2] for c in heads.values()]))
+
+    def d_of(values):
+        return values.reshape(shape)
+
+    centre = (rng.normal(0, 5), rng.uniform(-5, 20), z0 + rng.uniform(-40, 5))
+    radii = (rng.uniform(15, 30), rng.uniform(12, 24), rng.uniform(12, 26))
+    _walled(tissue, soft, d_of(sd_ellipsoid(pts, centre, np.eye(3), radii)), rng.uniform(0, 3.5), ORGAN, ORGAN_RIM)
+    top = (rng.normal(0, 8), rng.uniform(30, 55), z0 + rng.uniform(10, 50))
+    bottom = (rng.normal(0, 5), rng.uniform(20, 45), z0 - rng.uniform(40, 80))
+    _walled(tissue, soft, d_of(sd_capsule(pts, bottom, top, rng.uniform(9, 20))), rng.uniform(1.5, 5), BOWEL, BOWEL_WALL)
+    for side, c in heads.items():
+        sign = 1.0 if side == "left" else -1.0
+        for medial in (rng.uniform(0, 12), rng.uniform(12, 25)):  # artery, vein
+            a = c + np.array([-sign * medial, -rng.uniform(25, 40), 70.0])
+            b = c + np.array([-sign * medial * rng.uniform(0.5, 1.0), -rng.uniform(20, 35), -90.0])
+            d = d_of(sd_capsule(pts, a, b, rng.uniform(3.0, 7.5)))
+            tissue[soft & (d <= 0)] = VESSEL
+    for _ in range(int(rng.integers(recipe.n_bowel_loops[0], recipe.n_bowel_loops[1] + 1))):
+        centre = (rng.uniform(-80, 80), rng.uniform(-60, 25), z0 + rng.uniform(20, 100))
+        d = d_of(sd_sphere(pts, centre, rng.uniform(8, 24)))
+        _walled(tissue, soft, d, rng.uniform(1, 4), BOWEL, BOWEL_WALL)
 
 
 def _intensities(rng: np.random.Generator, recipe: SynthRecipe) -> tuple[np.ndarray, np.ndarray]:
