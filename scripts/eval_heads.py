@@ -31,6 +31,9 @@ REALDATA = Path(os.environ.get("BME_REALDATA", Path(__file__).resolve().parents[
 SERIES = [("t2", "t2_tse_sag"), ("t2", "t2_tse_tra"), ("t2", "t2_tse_cor"), ("dwi", "_b50"), ("pd", "pd ref")]
 
 
+# learned = the network checked and refined by the sphere fit (what `heads --method learned` and
+# segment.method learned use); network = the network's own components, for the record
+METHODS = ("classical", "learned", "network")
 MARKS = json.loads((REPO / "scripts" / "data" / "real_head_marks.json").read_text())
 
 
@@ -61,7 +64,7 @@ def score_against_marks(heads, marks: dict, geometry) -> dict:
 def tally_real(rows: list[dict]) -> dict:
     """Totals over the real series, per method."""
     out = {}
-    for method in ("classical", "learned"):
+    for method in METHODS:
         scores = [r["score"][method] for r in rows]
         out[method] = {"series": len(rows), "heads_in_view": sum(len(s["in_view"]) for s in scores),
                        "found_10mm": sum(s["found_10mm"] for s in scores),
@@ -111,7 +114,7 @@ def _render(volume, heads_by_method: dict, path: Path, title: str) -> None:
     points = [(m, h) for m, hs in heads_by_method.items() for h in hs]
     rows = max(1, len(points))
     fig, axes = plt.subplots(rows, 3, figsize=(12, 4 * rows), squeeze=False)
-    colours = {"classical": "cyan", "learned": "red"}
+    colours = {"classical": "cyan", "learned": "red", "network": "orange"}
     for r in range(rows):
         if points:
             method, head = points[r]
@@ -144,6 +147,7 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
     from bme_mri.ingest import discover, load_volume
     from bme_mri.learn.infer import LearnedHeadFinder
     from bme_mri.segment.heads import find_heads_classical
+    from bme_mri.segment.learned import find_heads_learned
 
     finder = LearnedHeadFinder(config.segment.learned, config.segment.localize, model_dir=str(model_dir))
     rows = []
@@ -156,22 +160,25 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
                     continue
                 volume = load_volume(stack, config.ingest)
                 t0 = time.perf_counter()
-                learned = finder.find(volume)
+                network = finder.find(volume)
+                learned = find_heads_learned(volume, config.segment, finder)
                 t_learned = time.perf_counter() - t0
                 t0 = time.perf_counter()
                 classical = find_heads_classical(volume, config.segment)
                 t_classical = time.perf_counter() - t0
                 name = f"{exam.name}_{stack.series_number}_{stack.description}{'_b50' if key == '_b50' else ''}"
                 png = out / f"{name.replace(' ', '_')}.png"
-                _render(volume, {"classical": classical, "learned": learned}, png,
+                _render(volume, {"classical": classical, "learned": learned, "network": network}, png,
                         f"{name}: {stack.orientation}, {volume.geometry.shape}, spacing "
                         f"{tuple(round(s, 2) for s in volume.geometry.spacing_mm)} mm")
                 marks = MARKS["exams"].get(exam.name, {})
                 rows.append({"series": name, "png": str(png), "learned_s": round(t_learned, 2),
                              "classical_s": round(t_classical, 2),
                              "learned": [h.to_dict() for h in learned],
+                             "network": [h.to_dict() for h in network],
                              "classical": [h.to_dict() for h in classical],
                              "score": {"learned": score_against_marks(learned, marks, volume.geometry),
+                                       "network": score_against_marks(network, marks, volume.geometry),
                                        "classical": score_against_marks(classical, marks, volume.geometry)}})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
@@ -184,6 +191,7 @@ def phantom_series(model_dir: Path, cohort_dir: Path, config) -> dict:
     from bme_mri.ingest import discover, load_volume
     from bme_mri.learn.infer import LearnedHeadFinder
     from bme_mri.segment.heads import find_heads_classical
+    from bme_mri.segment.learned import find_heads_learned
 
     finder = LearnedHeadFinder(config.segment.learned, config.segment.localize, model_dir=str(model_dir))
     manifest = json.loads((cohort_dir / "truth" / "cohort.json").read_text())
@@ -200,7 +208,9 @@ def phantom_series(model_dir: Path, cohort_dir: Path, config) -> dict:
                 in_view = {side: t["head_center_lps_mm"] for side, t in truth.items()
                            if np.all((volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] >= 0)
                                      & (volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] <= shape - 1))}
-                for method, heads in (("learned", finder.find(volume)),
+                network = finder.find(volume)
+                for method, heads in (("network", network),
+                                      ("learned", find_heads_learned(volume, config.segment, finder)),
                                       ("classical", find_heads_classical(volume, config.segment))):
                     row = tally.setdefault(method, {}).setdefault(stack.sequence.value, {
                         "series": 0, "heads_in_view": 0, "found_10mm": 0, "false": 0, "wrong_side": 0,

@@ -33,6 +33,8 @@ COHORTS: dict[str, str] = {
     "qc": "3 patients x 2 visits, small grids, faults quality control must catch: a follow-up STIR "
           "whose fat suppression failed (fat and marrow bright), a follow-up whose field of view "
           "ends through one femoral head",
+    "contrasts": "6 single-visit studies, each rendered as STIR, T1, T2 fat-sat, T2 without fat "
+                 "suppression, PD and DWI-like (same anatomy in every contrast): head finding on any contrast",
     "bench_pair": "1 patient x 2 visits at full resolution (remission / no edema, 12 mm / 4 deg "
                   "repositioning): a two-visit patient end to end for benchmarks",
 }
@@ -137,6 +139,13 @@ def cohort_plans(cohort: str) -> list[PatientPlan]:
     if cohort == "bench":
         return [_p(i, {"left": ("edema", "no_edema")[i % 2], "right": ("necrosis_edema", "edema")[i % 2]},
                    n_visits=1, t2fs=True, snr=25.0, bias=0.1) for i in range(10)]
+    if cohort == "contrasts":
+        return [_p(i, {"left": ("edema", "no_edema", "necrosis_edema")[i % 3],
+                       "right": ("no_edema", "edema")[i % 2]},
+                   n_visits=1, fast=True, t2fs=True, distractors=("pd", "t2", "dwi"),
+                   main_orientation=("coronal", "axial", "oblique")[i % 3],
+                   snr=(30.0, 20.0, 15.0)[i % 3], bias=(0.1, 0.2, 0.25)[i % 3])
+                for i in range(6)]
     if cohort == "bench_pair":
         return [_p(0, {"left": "remission", "right": "no_edema"}, n_visits=2, t2fs=True, snr=25.0,
                    bias=0.1, max_reposition=(12.0, 4.0))]

@@ -81,9 +81,11 @@ def _sound(fit: SphereFit | None, settings: SegmentSettings) -> bool:
             and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
 
 
-def refined_locations(checked: list[CheckedHead]) -> list[HeadLocation]:
-    """``bme-mri heads --method learned``: the fitted sphere where it held, else the network's
-    estimate with a flag saying so."""
+def refined_locations(checked: list[CheckedHead], keep_unconfirmed: bool = False) -> list[HeadLocation]:
+    """``bme-mri heads --method learned``: heads the sphere fit confirmed, with the fitted
+    centre and radius. A network head the fit does not confirm is left out (two methods that
+    do not agree on a head are not a head to report), unless ``keep_unconfirmed``: then it
+    comes with the network's coarse estimate and a flag saying so."""
     heads = []
     for c in checked:
         flags = list(c.network.flags)
@@ -91,12 +93,14 @@ def refined_locations(checked: list[CheckedHead]) -> list[HeadLocation]:
             centre, radius = c.fit.center_mm, c.fit.radius_mm
             flags.append(f"centre and radius from the cortical-shell sphere fit seeded by the network "
                          f"({c.offset_mm:.1f} mm from the network's centre)")
-        else:
+        elif keep_unconfirmed:
             centre, radius = np.asarray(c.network.center_lps_mm), c.network.radius_mm
             why = ("no sphere fit converged" if c.offset_mm is None
                    else f"the sphere fit landed {c.offset_mm:.1f} mm away or was unsound")
             flags.append(f"sphere fit does not confirm this head ({why}): centre and radius are the "
                          "network's coarse estimate")
+        else:
+            continue
         heads.append(HeadLocation(side=c.side.value, center_lps_mm=tuple(float(v) for v in centre),
                                   radius_mm=float(radius), confidence=c.network.confidence,
                                   method="learned", volume_ml=float(4.0 / 3.0 * np.pi * radius ** 3 / 1000.0),
@@ -134,12 +138,15 @@ class LearnedSegmenter(ClassicalSegmenter):
         return sides
 
 
-def find_heads_learned(volume: Volume, settings: SegmentSettings, finder) -> list[HeadLocation]:
-    """Heads of any volume by the network, checked and refined by the sphere fit."""
+def find_heads_learned(volume: Volume, settings: SegmentSettings, finder,
+                       keep_unconfirmed: bool = False) -> list[HeadLocation]:
+    """Heads of any volume by the network, checked and refined by the sphere fit
+    (:func:`refined_locations`)."""
     segmenter = ClassicalSegmenter(settings)
     warnings: list[str] = []
     work_geom, work, _vote, body = segmenter._working_image(volume, None, warnings)
     network = finder.find(volume)
     if not network or not body.any():
         return network
-    return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings))
+    return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings),
+                             keep_unconfirmed)

@@ -211,3 +211,12 @@ def test_meizer_cohort_reproduces_the_published_table():
     table = Counter((c[0].group, c[3]) for c in calls if c[1] == c[0].extra["affected_side"])
     assert table == {("iloprost", "remission"): 18, ("core_decompression", "remission"): 14,
                      ("core_decompression", "residual_edema"): 4, ("core_decompression", "necrosis"): 2}
+
+
+def test_contrasts_cohort_renders_every_study_in_every_contrast():
+    plans = cohort_plans("contrasts")
+    assert len(plans) >= 6
+    for plan in plans:
+        # the main STIR and the T1 always; T2 fat-sat, T2, PD and DWI-like on the same anatomy
+        assert plan.t2fs and set(plan.distractors) == {"pd", "t2", "dwi"}
+    assert {p.main_orientation for p in plans} == {"coronal", "axial", "oblique"}

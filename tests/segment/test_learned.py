@@ -85,3 +85,15 @@ def test_qc_flags_a_fit_that_lies_away_from_the_network_centre(offset, flagged):
     assert (flag is not None) == flagged
     if flagged:
         assert flag.code == "head_network_disagrees" and "7.0 mm" in flag.reason
+
+
+def test_heads_leaves_out_a_network_head_the_fit_cannot_confirm_unless_asked(smoke_segmented):
+    config = load_config()
+    study = smoke_segmented[0]
+    truth = _truth_centres(study)
+    finder = FixedFinder({"left": truth["left"], "right": truth["right"] + np.array([0.0, -60.0, 40.0])})
+    heads = find_heads_learned(study.image, config.segment, finder)
+    assert [h.side for h in heads] == ["left"]
+    kept = {h.side: h for h in find_heads_learned(study.image, config.segment, finder, keep_unconfirmed=True)}
+    assert set(kept) == {"left", "right"}
+    assert any("does not confirm" in f for f in kept["right"].flags)
