@@ -99,6 +99,7 @@ class EdemaSettings(Section):
     fill_enclosed_holes_ml: NonNegative  # normal voxels fully enclosed by edema, up to this size, count as edema
     min_component_ml: NonNegative  # edema components smaller than this are dropped (noise)
     core_min_ml: NonNegative  # a lesion core needs at least this volume to set the contrast threshold
+    core_min_depth_mm: NonNegative  # the core (plateau) is taken from head marrow at least this deep under the head surface (mm)
 
 
 class NecrosisSettings(Section):
