@@ -1,7 +1,7 @@
 """``bme-mri validate``: run the pipeline on a phantom cohort and score it against the truth.
 
-Per side: femoral head Dice (labels 1-3 together), edema Dice (label 2), edema / necrosis
-volume error, side found, necrosis found. Per follow-up: the status call against the
+Per side: femoral head Dice (labels 1-3 together), edema Dice (label 2), necrosis Dice (label 3,
+on hips with true necrosis), edema / necrosis volume error, side found, necrosis found. Per follow-up: the status call against the
 truth's expected status. Voxels are split between the two sides by the nearer *true* head
 centre, so a prediction on the wrong side scores zero. Floors live in
 ``pipeline.validate`` of the config; the command exits non-zero below any of them.
@@ -47,6 +47,7 @@ class SideScore:
     expected_qc: list[str] = field(default_factory=list)  # flag codes the phantom's faults must raise
     qc_flags: list[str] = field(default_factory=list)  # flag codes the pipeline raised
     qc_blocking: bool = False  # the pipeline raised a blocking flag on this hip
+    necrosis_dice: float | None = None  # label 3 vs the true necrosis; None on a hip without true necrosis
 
 
 @dataclass
@@ -108,6 +109,9 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
         flags = ((predicted or {}).get("qc") or {}).get("flags") or []
         head_dice = dice((truth_arr > 0) & region, (pred_arr > 0) & region)
         edema_dice = dice((truth_arr == Label.EDEMA) & region, (pred_arr == Label.EDEMA) & region)
+        true_necrosis = (truth_arr == Label.NECROSIS) & region
+        necrosis_dice = (dice(true_necrosis, (pred_arr == Label.NECROSIS) & region) or 0.0
+                         if true_necrosis.any() else None)
         scores.append(SideScore(
             patient_id, study["study_uid"], side, predicted is not None, head_dice or 0.0, edema_dice,
             values["edema_ml"], predicted["edema_ml"] if predicted else None,
@@ -115,7 +119,7 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
             values["femoral_head_ml"], predicted["femoral_head_ml"] if predicted else None,
             None if predicted else "side not found", list(values.get("qc_faults") or []),
             list(dict.fromkeys(f["code"] for f in flags)),
-            any(f["severity"] == "blocking" for f in flags)))
+            any(f["severity"] == "blocking" for f in flags), necrosis_dice))
     for side in set(pred_by_side) - set(true_sides):
         scores.append(SideScore(patient_id, study["study_uid"], side, True, 0.0, None, 0.0,
                                 pred_by_side[side]["edema_ml"], 0.0, pred_by_side[side]["necrosis_ml"], 0.0,
@@ -186,6 +190,7 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     metrics["head_dice_mean"] = float(np.mean(head)) if head else None
     edema = [s.edema_dice or 0.0 for s in sides if s.true_edema_ml >= floors.edema_min_ml_for_dice]
     metrics["edema_dice_mean"] = float(np.mean(edema)) if edema else None
+    metrics["edema_dice_worst"] = float(np.min(edema)) if edema else None
     errors = [abs((s.pred_edema_ml or 0.0) - s.true_edema_ml) / s.true_edema_ml * 100.0
               for s in sides if s.true_edema_ml >= floors.edema_min_ml_for_volume_error]
     metrics["edema_volume_error_median_pct"] = float(statistics.median(errors)) if errors else None
@@ -196,6 +201,10 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
                                        if necrotic else None)
     metrics["necrosis_false_positive_rate"] = (sum((s.pred_necrosis_ml or 0) >= found for s in clean) / len(clean)
                                                if clean else None)
+    # Dice of label 3 on every hip with true necrosis (a missed lesion scores 0)
+    necrosis_dice = [s.necrosis_dice or 0.0 for s in necrotic]
+    metrics["necrosis_dice_mean"] = float(np.mean(necrosis_dice)) if necrosis_dice else None
+    metrics["necrosis_dice_worst"] = float(np.min(necrosis_dice)) if necrosis_dice else None
     normal = [s for s in sides if s.true_edema_ml == 0 and s.true_necrosis_ml == 0]
     metrics["normal_false_edema_max_ml"] = max(((s.pred_edema_ml or 0.0) for s in normal), default=None)
     metrics["sides_found_fraction"] = sum(s.found and not s.error for s in sides) / len(sides) if sides else None
@@ -232,6 +241,7 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     ceiling("median |edema volume error| %", metrics["edema_volume_error_median_pct"],
             floors.edema_volume_error_max_pct)
     floor("necrosis sensitivity", metrics["necrosis_sensitivity"], floors.necrosis_sensitivity_min)
+    floor("necrosis Dice", metrics["necrosis_dice_mean"], floors.necrosis_dice_min)
     ceiling("necrosis false-positive rate", metrics["necrosis_false_positive_rate"],
             floors.necrosis_false_positive_rate_max)
     ceiling("false edema on a normal hip (ml)", metrics["normal_false_edema_max_ml"],
@@ -336,12 +346,12 @@ def render_validation(report: ValidationReport):
         return "-" if value is None else f"{value:.{digits}f}"
 
     table = Table(title=f"validation: cohort {report.cohort}")
-    for column in ("patient", "side", "head Dice", "edema Dice", "edema true/pred ml",
+    for column in ("patient", "side", "head Dice", "edema Dice", "necrosis Dice", "edema true/pred ml",
                    "necrosis true/pred ml", "QC flags (expected)", "note"):
         table.add_column(column)
     for s in report.sides:
         qc = ";".join(s.qc_flags) + (f" ({';'.join(s.expected_qc)})" if s.expected_qc else "")
-        table.add_row(s.patient_id, s.side, fmt(s.head_dice), fmt(s.edema_dice),
+        table.add_row(s.patient_id, s.side, fmt(s.head_dice), fmt(s.edema_dice), fmt(s.necrosis_dice),
                       f"{s.true_edema_ml:.1f} / {fmt(s.pred_edema_ml, 1)}",
                       f"{s.true_necrosis_ml:.2f} / {fmt(s.pred_necrosis_ml, 2)}", qc, s.error or "")
     metrics = Table(title="metrics")

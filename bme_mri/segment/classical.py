@@ -273,7 +273,9 @@ class ClassicalSegmenter:
         for head, reg, ref in zip(heads, regions, refs):
             local = smoothed[reg.box]
             marrow = reg.head_marrow | reg.neck_marrow
-            threshold = edema_threshold(local, marrow, ref, voxel_ml, s.edema)
+            # the plateau comes from head marrow clear of the joint fluid's partial volume
+            core_region = reg.head_marrow & (reg.radial_mm <= head.radius_mm - s.edema.core_min_depth_mm)
+            threshold = edema_threshold(local, marrow, ref, voxel_ml, s.edema, core_region)
             edema = edema_mask(local, marrow, ref, threshold, voxel_ml, s.edema)
             # neck edema counts only where it continues from the head's marrow (the neck region
             # is a cylinder around the fitted axis: what lies outside the cortex is not marrow)

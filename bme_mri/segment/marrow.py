@@ -11,7 +11,11 @@ Rules (fixed here and documented, as DOMAIN.md asks):
   (plateau - median))``, the last term only when a lesion core (voxels above
   ``median + core_k_sd x sd``, at least ``core_min_ml``) exists; the plateau is the
   ``plateau_percentile`` of the core (the core still holds part of the soft border, so its
-  median underestimates the plateau): a soft border is cut halfway
+  median underestimates the plateau). The core is sought only in ``core_region`` (the hip:
+  head marrow ``core_min_depth_mm`` under the head surface): joint fluid, far brighter than
+  edema on STIR, fills the capsule around the neck and lies on the head, and partial volume
+  carries it into the neck cylinder and the outer marrow layer, where it would pose as the
+  plateau and lift the border above a small lesion. A soft border is cut halfway
   (for contrast_fraction 0.5) between normal marrow and the lesion plateau, independent of
   the noise level.
 * **Soft borders.** Hysteresis: voxels above the threshold seed the lesion, which grows into
@@ -155,11 +159,18 @@ def reference_from_values(values: np.ndarray, description: str, settings: Refere
 
 
 def edema_threshold(smoothed: np.ndarray, marrow: np.ndarray, reference: ReferenceMarrow,
-                    voxel_ml: float, settings: EdemaSettings) -> float:
-    """The edema threshold for one region (image units); see the module docstring."""
+                    voxel_ml: float, settings: EdemaSettings,
+                    core_region: np.ndarray | None = None) -> float:
+    """The edema threshold for one region (image units); see the module docstring.
+
+    ``core_region``: where the lesion plateau may be measured (bool, like ``marrow``;
+    None = all of ``marrow``).
+    """
     threshold = reference.edema_threshold
     core_level = reference.median + settings.core_k_sd * reference.robust_sd
     core = marrow & (smoothed > core_level)
+    if core_region is not None:
+        core &= core_region
     if core.sum() * voxel_ml >= settings.core_min_ml:
         plateau = float(np.percentile(smoothed[core], settings.plateau_percentile))
         threshold = max(threshold, reference.median

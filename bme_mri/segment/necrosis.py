@@ -14,6 +14,12 @@ Rule (fixed and documented):
    A band piece must also *start* within ``band_max_start_mm`` of that depth floor: the band
    of a necrotic segment runs from the subchondral plate at one margin of the lesion, deep
    into the head and back; a dark blob floating in deep marrow bounds nothing.
+   *Seen on both series*: with a T1, at least ``band_t1_min_fraction`` of a band piece must be
+   dark on the T1. A sclerotic band is dark on every sequence; a piece dark on the STIR only,
+   where the T1 is normal, is noise: at low SNR the STIR band level lies within about 2 sd of
+   the band image's own noise, so every head holds dozens of dark noise clusters, and now and
+   then one meets the depth rules (a 0.24 ml false call on a normal hip at SNR 15), while the
+   T1's noise is independent of the STIR's and far above the T1 band level.
 2. A connected band piece of at least ``band_min_ml`` (after a closing of
    ``band_closing_mm``) casts a "shadow" towards the articular surface: every head-marrow
    voxel whose straight path to the head centre crosses the piece within
@@ -90,10 +96,12 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
     smooth = smooth_image(image, spacing, settings.band_smoothing_sigma_mm)
     band_level = reference.median - settings.band_k_sd * reference.robust_sd
     dark = smooth < band_level
+    t1_dark = None
     if t1 is not None and np.any(t1[marrow] > 0):
         t1_smooth = smooth_image(t1, spacing, settings.band_smoothing_sigma_mm)
         t1_level = float(np.percentile(t1_smooth[marrow], settings.t1_normal_percentile))
-        dark |= t1_smooth < settings.band_t1_fraction * t1_level
+        t1_dark = t1_smooth < settings.band_t1_fraction * t1_level
+        dark |= t1_dark
     extra = settings.band_depth_voxel_fraction * normal_extent_mm(marrow.shape, centre_index, spacing)
     depth = head.radius_mm - regions.radial_mm  # under the fitted surface (mm)
     floor = settings.band_min_depth_mm + extra
@@ -111,6 +119,8 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
             continue  # a band hugging the cortex is partial volume, not a lesion boundary
         if np.min(depth[piece] - floor[piece]) > settings.band_max_start_mm:
             continue  # floating in deep marrow: it does not meet the subchondral plate
+        if t1_dark is not None and (piece & t1_dark).sum() < settings.band_t1_min_fraction * piece.sum():
+            continue  # dark on the STIR only, normal on the T1: noise, not a sclerotic band
         cap = _shadow(piece, regions, centre_index, spacing, settings.shadow_depth_mm,
                       0.5 * min(spacing)) | piece
         cap &= marrow

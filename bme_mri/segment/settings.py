@@ -100,6 +100,7 @@ class EdemaSettings(Section):
     fill_enclosed_holes_ml: NonNegative  # normal voxels fully enclosed by edema, up to this size, count as edema
     min_component_ml: NonNegative  # edema components smaller than this are dropped (noise)
     core_min_ml: NonNegative  # a lesion core needs at least this volume to set the contrast threshold
+    core_min_depth_mm: NonNegative  # the core (plateau) is taken from head marrow at least this deep under the head surface (mm)
 
 
 class NecrosisSettings(Section):
@@ -109,6 +110,7 @@ class NecrosisSettings(Section):
     band_k_sd: NonNegative  # STIR band: below reference median - band_k_sd x robust sd
     band_t1_fraction: Fraction  # T1 band: below this x the T1 level of normal head marrow
     t1_normal_percentile: Percentile  # percentile of head-marrow T1 taken as normal marrow
+    band_t1_min_fraction: Fraction  # with a T1, this fraction of a band piece must be dark on the T1
     band_min_depth_mm: NonNegative  # band voxels at least this deep under the head surface (mm), plus ...
     band_min_reach_mm: NonNegative  # a band piece must reach at least this deep under the surface (mm), plus ...
     band_depth_voxel_fraction: NonNegative  # ... this x the voxel's extent along the surface normal (mm)

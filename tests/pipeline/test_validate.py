@@ -136,3 +136,34 @@ def test_a_phantom_fault_left_unflagged_fails_validation():
     metrics, failures = _aggregate([caught, missed], [], load_config())
     assert metrics["qc_fault_recall"] == 0.5
     assert any("phantom faults flagged by QC" in f for f in failures)
+
+
+def test_necrosis_dice_below_its_floor_fails_validation():
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate
+
+    config = load_config()
+    assert config.pipeline.validation.necrosis_dice_min == 0.75
+    # both lesions found (volumes above the 'found' floor) but drawn in the wrong place
+    good = SideScore("P", "1", "left", True, 0.95, None, 0.0, 0.0, 2.0, 2.1, 50.0, 50.0,
+                     necrosis_dice=0.9)
+    poor = SideScore("P", "2", "left", True, 0.95, None, 0.0, 0.0, 2.0, 1.9, 50.0, 50.0,
+                     necrosis_dice=0.3)
+    clean = SideScore("P", "3", "right", True, 0.95, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0)
+    metrics, failures = _aggregate([good, poor, clean], [], config)
+    assert metrics["necrosis_sensitivity"] == 1.0
+    assert metrics["necrosis_dice_mean"] == 0.6
+    assert metrics["necrosis_dice_worst"] == 0.3
+    assert any(f.startswith("necrosis Dice") for f in failures)
+    metrics, failures = _aggregate([good, clean], [], config)
+    assert metrics["necrosis_dice_mean"] == 0.9
+    assert not any(f.startswith("necrosis Dice") for f in failures)
+
+
+def test_smoke_necrosis_is_scored_by_dice(smoke_validation):
+    report, _ = smoke_validation
+    necrotic = [s for s in report.sides if s.true_necrosis_ml > 0]
+    assert necrotic, "the smoke cohort has a necrosis at follow-up"
+    assert all(s.necrosis_dice is not None for s in necrotic)
+    assert all(s.necrosis_dice is None for s in report.sides if s.true_necrosis_ml == 0)
+    assert report.metrics["necrosis_dice_mean"] == sum(s.necrosis_dice for s in necrotic) / len(necrotic)

@@ -112,3 +112,25 @@ def test_a_near_lower_peak_of_normal_marrow_does_not_replace_the_main_one():
     assert lower_mode(deep, minority).mode < 140
     found = reference_from_values(deep, "test", reference, edema, mode_values=deep)
     assert abs(found.median - 190) < 8
+
+
+def test_joint_fluid_outside_the_core_region_does_not_lift_the_border():
+    """Bright fluid (3x the lesion's contrast) beside a small lesion: measured only where the
+    plateau may come from, the border stays at the lesion's half contrast."""
+    config = load_config().segment
+    rng = np.random.default_rng(5)
+    distance = np.linspace(-20, 20, 4000)
+    fraction = 1 / (1 + np.exp(distance / 2.0))
+    lesion = (100 + 200 * fraction + rng.normal(0, 5.0, distance.size)).reshape(40, 100, 1)
+    fluid = np.full((20, 100, 1), 700.0) + rng.normal(0, 5.0, (20, 100, 1))
+    image = np.concatenate([lesion, fluid]).astype(np.float32)
+    marrow = np.ones(image.shape, bool)
+    reference = reference_from_values(image[image < 150], "test", config.reference, config.edema)
+    core_region = np.zeros(image.shape, bool)
+    core_region[:40] = True  # the marrow clear of the fluid
+    lifted = edema_threshold(image, marrow, reference, 0.001, config.edema)
+    assert lifted > 300, "fluid in the core sets the plateau (the failure this guards against)"
+    threshold = edema_threshold(image, marrow, reference, 0.001, config.edema, core_region)
+    assert abs(threshold - 200) < 15, f"threshold {threshold:.0f}"
+    mask = edema_mask(image, marrow, reference, threshold, 0.001, config.edema)
+    assert mask[:40].sum() > 0.4 * 4000

@@ -36,14 +36,15 @@ def head_scene():
     return geometry, head, points, radial, image, reference
 
 
-def _necrosis_ml(geometry, head, image, reference, config):
+def _necrosis_ml(geometry, head, image, reference, config, t1=None):
     settings = config.segment.necrosis
     regions = head_regions(geometry, head, config.segment.edema.cortex_thickness_mm,
                            config.segment.neck.neck_length_mm)
     noisy = image + np.random.default_rng(3).normal(0.0, NOISE_SD, image.shape)
     centre = geometry.lps_to_index(np.asarray(head.center_lps_mm)) - np.array(
         [b.start for b in regions.box])
-    lesion = find_necrosis(noisy[regions.box], None, regions, reference, head, centre,
+    t1_box = None if t1 is None else t1[regions.box]
+    lesion = find_necrosis(noisy[regions.box], t1_box, regions, reference, head, centre,
                            geometry.spacing_mm, settings)
     return float(lesion.sum()) * geometry.voxel_volume_ml
 
@@ -63,3 +64,22 @@ def test_a_dark_blob_deep_in_the_marrow_is_not_a_lesion_boundary(head_scene, con
     image = image.copy()
     image[np.linalg.norm(points - blob_centre, axis=-1) <= 3.0] = DARK
     assert _necrosis_ml(geometry, head, image, reference, config) == 0.0
+
+
+def _band_image(head_scene):
+    geometry, head, points, radial, image, reference = head_scene
+    pole = np.asarray(head.center_lps_mm) + np.array([0.0, 0.0, -RADIUS_MM])
+    from_pole = np.linalg.norm(points - pole, axis=-1)
+    band = (from_pole >= 11.0) & (from_pole <= 12.5) & (radial <= RADIUS_MM - 2.0)
+    return band, np.where(band, DARK, image)
+
+
+def test_a_stir_band_the_t1_does_not_show_is_not_a_lesion(head_scene, config):
+    """A sclerotic band is dark on every sequence: one the T1 shows normal is STIR noise."""
+    geometry, head, points, radial, image, reference = head_scene
+    band, stir = _band_image(head_scene)
+    t1_normal = np.where(radial <= RADIUS_MM - 2.0, 500.0, 50.0)
+    assert _necrosis_ml(geometry, head, stir, reference, config) > 1.0  # STIR alone: a lesion
+    assert _necrosis_ml(geometry, head, stir, reference, config, t1=t1_normal) == 0.0
+    t1_band = np.where(band, 100.0, t1_normal)  # the band dark on the T1 as well
+    assert _necrosis_ml(geometry, head, stir, reference, config, t1=t1_band) > 1.0
