@@ -97,3 +97,18 @@ def test_heads_unknown_method_and_missing_model_are_one_line_errors(tmp_path):
     assert result.exit_code == 2 and "--method" in result.output
     result = _cli(["heads", str(image), "--method", "learned", "--model", str(tmp_path / "none")])
     assert result.exit_code == 2 and "no model weights" in result.output and "Traceback" not in result.output
+
+
+def test_the_learned_segmenter_loads_its_model_once_per_process(tmp_path, tiny_config_file):
+    from bme_mri.config import load_config
+    from bme_mri.learn.infer import cached_finder
+    from bme_mri.segment import get_segmenter
+
+    model = tmp_path / "model"
+    assert _cli(["train", "--synthetic", "3", "--steps", "1", "--out", str(model), "--no-progress",
+                 "--config", str(tiny_config_file)]).exit_code == 0
+    segment = load_config().segment
+    segment = segment.model_copy(update={"method": "learned",
+                                         "learned": segment.learned.model_copy(update={"model_dir": str(model)})})
+    first, second = get_segmenter(segment), get_segmenter(segment)
+    assert first.finder is second.finder is cached_finder(segment.learned, segment.localize)
