@@ -264,7 +264,12 @@ def main() -> None:
     if args.card:
         from bme_mri.learn.model_card import add_evaluation
 
-        add_evaluation(args.model, {k: result[k] for k in ("synthetic_heldout", "phantom_series") if k in result})
+        card = {k: result[k] for k in ("synthetic_heldout", "phantom_series") if k in result}
+        if "real_totals" in result:  # figures only: the real images stay in ../shared
+            card["real_pelvis_series"] = {"totals": result["real_totals"], "per_series": [
+                {"series": r["series"], **{m: {k: v for k, v in r["score"][m].items()} for m in METHODS}}
+                for r in result["real_series"]]}
+        add_evaluation(args.model, card)
     print(f"wrote {args.out / 'eval_heads.json'}")
 
 
