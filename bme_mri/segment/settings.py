@@ -116,8 +116,11 @@ class NecrosisSettings(Section):
     band_depth_voxel_fraction: NonNegative  # ... this x the voxel's extent along the surface normal (mm)
     band_max_start_mm: NonNegative  # a band piece must begin within this (mm) of the depth floor (meet the subchondral plate)
     band_closing_mm: NonNegative  # closing of the band (mm) to bridge noise gaps
-    band_min_ml: NonNegative  # smallest band piece considered (ml)
+    band_min_ml: NonNegative  # smallest band piece considered (ml) ...
+    band_small_t1_fraction: Fraction  # ... unless at least this fraction of it is dark on the T1 too ...
+    band_small_min_voxels: Count  # ... and it has at least this many voxels (a piece seen on both series)
     shadow_depth_mm: Positive  # the lesion reaches this far (mm) outwards of its band
+    shell_margin_voxels: NonNegativeInt  # the lesion grows this many voxels into the shell above the depth floor
     min_ml: NonNegative  # smallest necrosis reported (ml)
     max_head_fraction: Fraction  # larger "lesions" are rejected (fraction of the head)
     min_inside_fraction: Fraction  # fraction of the lesion that must lie outside the band itself
