@@ -41,3 +41,25 @@ def require_images(discovery: Discovery) -> Discovery:
         raise InputError(f"no usable DICOM or NIfTI image found under {root}: {len(dicom_like)} DICOM "
                          f"file(s) skipped ({dicom_like[0].path.name}: {dicom_like[0].reason})")
     raise InputError(f"no DICOM or NIfTI files found under {root}")
+
+
+def nifti_or_discovery(path: Path, settings, what: str = "input"):
+    """The volume of a NIfTI file, or the :class:`Discovery` of a DICOM file/folder.
+
+    ``settings``: the ``ingest`` section; ``what`` names the argument in the error message.
+
+    Raises
+    ------
+    InputError
+        ``WHAT PATH does not exist``.
+    """
+    from bme_mri.ingest import discover, is_nifti_path
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{what} {path} does not exist")
+    if path.is_file() and is_nifti_path(path, settings):
+        from bme_mri.nifti import read_nifti
+
+        return read_nifti(path)
+    return discover(path, settings)

@@ -25,17 +25,12 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
     ``pd``, ``dwi``, ...), a piece of the series description or the b-value of a diffusion
     series split by b-value (``b50``), case-insensitive; it must leave exactly one series.
     """
-    path = Path(path)
-    if not path.exists():
-        raise BmeError(f"input {path} does not exist")
-    from bme_mri.ingest import discover, is_nifti_path, load_volume
+    from bme_mri.ingest import load_volume
+    from bme_mri.ingest.found import nifti_or_discovery
 
-    if path.is_file() and is_nifti_path(path, config.ingest):
-        from bme_mri.nifti import read_nifti
-
-        return read_nifti(path)
-
-    discovery = discover(path, config.ingest)
+    discovery = nifti_or_discovery(path, config.ingest)
+    if isinstance(discovery, Volume):
+        return discovery
     stacks = [s for s in discovery.all_stacks() if not s.error]
     if not stacks:
         raise SeriesSelectionError(f"{path}: no readable MR series found")

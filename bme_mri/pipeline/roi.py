@@ -21,15 +21,12 @@ from bme_mri.pipeline.worker import DISCLAIMER
 
 def load_image(path: Path, config: Config) -> Volume:
     """A NIfTI file, or the one analysable series of a DICOM file/folder."""
-    path = Path(path)
-    if not path.exists():
-        raise BmeError(f"IMAGE {path} does not exist")
-    from bme_mri.ingest import discover, is_nifti_path, load_volume, select_series
+    from bme_mri.ingest import load_volume, select_series
+    from bme_mri.ingest.found import nifti_or_discovery
 
-    if path.is_file() and is_nifti_path(path, config.ingest):
-        return read_nifti(path)
-
-    discovery = discover(path, config.ingest)
+    discovery = nifti_or_discovery(path, config.ingest, "IMAGE")
+    if isinstance(discovery, Volume):
+        return discovery
     if len(discovery.studies) != 1:
         raise BmeError(f"{path} holds {len(discovery.studies)} studies; give IMAGE as one series folder "
                        "or a NIfTI file")

@@ -40,19 +40,24 @@ def loud_palette(monkeypatch):
     return edema, necrosis
 
 
-def test_overlay_and_phantom_preview_take_their_colours_from_the_palette(tmp_path, loud_palette):
+def _render_all(tmp_path, volume: Volume, labels: np.ndarray | None) -> list:
+    """Overlay, pair image and phantom preview of ``volume`` (``labels`` None: no labels)."""
     from bme_mri.phantom.preview import render_truth_png
     from bme_mri.report.overlay import render_overlay_png, render_pair_png
 
-    edema, necrosis = loud_palette
-    volume, labels = _scene()
     centre = volume.geometry.index_to_lps(np.array([20.0, 20.0, 10.0]))
-    pictures = [
+    truth = labels if labels is not None else np.zeros(volume.geometry.shape, np.uint8)
+    return [
         render_overlay_png(volume, labels, tmp_path / "overlay.png", centre),
         render_pair_png(volume, labels, volume, labels, None, tmp_path / "pair.png", centre),
-        *render_truth_png(volume.array, labels, volume.geometry, [centre], tmp_path / "preview"),
+        *render_truth_png(volume.array, truth, volume.geometry, [centre], tmp_path / "preview"),
     ]
-    for path in pictures:
+
+
+def test_overlay_and_phantom_preview_take_their_colours_from_the_palette(tmp_path, loud_palette):
+    edema, necrosis = loud_palette
+    volume, labels = _scene()
+    for path in _render_all(tmp_path, volume, labels):
         png = imread(path)
         assert _has_colour(png, edema.colour), path.name
         assert _has_colour(png, necrosis.colour), path.name
@@ -60,18 +65,8 @@ def test_overlay_and_phantom_preview_take_their_colours_from_the_palette(tmp_pat
 
 
 def test_every_png_has_a_legend_even_without_labels(tmp_path):
-    from bme_mri.phantom.preview import render_truth_png
-    from bme_mri.report.overlay import render_overlay_png, render_pair_png
-
-    volume, labels = _scene()
-    empty = np.zeros_like(labels)
-    centre = volume.geometry.index_to_lps(np.array([20.0, 20.0, 10.0]))
-    pictures = [
-        render_overlay_png(volume, None, tmp_path / "overlay.png", centre),
-        render_pair_png(volume, None, volume, None, None, tmp_path / "pair.png", centre),
-        *render_truth_png(volume.array, empty, volume.geometry, [centre], tmp_path / "preview"),
-    ]
-    for path in pictures:
+    volume, _labels = _scene()
+    for path in _render_all(tmp_path, volume, None):
         png = imread(path)
         bottom = slice(int(png.shape[0] * 0.85), None)  # the legend runs along the bottom
         assert _has_colour(png, palette.HEAD.colour, bottom, tol=0.05), path.name
