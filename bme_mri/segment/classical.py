@@ -20,8 +20,8 @@ from scipy import ndimage
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, side_from_cut_edge, side_from_neck,
-    vote_centres,
+    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, refine_on_native, side_from_cut_edge,
+    side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
@@ -184,6 +184,21 @@ class ClassicalSegmenter:
                         f"to the {how}")
         return {side: best}
 
+    def _refine_native(self, image: Volume, sides: dict[Side, SphereFit],
+                       warnings: list[str]) -> dict[Side, SphereFit]:
+        """Each side's sphere refitted on the analysed image's own grid
+        (:func:`~bme_mri.segment.localize.refine_on_native`), when configured."""
+        loc = self.settings.localize
+        if not loc.native_refine:
+            return sides
+        out = {}
+        for side, fit in sides.items():
+            refined, why = refine_on_native(image.array, image.geometry, fit, loc)
+            if why:
+                warnings.append(f"{side.value} femoral head: {why}")
+            out[side] = refined
+        return out
+
     # ---- main ------------------------------------------------------------------------
     def segment(self, image: Volume, t1: Volume | None = None) -> Segmentation:
         """Segment ``image`` (STIR / T2 fat-sat on its own grid); ``t1`` helps when given."""
@@ -195,6 +210,7 @@ class ClassicalSegmenter:
         timings["resample"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         sides = self._locate(image, work_geom, work, vote_image, body, warnings)
+        sides = self._refine_native(image, sides, warnings)
         timings["localize"] = time.perf_counter() - t0
         if not sides:
             raise SegmentationError(

@@ -237,6 +237,107 @@ def _assess(smooth: np.ndarray, spacing: float, origin: np.ndarray, centre: np.n
                      residual, contrast, directions, on_sphere)
 
 
+def ray_voxel_extent_mm(directions: np.ndarray, geometry) -> np.ndarray:
+    """Length (mm) of one voxel of ``geometry`` along each unit LPS direction (n, 3): the
+    RMS of the voxel's sides projected on the ray. In-plane rays of a 1.8 x 1.8 x 4 mm series
+    see 1.8 mm, rays along the slice normal 4 mm: the blur an edge suffers along that ray."""
+    axes = np.asarray(geometry.direction_lps, dtype=np.float64)  # columns: i, j, k unit vectors
+    proj = directions @ axes  # (n, 3) cosines to the voxel axes
+    return np.sqrt(np.sum((proj * np.asarray(geometry.spacing_mm)[None, :]) ** 2, axis=1))
+
+
+def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
+                     settings: LocalizeSettings) -> tuple[SphereFit, str | None]:
+    """Refit ``fit``'s sphere to the outer cortical surface sampled on the image's own grid.
+
+    The working grid resamples the image (linear interpolation onto 1.5 mm, then smoothing):
+    on 4 mm slices the edge is blurred twice and the fitted radius comes out up to ~1 mm small.
+    Here each ray from the current centre is sampled directly from ``array`` (voxel
+    ``(i, j, k)`` of ``geometry``; trilinear, ``native_ray_step_mm``), and the outer surface is
+    the steepest rise outwards of a dark shell whose minimum lies just under the current sphere
+    (sub-sample parabolic refinement, as on the working grid). Rays along which a voxel is
+    longer than ``native_max_ray_extent_mm`` (near the slice normal of thick slices: the slice
+    profile mixes cortex, cartilage and marrow, and the rise lies inwards) are left out, but at
+    least ``native_min_ray_fraction`` of the rays (the least blurred) are kept; rays towards a
+    possible femoral neck are left out as on the working grid; rays leaving the grid too.
+
+    Returns the refined fit (quality, residual, contrast and ray classification of the input
+    kept: they describe the shell as the working grid saw it) and ``None``, or the input fit
+    unchanged and the reason when too few rays found the surface or the refit moved the sphere
+    more than ``native_max_change_mm`` (the working-grid fit stands then).
+    """
+    directions = fibonacci_directions(settings.n_directions)
+    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
+    usable = np.ones(len(directions), dtype=bool)
+    for side_sign in (1.0, -1.0):
+        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
+        usable &= directions @ neck < np.cos(np.radians(settings.fit_exclusion_cone_deg))
+    extent = ray_voxel_extent_mm(directions, geometry)
+    limit = max(settings.native_max_ray_extent_mm,
+                float(np.quantile(extent, settings.native_min_ray_fraction)))
+    usable &= extent <= limit + 1e-9
+    step = settings.native_ray_step_mm
+    volume = np.asarray(array, dtype=np.float32)
+    shape = np.asarray(volume.shape)
+    centre = np.asarray(fit.center_mm, dtype=np.float64)
+    radius = float(fit.radius_mm)
+    tolerance = settings.native_edge_tolerance_mm
+    for _ in range(settings.native_iterations):
+        t = np.arange(max(radius - 9.0, step), radius + 6.0, step)
+        pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
+        idx = geometry.lps_to_index(pts.reshape(-1, 3))
+        near = (np.abs(t - radius) <= tolerance + 2.0)[None, :]
+        inside = np.all((idx >= 0) & (idx <= shape - 1), axis=1).reshape(len(directions), t.size)
+        in_grid = np.all(inside | ~near, axis=1)
+        profiles = ndimage.map_coordinates(volume, idx.T, order=1, mode="nearest").reshape(
+            len(directions), t.size)
+        inner = t <= radius - 6.0
+        rays = usable & in_grid
+        if inner.any() and rays.any():
+            level = float(np.percentile(profiles[rays][:, inner], 10))
+        else:
+            level = float(np.percentile(profiles[rays], 10)) if rays.any() else 0.0
+        min_depth = settings.fallback_shell_contrast * max(level, 1e-6)
+        chosen = np.full(len(directions), np.nan)
+        for i in np.flatnonzero(rays):
+            found = _shell_boundaries(profiles[i], step, radius - tolerance - 4.0 - t[0],
+                                      radius + tolerance - t[0], min_depth,
+                                      settings.surface_search_mm, True, False)
+            best = None
+            for surface, minimum in found:
+                surface, minimum = surface + t[0], minimum + t[0]
+                if (radius - 3.5 <= minimum <= radius + 0.5 and abs(surface - radius) <= tolerance
+                        and (best is None or abs(surface - radius) < abs(best - radius))):
+                    best = surface
+            if best is not None:
+                chosen[i] = best
+        ok = np.isfinite(chosen)
+        if ok.sum() < settings.native_min_rays:
+            return fit, (f"sphere kept from the {settings.work_spacing_mm:g} mm working grid: only "
+                         f"{int(ok.sum())} rays found the cortex on the image's own grid")
+        points = centre + chosen[ok, None] * directions[ok]
+        new_centre, new_radius = centre, radius
+        for _trim in range(4):
+            new_centre, new_radius = _fit_sphere(points)
+            dist = np.abs(np.linalg.norm(points - new_centre, axis=1) - new_radius)
+            keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
+            if keep.all() or keep.sum() < settings.native_min_rays:
+                break
+            points = points[keep]
+        centre, radius = new_centre, float(new_radius)
+        tolerance = min(tolerance, 1.5)
+    moved = float(np.linalg.norm(centre - fit.center_mm))
+    if moved > settings.native_max_change_mm or abs(radius - fit.radius_mm) > settings.native_max_change_mm:
+        return fit, (f"sphere kept from the {settings.work_spacing_mm:g} mm working grid: the refit "
+                     f"on the image's own grid moved it {moved:.1f} mm (radius "
+                     f"{fit.radius_mm:.1f} -> {radius:.1f} mm)")
+    refined = SphereFit(center_mm=centre, radius_mm=radius, quality=fit.quality,
+                        residual_mm=fit.residual_mm, shell_contrast=fit.shell_contrast,
+                        directions=fit.directions, on_sphere=fit.on_sphere, vote=fit.vote,
+                        network_offset_mm=fit.network_offset_mm)
+    return refined, None
+
+
 def prior_neck_axis(side_sign: float, settings: NeckSettings) -> np.ndarray:
     """Textbook neck direction from the head centre (LPS): lateral, inferior by
     ``neck_shaft_angle_deg - 90`` and posterior by ``anteversion_deg`` (the head faces forward)."""

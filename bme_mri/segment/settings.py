@@ -45,6 +45,14 @@ class LocalizeSettings(Section):
     fit_exclusion_neck_angle_deg: Angle  # rays near a neck direction (this far below horizontal, lateral) ...
     fit_exclusion_cone_deg: Angle  # ... within this half angle are left out of the sphere fit
     refine_iterations: NonNegativeInt  # centre/radius refinement passes
+    native_refine: bool  # refit the chosen heads' spheres on the analysed image's own grid
+    native_ray_step_mm: Positive  # sampling step along a ray on the image's own grid (mm)
+    native_max_ray_extent_mm: Positive  # rays along which a voxel is longer than this (mm) are left out of that refit ...
+    native_min_ray_fraction: Fraction  # ... but at least this fraction of all rays (the least blurred) is kept
+    native_edge_tolerance_mm: Positive  # a ray's surface counts within this of the current radius (mm)
+    native_iterations: Count  # refit passes on the image's own grid
+    native_min_rays: Count  # fewer rays with a surface: the working-grid sphere stands
+    native_max_change_mm: Positive  # a refit moving the centre or radius more than this (mm) is not taken
     bilateral_min_separation_mm: NonNegative  # two heads closer than this in x are not a pair
     bilateral_max_separation_mm: NonNegative  # ... nor farther than this
     pair_max_radius_difference_mm: NonNegative  # the two heads of a pair differ in radius by at most this
