@@ -20,8 +20,8 @@ from scipy import ndimage
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, refine_on_native, side_from_cut_edge,
-    side_from_neck, vote_centres,
+    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
+    refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
@@ -221,8 +221,17 @@ class ClassicalSegmenter:
         t0 = time.perf_counter()
         heads: list[HeadFinding] = []
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
-            axis, junction, neck_radius, notes = neck_from_gap(
-                fit, s.neck, 1.0 if side == Side.LEFT else -1.0)
+            sign = 1.0 if side == Side.LEFT else -1.0
+            axis, junction, neck_radius, notes = neck_from_gap(fit, s.neck, sign)
+            if s.neck.measure_sections:
+                sections = neck_from_sections(image.array, image.geometry, fit.center_mm, fit.radius_mm,
+                                              axis, prior_neck_axis(sign, s.neck), s.neck, s.localize)
+                if sections is None:
+                    notes.append("neck cross-sections did not hold; junction from the opening in the "
+                                 "head's cortex")
+                else:
+                    axis, junction, neck_radius = sections.axis, sections.junction_mm, sections.neck_radius_mm
+                    notes = []
             heads.append(HeadFinding(side=side, center_lps_mm=tuple(float(v) for v in fit.center_mm),
                                      radius_mm=fit.radius_mm,
                                      neck_axis_lps=tuple(float(v) for v in axis),

@@ -390,6 +390,135 @@ def neck_from_gap(fit: SphereFit, settings: NeckSettings, side_sign: float
     return axis, junction, float(neck_radius), notes
 
 
+@dataclass
+class NeckSections:
+    """The femoral neck measured in cross-sections on the image's own grid."""
+
+    axis: np.ndarray  # unit LPS, from the head centre through the sections' centres
+    junction_mm: float  # head centre to the head-neck junction plane along the axis (mm)
+    neck_radius_mm: float  # neck radius where the neck surface meets the head sphere (mm)
+    positions_mm: np.ndarray  # axial distances of the sections that held (mm)
+    radii_mm: np.ndarray  # their fitted circle radii (mm)
+
+
+def _fit_circle(points: np.ndarray) -> tuple[np.ndarray, float]:
+    """Algebraic least-squares circle through 2-D ``points`` (n, 2): centre, radius."""
+    a = np.c_[2 * points, np.ones(len(points))]
+    b = (points ** 2).sum(1)
+    sol, *_ = np.linalg.lstsq(a, b, rcond=None)
+    return sol[:2], float(np.sqrt(max(sol[2] + sol[:2] @ sol[:2], 1e-6)))
+
+
+def _perpendicular_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    helper = np.array([0.0, 1.0, 0.0]) if abs(axis[1]) < 0.9 else np.array([1.0, 0.0, 0.0])
+    u = np.cross(axis, helper)
+    u /= np.linalg.norm(u)
+    return u, np.cross(axis, u)
+
+
+def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: float,
+                       axis: np.ndarray, prior: np.ndarray, settings: NeckSettings,
+                       localize: LocalizeSettings) -> NeckSections | None:
+    """Neck radius and head-neck junction from cross-sections of the neck, on the image's grid.
+
+    Anatomy: the head-neck junction is where the neck's surface meets the head sphere. The neck
+    is cut by planes perpendicular to ``axis`` at ``section_positions`` x ``radius`` from the
+    head centre ``centre`` (LPS mm); in each plane ``section_rays`` rays from the axis find the
+    neck's outer cortical surface (the dark shell with the largest rise outwards, between
+    ``section_search_ratio`` x ``radius``; rays along which a voxel is longer than
+    ``localize.native_max_ray_extent_mm`` are left out, as for the head), and a circle is
+    fitted to those points (robustly). The axis is re-aimed through the circles' centres
+    (``section_iterations`` passes; kept within ``max_axis_deviation_deg`` of ``prior``). The
+    neck radius r(d) is a straight line through the sections' radii; the junction is the
+    distance d where ``sqrt(R^2 - d^2) = r(d)``, and its neck radius is clipped to
+    ``neck_radius_ratio_range`` x ``radius``. ``None`` when fewer than ``section_min_count``
+    sections hold (the caller falls back to the opening in the head's cortex).
+
+    This measures a width (an edge position on many rays), not the presence or absence of the
+    cortex on the head's rays, so it does not swing with the marrow's contrast from visit to
+    visit the way the opening's angle does.
+    """
+    volume = np.asarray(array, dtype=np.float32)
+    shape = np.asarray(volume.shape)
+    step = localize.native_ray_step_mm
+    angles = np.linspace(0.0, 2 * np.pi, settings.section_rays, endpoint=False)
+    lo_ratio, hi_ratio = settings.section_search_ratio
+    t = np.arange(0.0, hi_ratio * radius + 6.0, step)
+    centre = np.asarray(centre, dtype=np.float64)
+    axis = np.asarray(axis, dtype=np.float64) / np.linalg.norm(axis)
+    cos_max = np.cos(np.radians(settings.max_axis_deviation_deg))
+    result = None
+    for _ in range(settings.section_iterations):
+        u, v = _perpendicular_basis(axis)
+        ray_dirs = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v
+        extent = ray_voxel_extent_mm(ray_dirs, geometry)
+        limit = max(localize.native_max_ray_extent_mm,
+                    float(np.quantile(extent, localize.native_min_ray_fraction)))
+        sharp = extent <= limit + 1e-9
+        positions, radii, centres = [], [], []
+        for fraction in settings.section_positions:
+            d = fraction * radius
+            origin = centre + d * axis
+            pts = origin[None, None, :] + t[None, :, None] * ray_dirs[:, None, :]
+            idx = geometry.lps_to_index(pts.reshape(-1, 3))
+            inside = np.all((idx >= 0) & (idx <= shape - 1), axis=1).reshape(len(angles), t.size)
+            profiles = ndimage.map_coordinates(volume, idx.T, order=1, mode="nearest").reshape(
+                len(angles), t.size)
+            level = float(np.percentile(profiles[:, t <= lo_ratio * radius * 0.8], 10))
+            min_depth = localize.fallback_shell_contrast * max(level, 1e-6)
+            found = []
+            for i in np.flatnonzero(sharp & inside.all(axis=1)):
+                p = profiles[i]
+                best, best_rise = None, 0.0
+                for surface, minimum in _shell_boundaries(p, step, lo_ratio * radius, hi_ratio * radius,
+                                                          min_depth, localize.surface_search_mm, True):
+                    k = int(round(minimum / step))
+                    rise = float(p[k: k + int(round(3.0 / step)) + 1].max() - p[k])
+                    if rise > best_rise:
+                        best, best_rise = surface, rise
+                if best is not None:
+                    found.append(origin + best * ray_dirs[i])
+            if len(found) < settings.section_min_rays:
+                continue
+            pts2 = np.stack([(np.asarray(found) - origin) @ u, (np.asarray(found) - origin) @ v], 1)
+            for _trim in range(3):
+                c2, r2 = _fit_circle(pts2)
+                dist = np.abs(np.linalg.norm(pts2 - c2, axis=1) - r2)
+                keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
+                if keep.all() or keep.sum() < settings.section_min_rays:
+                    break
+                pts2 = pts2[keep]
+            if not (lo_ratio * radius <= r2 <= hi_ratio * radius):
+                continue
+            positions.append(d)
+            radii.append(r2)
+            centres.append(origin + c2[0] * u + c2[1] * v)
+        if len(positions) < settings.section_min_count:
+            return result
+        positions, radii = np.asarray(positions), np.asarray(radii)
+        slope, intercept = np.polyfit(positions, radii, 1)
+        # junction: sqrt(R^2 - d^2) = intercept + slope d, the root in (0, R)
+        grid = np.linspace(0.3 * radius, radius, 281)
+        gap = np.sqrt(np.maximum(radius ** 2 - grid ** 2, 0.0)) - (intercept + slope * grid)
+        crossing = np.flatnonzero(np.diff(np.sign(gap)) != 0)
+        if crossing.size:
+            j = crossing[0]
+            d_j = float(grid[j] - gap[j] * (grid[j + 1] - grid[j]) / (gap[j + 1] - gap[j]))
+            r_j = float(intercept + slope * d_j)
+        else:
+            r_j = float(np.median(radii))
+        lo, hi = settings.neck_radius_ratio_range
+        r_j = float(np.clip(r_j, lo * radius, hi * radius))
+        d_j = float(np.sqrt(max(radius ** 2 - r_j ** 2, 0.0)))
+        result = NeckSections(axis.copy(), d_j, r_j, positions, radii)
+        aim = np.mean(np.asarray(centres) - centre, axis=0)
+        aim /= np.linalg.norm(aim)
+        if aim @ prior < cos_max:
+            break
+        axis = aim
+    return result
+
+
 def side_from_cut_edge(center_mm: np.ndarray, radius_mm: float, body: np.ndarray, origin: np.ndarray,
                        spacing: float, reach: float) -> tuple[float, str]:
     """Side of a lone head from where the field of view cuts it: +1 (left), -1 (right), 0.

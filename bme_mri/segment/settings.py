@@ -76,6 +76,13 @@ class NeckSettings(Section):
     max_gap_half_angle_deg: Angle  # the neck opening is at most this wide (half angle)
     neck_radius_ratio_range: PositiveRange  # neck radius / head radius clipped to this
     default_neck_radius_ratio: Positive  # neck radius / head radius when the opening cannot be measured
+    measure_sections: bool  # neck radius and junction from cross-sections of the neck on the image's grid
+    section_positions: list[Positive]  # axial distances of the sections from the head centre (x head radius)
+    section_rays: Count  # rays per section
+    section_search_ratio: PositiveRange  # the neck surface is sought between these x head radius from the axis
+    section_min_rays: Count  # rays with a surface needed for a section's circle
+    section_min_count: Count  # sections needed; fewer -> the cortex opening is used
+    section_iterations: Count  # passes re-aiming the axis through the sections' centres
     neck_length_mm: NonNegative  # length of the neck region (from the junction plane) for edema_headneck
 
 
