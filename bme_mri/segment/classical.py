@@ -97,9 +97,32 @@ class ClassicalSegmenter:
 
     def _locate(self, image: Volume, work_geom, work, vote_image, body,
                 warnings: list[str]) -> dict[Side, SphereFit]:
-        """At most one fitted head per side (the learned segmenter replaces this step)."""
-        return self._assign_sides(self._find_heads(work_geom, work, vote_image, body), body,
-                                  work_geom, warnings)
+        """At most one fitted head per side (the learned segmenter replaces this step): the
+        candidates, each refitted on the image's own grid and kept when its radius is a plausible
+        adult femoral head's (:meth:`_plausible`), then sided."""
+        fits = self._find_heads(work_geom, work, vote_image, body)
+        sides = self._assign_sides(self._plausible(image, fits), body, work_geom, warnings)
+        for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
+            if fit.native_note:
+                warnings.append(f"{side.value} femoral head: {fit.native_note}")
+        return sides
+
+    def _plausible(self, image: Volume, fits: list[SphereFit]) -> list[SphereFit]:
+        """Candidates refitted on ``image``'s own grid (when configured), without those whose
+        final radius lies outside ``head_radius_range_mm``: the search range is wider (a thick-
+        slice fit on the working grid comes out small) and round vessels, bowel loops and
+        organ edges of radius 15-18 mm passed it on real scans."""
+        loc = self.settings.localize
+        lo, hi = loc.head_radius_range_mm
+        kept = []
+        for fit in fits:
+            refined = fit
+            if loc.native_refine and not fit.native:
+                refined, why = refine_on_native(image.array, image.geometry, fit, loc)
+                refined.native_note = why
+            if lo <= refined.radius_mm <= hi:
+                kept.append(refined)
+        return kept
 
     def _midline_x(self, body: np.ndarray, work_geom, warnings: list[str]) -> tuple[float, str]:
         """LPS x of the body midline (mm) and how it was judged. When the body runs off one
@@ -193,6 +216,9 @@ class ClassicalSegmenter:
             return sides
         out = {}
         for side, fit in sides.items():
+            if fit.native or fit.native_note:
+                out[side] = fit  # refitted (or tried) already
+                continue
             refined, why = refine_on_native(image.array, image.geometry, fit, loc)
             if why:
                 warnings.append(f"{side.value} femoral head: {why}")

@@ -51,7 +51,8 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
     """Femoral heads of ``volume`` by the classical sphere search (at most one per side).
 
     Uses :class:`~bme_mri.segment.classical.ClassicalSegmenter`'s localisation steps unchanged
-    (working grid, vote, shell fit, side assignment). No head found is an empty list.
+    (working grid, vote, shell fit, refit on the volume's own grid, plausible radius, side
+    assignment). No head found is an empty list.
     """
     import numpy as np
 
@@ -62,8 +63,7 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
     work_geom, work, vote_image, body = segmenter._working_image(volume, None, warnings)
     if not body.any():
         return []
-    fits = segmenter._find_heads(work_geom, work, vote_image, body)
-    sides = segmenter._assign_sides(fits, body, work_geom, warnings)
+    sides = segmenter._locate(volume, work_geom, work, vote_image, body, warnings)
     heads = []
     for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
         heads.append(HeadLocation(

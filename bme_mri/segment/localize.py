@@ -30,6 +30,8 @@ class SphereFit:
     on_sphere: np.ndarray  # (n,) bool, ray found the cortex near the sphere
     vote: float = 0.0
     network_offset_mm: float | None = None  # learned segmenter: distance to the network's centre (mm)
+    native: bool = False  # centre and radius refitted on the analysed image's own grid
+    native_note: str | None = None  # why a refit on the image's own grid was not taken
 
 
 def fibonacci_directions(n: int) -> np.ndarray:
@@ -334,7 +336,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     refined = SphereFit(center_mm=centre, radius_mm=radius, quality=fit.quality,
                         residual_mm=fit.residual_mm, shell_contrast=fit.shell_contrast,
                         directions=fit.directions, on_sphere=fit.on_sphere, vote=fit.vote,
-                        network_offset_mm=fit.network_offset_mm)
+                        network_offset_mm=fit.network_offset_mm, native=True)
     return refined, None
 
 

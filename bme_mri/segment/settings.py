@@ -53,6 +53,7 @@ class LocalizeSettings(Section):
     native_iterations: Count  # refit passes on the image's own grid
     native_min_rays: Count  # fewer rays with a surface: the working-grid sphere stands
     native_max_change_mm: Positive  # a refit moving the centre or radius more than this (mm) is not taken
+    head_radius_range_mm: PositiveRange  # a final fitted radius outside this (mm) is no adult femoral head
     bilateral_min_separation_mm: NonNegative  # two heads closer than this in x are not a pair
     bilateral_max_separation_mm: NonNegative  # ... nor farther than this
     pair_max_radius_difference_mm: NonNegative  # the two heads of a pair differ in radius by at most this
