@@ -431,9 +431,13 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
     ``localize.native_max_ray_extent_mm`` are left out, as for the head), and a circle is
     fitted to those points (robustly). The axis is re-aimed through the circles' centres
     (``section_iterations`` passes; kept within ``max_axis_deviation_deg`` of ``prior``). The
-    neck radius r(d) is a straight line through the sections' radii; the junction is the
-    distance d where ``sqrt(R^2 - d^2) = r(d)``, and its neck radius is clipped to
-    ``neck_radius_ratio_range`` x ``radius``. ``None`` when fewer than ``section_min_count``
+    neck radius r(d) is a straight line through the sections' radii (the neck's taper). The
+    junction's neck radius r_n is, by ``junction_rule``: ``taper_at_centre``, r(0), the taper
+    followed to the head centre where the neck axis starts (the project's truth definition,
+    ``sqrt(R^2 - r_n^2)`` with r_n the neck radius at the head); ``surface_meets_sphere``, r at
+    the distance d where ``sqrt(R^2 - d^2) = r(d)`` (the neck's surface meets the sphere; on a
+    neck that widens away from the head this plane lies nearer the centre). r_n is clipped to
+    ``neck_radius_ratio_range`` x ``radius`` and the junction is ``sqrt(R^2 - r_n^2)``. ``None`` when fewer than ``section_min_count``
     sections hold (the caller falls back to the opening in the head's cortex).
 
     This measures a width (an edge position on many rays), not the presence or absence of the
@@ -499,16 +503,18 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
             return result
         positions, radii = np.asarray(positions), np.asarray(radii)
         slope, intercept = np.polyfit(positions, radii, 1)
-        # junction: sqrt(R^2 - d^2) = intercept + slope d, the root in (0, R)
-        grid = np.linspace(0.3 * radius, radius, 281)
-        gap = np.sqrt(np.maximum(radius ** 2 - grid ** 2, 0.0)) - (intercept + slope * grid)
-        crossing = np.flatnonzero(np.diff(np.sign(gap)) != 0)
-        if crossing.size:
-            j = crossing[0]
-            d_j = float(grid[j] - gap[j] * (grid[j + 1] - grid[j]) / (gap[j + 1] - gap[j]))
-            r_j = float(intercept + slope * d_j)
-        else:
-            r_j = float(np.median(radii))
+        if settings.junction_rule == "taper_at_centre":
+            r_j = float(intercept)  # the neck's taper followed to the head centre
+        else:  # surface_meets_sphere: sqrt(R^2 - d^2) = intercept + slope d, the root in (0, R)
+            grid = np.linspace(0.3 * radius, radius, 281)
+            gap = np.sqrt(np.maximum(radius ** 2 - grid ** 2, 0.0)) - (intercept + slope * grid)
+            crossing = np.flatnonzero(np.diff(np.sign(gap)) != 0)
+            if crossing.size:
+                j = crossing[0]
+                d_j = float(grid[j] - gap[j] * (grid[j + 1] - grid[j]) / (gap[j + 1] - gap[j]))
+                r_j = float(intercept + slope * d_j)
+            else:
+                r_j = float(np.median(radii))
         lo, hi = settings.neck_radius_ratio_range
         r_j = float(np.clip(r_j, lo * radius, hi * radius))
         d_j = float(np.sqrt(max(radius ** 2 - r_j ** 2, 0.0)))

@@ -83,6 +83,7 @@ class NeckSettings(Section):
     section_search_ratio: PositiveRange  # the neck surface is sought between these x head radius from the axis
     section_min_rays: Count  # rays with a surface needed for a section's circle
     section_min_count: Count  # sections needed; fewer -> the cortex opening is used
+    junction_rule: Literal["taper_at_centre", "surface_meets_sphere"]  # which neck radius sets the junction plane (see localize.neck_from_sections)
     section_iterations: Count  # passes re-aiming the axis through the sections' centres
     neck_length_mm: NonNegative  # length of the neck region (from the junction plane) for edema_headneck
 

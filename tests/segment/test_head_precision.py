@@ -83,8 +83,10 @@ def test_refit_that_would_move_the_sphere_far_is_not_taken():
     assert refined is start and "working grid" in why
 
 
-def test_neck_sections_give_the_junction_where_the_neck_meets_the_sphere():
+@pytest.mark.parametrize("rule", ["taper_at_centre", "surface_meets_sphere"])
+def test_neck_sections_give_the_junction_where_the_neck_meets_the_sphere(rule):
     config = load_config().segment
+    config = config.model_copy(update={"neck": config.neck.model_copy(update={"junction_rule": rule})})
     radius, neck_radius = 22.0, 15.0
     prior = prior_neck_axis(1.0, config.neck)
     true_axis = prior + np.array([0.0, 0.0, -0.12])  # ~7 deg from the textbook direction
