@@ -250,8 +250,14 @@ class ClassicalSegmenter:
             sign = 1.0 if side == Side.LEFT else -1.0
             axis, junction, neck_radius, notes = neck_from_gap(fit, s.neck, sign)
             if s.neck.measure_sections:
-                sections = neck_from_sections(image.array, image.geometry, fit.center_mm, fit.radius_mm,
-                                              axis, prior_neck_axis(sign, s.neck), s.neck, s.localize)
+                # seeded at the opening's axis and at the textbook axis: the one whose sections
+                # line up with it (smallest re-aim) wins; an opening skewed by an effusion or a
+                # weak cortex can seed the sections 20-30 deg off
+                prior = prior_neck_axis(sign, s.neck)
+                tries = [neck_from_sections(image.array, image.geometry, fit.center_mm, fit.radius_mm,
+                                            seed, prior, s.neck, s.localize) for seed in (axis, prior)]
+                tries = [t for t in tries if t is not None]
+                sections = min(tries, key=lambda t: t.aim_change_deg) if tries else None
                 if sections is None:
                     notes.append("neck cross-sections did not hold; junction from the opening in the "
                                  "head's cortex")

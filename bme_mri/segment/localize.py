@@ -401,6 +401,7 @@ class NeckSections:
     neck_radius_mm: float  # neck radius where the neck surface meets the head sphere (mm)
     positions_mm: np.ndarray  # axial distances of the sections that held (mm)
     radii_mm: np.ndarray  # their fitted circle radii (mm)
+    aim_change_deg: float = 0.0  # angle between ``axis`` and the line through the sections' centres
 
 
 def _fit_circle(points: np.ndarray) -> tuple[np.ndarray, float]:
@@ -518,9 +519,10 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
         lo, hi = settings.neck_radius_ratio_range
         r_j = float(np.clip(r_j, lo * radius, hi * radius))
         d_j = float(np.sqrt(max(radius ** 2 - r_j ** 2, 0.0)))
-        result = NeckSections(axis.copy(), d_j, r_j, positions, radii)
         aim = np.mean(np.asarray(centres) - centre, axis=0)
         aim /= np.linalg.norm(aim)
+        result = NeckSections(axis.copy(), d_j, r_j, positions, radii,
+                              float(np.degrees(np.arccos(np.clip(aim @ axis, -1.0, 1.0)))))
         if aim @ prior < cos_max:
             break
         axis = aim
