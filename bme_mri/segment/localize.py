@@ -256,8 +256,8 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     on 4 mm slices the edge is blurred twice and the fitted radius comes out up to ~1 mm small.
     Here each ray from the current centre is sampled directly from ``array`` (voxel
     ``(i, j, k)`` of ``geometry``; trilinear, ``native_ray_step_mm``), and the outer surface is
-    the steepest rise outwards of a dark shell whose minimum lies just under the current sphere
-    (sub-sample parabolic refinement, as on the working grid). Rays along which a voxel is
+    the steepest rise within ``native_surface_search_mm`` outwards of a dark shell whose minimum
+    lies just under the current sphere (sub-sample parabolic refinement, as on the working grid). Rays along which a voxel is
     longer than ``native_max_ray_extent_mm`` (near the slice normal of thick slices: the slice
     profile mixes cortex, cartilage and marrow, and the rise lies inwards) are left out, but at
     least ``native_min_ray_fraction`` of the rays (the least blurred) are kept; rays towards a
@@ -304,7 +304,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
         for i in np.flatnonzero(rays):
             found = _shell_boundaries(profiles[i], step, radius - tolerance - 4.0 - t[0],
                                       radius + tolerance - t[0], min_depth,
-                                      settings.surface_search_mm, True, False)
+                                      settings.native_surface_search_mm, True, False)
             best = None
             for surface, minimum in found:
                 surface, minimum = surface + t[0], minimum + t[0]

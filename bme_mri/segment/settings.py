@@ -49,6 +49,7 @@ class LocalizeSettings(Section):
     native_ray_step_mm: Positive  # sampling step along a ray on the image's own grid (mm)
     native_max_ray_extent_mm: Positive  # rays along which a voxel is longer than this (mm) are left out of that refit ...
     native_min_ray_fraction: Fraction  # ... but at least this fraction of all rays (the least blurred) is kept
+    native_surface_search_mm: Positive  # on the own grid, the outer surface is the steepest rise within this outside the shell minimum (mm)
     native_edge_tolerance_mm: Positive  # a ray's surface counts within this of the current radius (mm)
     native_iterations: Count  # refit passes on the image's own grid
     native_min_rays: Count  # fewer rays with a surface: the working-grid sphere stands
