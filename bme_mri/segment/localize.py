@@ -263,10 +263,12 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     least ``native_min_ray_fraction`` of the rays (the least blurred) are kept; rays towards a
     possible femoral neck are left out as on the working grid; rays leaving the grid too.
 
-    Returns the refined fit (quality, residual, contrast and ray classification of the input
-    kept: they describe the shell as the working grid saw it) and ``None``, or the input fit
-    unchanged and the reason when too few rays found the surface or the refit moved the sphere
-    more than ``native_max_change_mm`` (the working-grid fit stands then).
+    The centre is an algebraic sphere fit to the surface points (outliers trimmed), the radius
+    the median distance of the points from it. Returns the refined fit (quality, residual,
+    contrast and ray classification of the input kept: they describe the shell as the working
+    grid saw it) and ``None``, or the input fit unchanged and the reason when too few rays found
+    the surface or the refit moved the sphere more than ``native_max_change_mm`` (the
+    working-grid fit stands then).
     """
     directions = fibonacci_directions(settings.n_directions)
     incline = np.radians(settings.fit_exclusion_neck_angle_deg)
@@ -326,7 +328,10 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
             if keep.all() or keep.sum() < settings.native_min_rays:
                 break
             points = points[keep]
-        centre, radius = new_centre, float(new_radius)
+        # the radius is the median distance of the kept points from the fitted centre: a ray
+        # whose steepest rise lands on the far side of the cartilage does not pull it outwards
+        centre = new_centre
+        radius = float(np.median(np.linalg.norm(points - new_centre, axis=1)))
         tolerance = min(tolerance, 1.5)
     moved = float(np.linalg.norm(centre - fit.center_mm))
     if moved > settings.native_max_change_mm or abs(radius - fit.radius_mm) > settings.native_max_change_mm:
