@@ -2,10 +2,12 @@
 
 Steps: resample the analysed image (and the T1, if any) onto an LPS-aligned isotropic working
 grid; optionally N4; vote for sphere centres (STIR + T1); fit a sphere to the dark cortical
-shell of each candidate (STIR); keep at most one head per side (a pair: left = larger LPS x;
-a lone head: side from the body midline or the edge the body runs off); neck axis from the
-opening in the cortex near the textbook neck direction; then, on the analysed image's own
-grid, the head / marrow / neck regions, the patient's normal-marrow reference per side,
+shell of each candidate (STIR), refit it on the analysed image's own grid (thick slices are not
+blurred twice) and keep it when its radius is an adult femoral head's; keep at most one head
+per side (a pair: left = larger LPS x; a lone head: side from the body midline or the edge the
+body runs off); neck axis, neck radius and head-neck junction from cross-sections of the neck
+(the opening in the cortex near the textbook neck direction seeds them and stands in when
+they do not hold); then, on the analysed image's own grid, the head / marrow / neck regions, the patient's normal-marrow reference per side,
 edema (:mod:`bme_mri.segment.marrow`) and necrosis (:mod:`bme_mri.segment.necrosis`).
 Nothing here knows phantom intensities or shapes: every level is relative to the image.
 """
@@ -216,8 +218,8 @@ class ClassicalSegmenter:
             return sides
         out = {}
         for side, fit in sides.items():
-            if fit.native or fit.native_note:
-                out[side] = fit  # refitted (or tried) already
+            if fit.native or fit.native_note or fit.quality < loc.min_boundary_fraction:
+                out[side] = fit  # refitted (or tried) already, or no sound shell to refit
                 continue
             refined, why = refine_on_native(image.array, image.geometry, fit, loc)
             if why:
