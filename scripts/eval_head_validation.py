@@ -1,5 +1,7 @@
 """Femoral-head figures of a `bme-mri validate` output, per hip, beyond validate's own table:
 head Dice (mean, min, hips below 0.8), head centre error against the phantom's truth (mm),
+radius error and head-neck junction distance error (mm; the junction's truth is the phantom's
+``junction_offset_mm``),
 and the same head's measured volume across a patient's visits (largest change, %), over the
 hips whose head lies wholly in the field of view at every visit (the truth labels' in-grid
 head volume agrees within 1% across visits; a head the field cuts differently is a different
@@ -57,8 +59,12 @@ def head_figures(phantom_dir: Path, validate_out: Path) -> dict:
                 head = heads.get(side)
                 error = (None if head is None else
                          float(np.linalg.norm(np.asarray(head["center_lps_mm"]) - values["head_center_lps_mm"])))
+                radius_error = None if head is None else float(head["radius_mm"] - values["head_radius_mm"])
+                junction_error = (None if head is None or "junction_offset_mm" not in values else
+                                  float(head["junction_distance_mm"] - values["junction_offset_mm"]))
                 hips.append({"patient_id": patient["patient_id"], "study_uid": study["study_uid"], "side": side,
                              "head_dice": score.get("head_dice"), "centre_error_mm": error,
+                             "radius_error_mm": radius_error, "junction_error_mm": junction_error,
                              "true_head_ml": values["femoral_head_ml"], "pred_head_ml": score.get("pred_head_ml")})
                 if score.get("pred_head_ml") is not None:
                     volumes.setdefault((patient["patient_id"], side), []).append(score["pred_head_ml"])
@@ -78,12 +84,35 @@ def head_figures(phantom_dir: Path, validate_out: Path) -> dict:
         "hips_head_dice_below_0.8": sum(d < 0.8 for d in dices),
         "centre_error_median_mm": float(np.median(errors)) if errors else None,
         "centre_error_max_mm": float(np.max(errors)) if errors else None,
+        "radius_error_mean_mm": _mean(h["radius_error_mm"] for h in hips),
+        "radius_error_max_abs_mm": _max_abs(h["radius_error_mm"] for h in hips),
+        "junction_error_mean_mm": _mean(h["junction_error_mm"] for h in hips),
+        "junction_error_sd_mm": _sd(h["junction_error_mm"] for h in hips),
         "hips_without_head": sum(h["centre_error_mm"] is None for h in hips),
         "hips_whole_at_every_visit": len(whole),
         "volume_change_across_visits_max_pct": max(changes.values()) if changes else None,
         "volume_change_across_visits": {k: round(v, 2) for k, v in sorted(changes.items())},
         "per_hip": hips,
     }
+
+
+def _known(values) -> list[float]:
+    return [float(v) for v in values if v is not None]
+
+
+def _mean(values) -> float | None:
+    known = _known(values)
+    return float(np.mean(known)) if known else None
+
+
+def _sd(values) -> float | None:
+    known = _known(values)
+    return float(np.std(known)) if known else None
+
+
+def _max_abs(values) -> float | None:
+    known = _known(values)
+    return float(np.max(np.abs(known))) if known else None
 
 
 def main() -> None:
