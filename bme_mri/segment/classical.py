@@ -26,7 +26,8 @@ from bme_mri.segment.localize import (
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
 from bme_mri.segment.regions import deep_marrow, head_regions
-from bme_mri.segment.resample import n4_corrected, resample_onto, working_geometry
+from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
+from bme_mri.segment.resample import field_of_view, n4_corrected, resample_onto, working_geometry
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Label, Side, Volume
 
@@ -42,8 +43,7 @@ class ClassicalSegmenter:
         loc = self.settings.localize
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
-        covered = resample_onto(Volume(np.ones(image.geometry.shape, np.float32), image.geometry),
-                                work_geom) > 0.5
+        covered = field_of_view(image, work_geom)
         scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
@@ -65,9 +65,12 @@ class ClassicalSegmenter:
                 warnings.append(f"T1 not used for localisation: {exc}")
         return work_geom, work.astype(np.float32), vote_image.astype(np.float32), body
 
-    def _find_heads(self, work_geom, work, vote_image, body) -> list[SphereFit]:
+    def _find_heads(self, work_geom, work, vote_image, body,
+                    covered: np.ndarray | None = None) -> list[SphereFit]:
         """Head candidates: votes on STIR (+ T1), shell fits on the STIR alone (the T1's dark
-        cartilage would widen the shell)."""
+        cartilage would widen the shell). ``covered`` (the working-grid voxels inside the
+        field of view) is given for a fat-bright series: its heads are fitted by their step
+        edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell."""
         loc = self.settings.localize
         spacing = loc.work_spacing_mm
         scale = float(np.median(work[body])) if body.any() else 1.0
@@ -85,6 +88,14 @@ class ClassicalSegmenter:
 
         for idx, value in accumulator_peaks(acc, spacing, loc):
             start = origin + idx * spacing
+            if covered is not None:
+                fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
+                if not sound(fit):
+                    continue
+                fit.vote = value
+                if all(np.linalg.norm(fit.center_mm - f.center_mm) > 10.0 for f in fits):
+                    fits.append(fit)
+                continue
             fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
             if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
                 fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
@@ -98,7 +109,10 @@ class ClassicalSegmenter:
     def _locate(self, image: Volume, work_geom, work, vote_image, body,
                 warnings: list[str]) -> dict[Side, SphereFit]:
         """At most one fitted head per side (the learned segmenter replaces this step)."""
-        return self._assign_sides(self._find_heads(work_geom, work, vote_image, body), body,
+        covered = None
+        if marrow_is_fat_bright(image.meta, self.settings.localize):
+            covered = field_of_view(image, work_geom)
+        return self._assign_sides(self._find_heads(work_geom, work, vote_image, body, covered), body,
                                   work_geom, warnings)
 
     def _midline_x(self, body: np.ndarray, work_geom, warnings: list[str]) -> tuple[float, str]:

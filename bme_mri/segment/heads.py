@@ -62,8 +62,7 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
     work_geom, work, vote_image, body = segmenter._working_image(volume, None, warnings)
     if not body.any():
         return []
-    fits = segmenter._find_heads(work_geom, work, vote_image, body)
-    sides = segmenter._assign_sides(fits, body, work_geom, warnings)
+    sides = segmenter._locate(volume, work_geom, work, vote_image, body, warnings)
     heads = []
     for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
         heads.append(HeadLocation(
