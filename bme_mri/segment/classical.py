@@ -21,6 +21,7 @@ from scipy import ndimage
 
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
+from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
     SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
     refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
@@ -28,7 +29,7 @@ from bme_mri.segment.localize import (
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
 from bme_mri.segment.regions import deep_marrow, head_regions
-from bme_mri.segment.resample import n4_corrected, resample_onto, working_geometry
+from bme_mri.segment.resample import field_of_view, n4_corrected, resample_onto, working_geometry
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Label, Side, Volume
 
@@ -44,8 +45,7 @@ class ClassicalSegmenter:
         loc = self.settings.localize
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
-        covered = resample_onto(Volume(np.ones(image.geometry.shape, np.float32), image.geometry),
-                                work_geom) > 0.5
+        covered = field_of_view(image, work_geom)
         scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
@@ -67,9 +67,12 @@ class ClassicalSegmenter:
                 warnings.append(f"T1 not used for localisation: {exc}")
         return work_geom, work.astype(np.float32), vote_image.astype(np.float32), body
 
-    def _find_heads(self, work_geom, work, vote_image, body) -> list[SphereFit]:
+    def _find_heads(self, work_geom, work, vote_image, body,
+                    covered: np.ndarray | None = None) -> list[SphereFit]:
         """Head candidates: votes on STIR (+ T1), shell fits on the STIR alone (the T1's dark
-        cartilage would widen the shell)."""
+        cartilage would widen the shell). ``covered`` (the working-grid voxels inside the
+        field of view) is given for a fat-bright series: its heads are fitted by their step
+        edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell."""
         loc = self.settings.localize
         spacing = loc.work_spacing_mm
         scale = float(np.median(work[body])) if body.any() else 1.0
@@ -87,9 +90,12 @@ class ClassicalSegmenter:
 
         for idx, value in accumulator_peaks(acc, spacing, loc):
             start = origin + idx * spacing
-            fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
-            if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
-                fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
+            if covered is not None:
+                fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
+            else:
+                fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
+                if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
+                    fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
             if not sound(fit):
                 continue
             fit.vote = value
@@ -101,25 +107,31 @@ class ClassicalSegmenter:
                 warnings: list[str]) -> dict[Side, SphereFit]:
         """At most one fitted head per side (the learned segmenter replaces this step): the
         candidates, each refitted on the image's own grid and kept when its radius is a plausible
-        adult femoral head's (:meth:`_plausible`), then sided."""
-        fits = self._find_heads(work_geom, work, vote_image, body)
-        sides = self._assign_sides(self._plausible(image, fits), body, work_geom, warnings)
+        adult femoral head's (:meth:`_plausible`), then sided. On a fat-bright series (no fat
+        suppression) the candidates are fitted by their step edge instead
+        (:mod:`bme_mri.segment.fatty_marrow`), which needs no refit (it finds no dark shell)."""
+        covered = None
+        if marrow_is_fat_bright(image.meta, self.settings.localize):
+            covered = field_of_view(image, work_geom)
+        fits = self._find_heads(work_geom, work, vote_image, body, covered)
+        sides = self._assign_sides(self._plausible(image, fits, refine=covered is None), body,
+                                   work_geom, warnings)
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
             if fit.native_note:
                 warnings.append(f"{side.value} femoral head: {fit.native_note}")
         return sides
 
-    def _plausible(self, image: Volume, fits: list[SphereFit]) -> list[SphereFit]:
-        """Candidates refitted on ``image``'s own grid (when configured), without those whose
-        final radius lies outside ``head_radius_range_mm``: the search range is wider (a thick-
-        slice fit on the working grid comes out small) and round vessels, bowel loops and
+    def _plausible(self, image: Volume, fits: list[SphereFit], refine: bool = True) -> list[SphereFit]:
+        """Candidates refitted on ``image``'s own grid (when configured and ``refine``), without
+        those whose final radius lies outside ``head_radius_range_mm``: the search range is wider
+        (a thick-slice fit on the working grid comes out small) and round vessels, bowel loops and
         organ edges of radius 15-18 mm passed it on real scans."""
         loc = self.settings.localize
         lo, hi = loc.head_radius_range_mm
         kept = []
         for fit in fits:
             refined = fit
-            if loc.native_refine and not fit.native:
+            if refine and loc.native_refine and not fit.native:
                 refined, why = refine_on_native(image.array, image.geometry, fit, loc)
                 refined.native_note = why
             if lo <= refined.radius_mm <= hi:

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from bme_mri.segment.classical import ClassicalSegmenter
+from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.heads import HeadLocation
 from bme_mri.segment.localize import SphereFit, fibonacci_directions, fit_head_sphere
 from bme_mri.segment.marrow import smooth_image
+from bme_mri.segment.resample import field_of_view
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Geometry, Side, Volume
 
@@ -42,11 +44,14 @@ class CheckedHead:
 
 
 def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry, work: np.ndarray,
-                          body: np.ndarray, settings: SegmentSettings) -> list[CheckedHead]:
+                          body: np.ndarray, settings: SegmentSettings,
+                          covered: np.ndarray | None = None) -> list[CheckedHead]:
     """Seed the cortical-shell sphere fit at each network head and compare the two.
 
     ``work`` is the body-normalised image on ``work_geom`` (the classical segmenter's working
-    image, :meth:`ClassicalSegmenter._working_image`); ``body`` its body mask.
+    image, :meth:`ClassicalSegmenter._working_image`); ``body`` its body mask. ``covered``
+    (the working-grid voxels inside the field of view) is given for a fat-bright series: the
+    step-edge fit (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) replaces the shell fit.
     """
     loc = settings.localize
     spacing = loc.work_spacing_mm
@@ -58,8 +63,12 @@ def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry
     out = []
     for head in network_heads:
         start = np.asarray(head.center_lps_mm, dtype=np.float64)
-        fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
-        if not _sound(fit, settings) and loc.fallback_shell_contrast < loc.min_shell_contrast:
+        if covered is not None:
+            fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
+        else:
+            fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
+        if (covered is None and not _sound(fit, settings)
+                and loc.fallback_shell_contrast < loc.min_shell_contrast):
             fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak) or fit
         offset = None if fit is None else float(np.linalg.norm(fit.center_mm - start))
         held = fit is not None and _sound(fit, settings) and offset <= limit
@@ -125,7 +134,10 @@ class LearnedSegmenter(ClassicalSegmenter):
 
     def _locate(self, image: Volume, work_geom, work, vote_image, body,
                 warnings: list[str]) -> dict[Side, SphereFit]:
-        checked = check_with_sphere_fit(self.finder.find(image), work_geom, work, body, self.settings)
+        covered = (field_of_view(image, work_geom)
+                   if marrow_is_fat_bright(image.meta, self.settings.localize) else None)
+        checked = check_with_sphere_fit(self.finder.find(image), work_geom, work, body, self.settings,
+                                        covered)
         sides: dict[Side, SphereFit] = {}
         for c in checked:
             c.fit.network_offset_mm = c.offset_mm
@@ -148,5 +160,6 @@ def find_heads_learned(volume: Volume, settings: SegmentSettings, finder,
     network = finder.find(volume)
     if not network or not body.any():
         return network
-    return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings),
+    covered = field_of_view(volume, work_geom) if marrow_is_fat_bright(volume.meta, settings.localize) else None
+    return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings, covered),
                              keep_unconfirmed)

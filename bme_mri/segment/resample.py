@@ -59,3 +59,10 @@ def n4_corrected(array: np.ndarray, spacing_mm: float, shrink: int, iterations: 
     log_field = corrector.GetLogBiasFieldAsImage(image)
     field = np.exp(sitk.GetArrayFromImage(log_field).transpose(2, 1, 0))
     return (array / np.maximum(field, 1e-3)).astype(np.float32)
+
+
+def field_of_view(image: Volume, geometry: Geometry) -> np.ndarray:
+    """Bool mask on ``geometry``: the voxels inside ``image``'s field of view (its voxel grid
+    resampled, linear, > 0.5)."""
+    ones = Volume(np.ones(image.geometry.shape, np.float32), image.geometry)
+    return resample_onto(ones, geometry) > 0.5

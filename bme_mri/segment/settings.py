@@ -65,6 +65,9 @@ class LocalizeSettings(Section):
     edge_body_difference: Fraction  # one x edge plane this much more covered by body: the body runs off there
     cut_edge_reach: Positive  # a lone head whose imaged tissue ends within this x radius on one x side only is cut there: that side is lateral
     midline_margin_mm: NonNegative  # a lone head this close to the body midline is sided by its neck opening
+    step_edge_sequences: list[str]  # sequence classes with fat-bright marrow: the head boundary is a step down, fitted by segment.fatty_marrow
+    step_min_drop: Fraction  # a ray's step counts when the signal falls by at least this x the marrow level
+    step_cortex_mm: NonNegative  # outer bone surface this far outside the fat-bright marrow sphere (mm)
 
 
 class NeckSettings(Section):
