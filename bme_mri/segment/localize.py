@@ -90,31 +90,58 @@ def _shell_boundaries(profile: np.ndarray, step: float, lo_mm: float, hi_mm: flo
     brightness of the tissues on either side. ``need_outer=False`` asks only for the drop from
     the inside (the cortex seen from the marrow), e.g. to tell cortex from the neck opening.
     """
-    found = []
-    n = profile.size
+    return shell_boundaries_rays(np.asarray(profile)[None, :], step, lo_mm, hi_mm, min_depth,
+                                 search_mm, with_minima, need_outer)[0]
+
+
+def shell_boundaries_rays(profiles: np.ndarray, step: float, lo_mm: float, hi_mm: float,
+                          min_depth: float, search_mm: float, with_minima: bool = False,
+                          need_outer: bool = True) -> list[list]:
+    """:func:`_shell_boundaries` of every row of ``profiles`` (rays x samples) at once: one
+    list per ray, innermost shell first (the same rule, vectorised over rays)."""
+    profiles = np.asarray(profiles, dtype=np.float64)
+    n_rays, n = profiles.shape
+    out: list[list] = [[] for _ in range(n_rays)]
     win = max(2, int(round(4.0 / step)))
     reach = max(2, int(round(search_mm / step)))
-    derivative = np.gradient(profile)
     lo = max(1, int(lo_mm / step))
     hi = min(n - 2, int(hi_mm / step))
-    for t in range(lo, hi + 1):
-        v = profile[t]
-        if not (v <= profile[t - 1] and v < profile[t + 1]):
-            continue
-        right = profile[t + 1: t + 1 + win]
-        left = profile[max(0, t - win): t]
-        if float(left.max()) - v < min_depth or (need_outer and float(right.max()) - v < min_depth):
-            continue
-        seg = derivative[t: min(n - 1, t + reach + 1)]
-        k = t + int(np.argmax(seg))
-        shift = 0.0
-        if 0 < k < n - 1:
-            curvature = derivative[k - 1] - 2 * derivative[k] + derivative[k + 1]
-            if curvature < 0:
-                shift = float(np.clip(0.5 * (derivative[k - 1] - derivative[k + 1]) / curvature,
-                                      -0.5, 0.5))
-        found.append(((k + shift) * step, t * step) if with_minima else (k + shift) * step)
-    return found
+    if hi < lo:
+        return out
+    inner = profiles[:, lo: hi + 1]
+    is_min = (inner <= profiles[:, lo - 1: hi]) & (inner < profiles[:, lo + 1: hi + 2])
+    if not is_min.any():
+        return out
+    windows = np.lib.stride_tricks.sliding_window_view
+    floor = np.full((n_rays, win), -np.inf)
+    left_max = windows(np.concatenate([floor, profiles], axis=1), win, axis=1)[:, lo: hi + 1].max(-1)
+    right_max = windows(np.concatenate([profiles, floor], axis=1), win, axis=1)[:, lo + 1: hi + 2].max(-1)
+    ok = is_min & (left_max - inner >= min_depth)
+    if need_outer:
+        ok &= right_max - inner >= min_depth
+    rows, cols = np.nonzero(ok)
+    if rows.size == 0:
+        return out
+    t = cols + lo
+    derivative = np.gradient(profiles, axis=1)
+    searchable = derivative.copy()
+    searchable[:, n - 1:] = -np.inf  # the rise is sought before the last sample
+    padded = np.concatenate([searchable, np.full((n_rays, reach + 1), -np.inf)], axis=1)
+    k = t + windows(padded, reach + 1, axis=1)[rows, t].argmax(-1)
+    shift = np.zeros(k.size)
+    middle = (k > 0) & (k < n - 1)
+    km = k[middle]
+    rm = rows[middle]
+    before, at, after = derivative[rm, km - 1], derivative[rm, km], derivative[rm, km + 1]
+    curvature = before - 2 * at + after
+    concave = curvature < 0
+    values = np.zeros(km.size)
+    values[concave] = np.clip(0.5 * (before[concave] - after[concave]) / curvature[concave], -0.5, 0.5)
+    shift[middle] = values
+    surface = (k + shift) * step
+    for r, surf, minimum in zip(rows.tolist(), surface.tolist(), (t * step).tolist()):
+        out[r].append((surf, minimum) if with_minima else surf)
+    return out
 
 
 def _fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
@@ -156,7 +183,7 @@ def fit_head_sphere(smooth: np.ndarray, spacing: float, origin: np.ndarray, star
                 float(np.percentile(profiles[:, inner], 10)), 1e-3 * scale)
         lo = settings.radius_min_mm - 6.0 if radius is None else radius - 5.0
         hi = settings.radius_max_mm + 4.0 if radius is None else radius + 5.0
-        cands = [_shell_boundaries(p, step, max(lo, 4.0), hi, min_depth, off) for p in profiles]
+        cands = shell_boundaries_rays(profiles, step, max(lo, 4.0), hi, min_depth, off)
         if radius is None:
             # the femoral cortex is the first dark shell outwards from the centre (the
             # acetabulum lies outside it): the mode of each ray's innermost shell
@@ -218,9 +245,9 @@ def _assess(smooth: np.ndarray, spacing: float, origin: np.ndarray, centre: np.n
         len(directions), t.size)
     on_sphere = np.zeros(len(directions), dtype=bool)
     dists = []
-    for i, p in enumerate(profiles):
+    shells = shell_boundaries_rays(profiles, step, radius - 5.0, radius + 5.0, min_depth, off, True, False)
+    for i, c in enumerate(shells):
         # a ray shows the cortex when a dark shell's minimum lies just under the surface
-        c = _shell_boundaries(p, step, radius - 5.0, radius + 5.0, min_depth, off, True, False)
         near = [(surface, minimum) for surface, minimum in c if radius - 3.5 <= minimum <= radius + 0.5]
         if near:
             on_sphere[i] = True
@@ -303,10 +330,11 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
             level = float(np.percentile(profiles[rays], 10)) if rays.any() else 0.0
         min_depth = settings.fallback_shell_contrast * max(level, 1e-6)
         chosen = np.full(len(directions), np.nan)
-        for i in np.flatnonzero(rays):
-            found = _shell_boundaries(profiles[i], step, radius - tolerance - 4.0 - t[0],
-                                      radius + tolerance - t[0], min_depth,
-                                      settings.native_surface_search_mm, True, False)
+        ray_index = np.flatnonzero(rays)
+        shells = shell_boundaries_rays(profiles[ray_index], step, radius - tolerance - 4.0 - t[0],
+                                       radius + tolerance - t[0], min_depth,
+                                       settings.native_surface_search_mm, True, False)
+        for i, found in zip(ray_index, shells):
             best = None
             for surface, minimum in found:
                 surface, minimum = surface + t[0], minimum + t[0]
@@ -479,11 +507,13 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
             level = float(np.percentile(profiles[:, t <= lo_ratio * radius * 0.8], 10))
             min_depth = localize.fallback_shell_contrast * max(level, 1e-6)
             found = []
-            for i in np.flatnonzero(sharp & inside.all(axis=1)):
+            ray_index = np.flatnonzero(sharp & inside.all(axis=1))
+            shells = shell_boundaries_rays(profiles[ray_index], step, lo_ratio * radius, hi_ratio * radius,
+                                           min_depth, localize.surface_search_mm, True)
+            for i, ray_shells in zip(ray_index, shells):
                 p = profiles[i]
                 best, best_rise = None, 0.0
-                for surface, minimum in _shell_boundaries(p, step, lo_ratio * radius, hi_ratio * radius,
-                                                          min_depth, localize.surface_search_mm, True):
+                for surface, minimum in ray_shells:
                     k = int(round(minimum / step))
                     rise = float(p[k: k + int(round(3.0 / step)) + 1].max() - p[k])
                     if rise > best_rise:
