@@ -33,6 +33,7 @@ class LocalizeSettings(Section):
     radius_step_mm: Positive  # radius step of the sphere vote (mm)
     gradient_sigma_mm: Positive  # Gaussian scale of the gradient used for voting (mm)
     edge_percentile: Percentile  # voxels above this gradient-magnitude percentile (of the body) vote
+    vote_max_points: NonNegativeInt  # at most this many edge voxels vote (evenly spread subset; 0 = all)
     n_candidates: Count  # accumulator peaks examined per study
     peak_separation_mm: NonNegative  # minimum distance between two accumulator peaks (mm)
     n_directions: Count  # ray directions sampled around a candidate centre
