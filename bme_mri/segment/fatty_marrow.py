@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from bme_mri.segment.localize import SphereFit, _fit_sphere, fibonacci_directions
+from bme_mri.segment.localize import SphereFit, _fit_sphere, fibonacci_directions, trimmed_fit
 from bme_mri.segment.settings import LocalizeSettings
 from bme_mri.types import SequenceClass
 
@@ -129,14 +129,7 @@ def fit_head_step(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_
         if ok.sum() < 10:
             return None
         points = centre + edges[ok, None] * directions[ok]
-        new_centre, new_radius = centre, marrow_radius
-        for _trim in range(4):
-            new_centre, new_radius = _fit_sphere(points)
-            dist = np.abs(np.linalg.norm(points - new_centre, axis=1) - new_radius)
-            keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
-            if keep.all() or keep.sum() < 10:
-                break
-            points = points[keep]
+        new_centre, new_radius, points = trimmed_fit(points, _fit_sphere, 10)
         if not (settings.radius_min_mm - 3 <= new_radius + cortex <= settings.radius_max_mm + 3):
             return None
         moved = float(np.linalg.norm(new_centre - centre))

@@ -158,6 +158,20 @@ def _fit_sphere(points: np.ndarray) -> tuple[np.ndarray, float]:
     return centre, radius
 
 
+def trimmed_fit(points: np.ndarray, fitter, min_keep: int, rounds: int = 4):
+    """``fitter(points) -> (centre, radius)`` refitted without outliers: points farther from
+    the fitted surface than max(1 mm, 2.5 robust SD) are dropped, at most ``rounds`` times and
+    never below ``min_keep`` points. Returns (centre, radius, kept points)."""
+    for _trim in range(max(1, rounds)):
+        centre, radius = fitter(points)
+        dist = np.abs(np.linalg.norm(points - centre, axis=1) - radius)
+        keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
+        if keep.all() or keep.sum() < min_keep:
+            break
+        points = points[keep]
+    return centre, radius, points
+
+
 def fit_head_sphere(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_mm: np.ndarray,
                     scale: float, settings: LocalizeSettings) -> SphereFit | None:
     """Refine a candidate centre (LPS mm) into a sphere fitted to the outer cortical surface."""
@@ -216,13 +230,7 @@ def fit_head_sphere(smooth: np.ndarray, spacing: float, origin: np.ndarray, star
         if ok.sum() < 10:
             return None
         points = centre + chosen[ok, None] * directions[ok]
-        for _trim in range(4):
-            new_centre, new_radius = _fit_sphere(points)
-            dist = np.abs(np.linalg.norm(points - new_centre, axis=1) - new_radius)
-            keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
-            if keep.all() or keep.sum() < 10:
-                break
-            points = points[keep]
+        new_centre, new_radius, points = trimmed_fit(points, _fit_sphere, 10)
         if not (settings.radius_min_mm - 3 <= new_radius <= settings.radius_max_mm + 3):
             return None
         centre, radius = new_centre, new_radius
@@ -352,14 +360,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
             return fit, (f"sphere kept from the {settings.work_spacing_mm:g} mm working grid: only "
                          f"{int(ok.sum())} rays found the cortex on the image's own grid")
         points = centre + chosen[ok, None] * directions[ok]
-        new_centre, new_radius = centre, radius
-        for _trim in range(4):
-            new_centre, new_radius = _fit_sphere(points)
-            dist = np.abs(np.linalg.norm(points - new_centre, axis=1) - new_radius)
-            keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
-            if keep.all() or keep.sum() < settings.native_min_rays:
-                break
-            points = points[keep]
+        new_centre, new_radius, points = trimmed_fit(points, _fit_sphere, settings.native_min_rays)
         # the radius is the median distance of the kept points from the fitted centre: a ray
         # whose steepest rise lands on the far side of the cartilage does not pull it outwards
         centre = new_centre
@@ -527,13 +528,7 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
             if len(found) < settings.section_min_rays:
                 continue
             pts2 = np.stack([(np.asarray(found) - origin) @ u, (np.asarray(found) - origin) @ v], 1)
-            for _trim in range(3):
-                c2, r2 = _fit_circle(pts2)
-                dist = np.abs(np.linalg.norm(pts2 - c2, axis=1) - r2)
-                keep = dist <= max(1.0, 2.5 * 1.4826 * float(np.median(dist)))
-                if keep.all() or keep.sum() < settings.section_min_rays:
-                    break
-                pts2 = pts2[keep]
+            c2, r2, pts2 = trimmed_fit(pts2, _fit_circle, settings.section_min_rays, rounds=3)
             if not (lo_ratio * radius <= r2 <= hi_ratio * radius):
                 continue
             positions.append(d)
