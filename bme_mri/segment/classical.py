@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
-from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
+from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
     SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
     refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
@@ -110,9 +110,7 @@ class ClassicalSegmenter:
         adult femoral head's (:meth:`_plausible`), then sided. On a fat-bright series (no fat
         suppression) the candidates are fitted by their step edge instead
         (:mod:`bme_mri.segment.fatty_marrow`), which needs no refit (it finds no dark shell)."""
-        covered = None
-        if marrow_is_fat_bright(image.meta, self.settings.localize):
-            covered = field_of_view(image, work_geom)
+        covered = fat_bright_field(image, work_geom, self.settings.localize)
         fits = self._find_heads(work_geom, work, vote_image, body, covered)
         sides = self._assign_sides(self._plausible(image, fits, refine=covered is None), body,
                                    work_geom, warnings)
@@ -226,8 +224,8 @@ class ClassicalSegmenter:
         """Each side's sphere refitted on the analysed image's own grid
         (:func:`~bme_mri.segment.localize.refine_on_native`), when configured."""
         loc = self.settings.localize
-        if not loc.native_refine:
-            return sides
+        if not loc.native_refine or marrow_is_fat_bright(image.meta, loc):
+            return sides  # a step-edge fit has no dark shell to refit
         out = {}
         for side, fit in sides.items():
             if fit.native or fit.native_note or fit.quality < loc.min_boundary_fraction:

@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from bme_mri.segment.localize import SphereFit, _fit_sphere, fibonacci_directions, trimmed_fit
+from bme_mri.segment.localize import SphereFit, _fit_sphere, fibonacci_directions, neck_cone_rays, trimmed_fit
+from bme_mri.segment.resample import field_of_view
 from bme_mri.segment.settings import LocalizeSettings
-from bme_mri.types import SequenceClass
+from bme_mri.types import Geometry, SequenceClass, Volume
 
 
 def marrow_is_fat_bright(meta: Mapping[str, Any], settings: LocalizeSettings) -> bool:
@@ -46,13 +47,30 @@ def marrow_is_fat_bright(meta: Mapping[str, Any], settings: LocalizeSettings) ->
     return str(sequence or "").lower() in {s.lower() for s in settings.step_edge_sequences}
 
 
-def _neck_cones(directions: np.ndarray, settings: LocalizeSettings) -> np.ndarray:
-    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
-    cone = np.zeros(len(directions), dtype=bool)
-    for side_sign in (1.0, -1.0):
-        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
-        cone |= directions @ neck >= np.cos(np.radians(settings.fit_exclusion_cone_deg))
-    return cone
+def fat_bright_field(image: Volume, work_geometry: Geometry, settings: LocalizeSettings) -> np.ndarray | None:
+    """The working-grid voxels inside ``image``'s field of view when its marrow is fat-bright
+    (:func:`marrow_is_fat_bright`: its heads are fitted by :func:`fit_head_step`), else None
+    (the cortical-shell fit applies)."""
+    return field_of_view(image, work_geometry) if marrow_is_fat_bright(image.meta, settings) else None
+
+
+def _sample_rays(smooth: np.ndarray, covered: np.ndarray, spacing: float, origin: np.ndarray,
+                 centre: np.ndarray, directions: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Profiles (rays x samples, linear) of ``smooth`` from ``centre`` and whether each sample
+    lies inside the field of view (``covered``, nearest; outside the grid = not covered)."""
+    pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
+    coords = ((pts - origin) / spacing).reshape(-1, 3).T
+    shape = (len(directions), t.size)
+    profiles = ndimage.map_coordinates(smooth, coords, order=1, mode="nearest").reshape(shape)
+    inside = ndimage.map_coordinates(covered.astype(np.float32), coords, order=0, mode="constant",
+                                     cval=0.0).reshape(shape) > 0.5
+    return profiles, inside
+
+
+def _marrow_level(profiles: np.ndarray, inside: np.ndarray, inner: np.ndarray) -> float | None:
+    """Median signal of the rays' inner stretch (``inner`` samples) where wholly imaged."""
+    whole = inside[:, inner].all(axis=1)
+    return float(np.median(profiles[:, inner][whole])) if whole.any() else None
 
 
 def _falling_edges(profiles: np.ndarray, covered: np.ndarray, t: np.ndarray, lo: float,
@@ -100,26 +118,19 @@ def fit_head_step(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_
     Returns None when too few rays show a boundary or the radius is not a femoral head's.
     """
     directions = fibonacci_directions(settings.n_directions)
-    usable = ~_neck_cones(directions, settings)
+    usable = ~neck_cone_rays(directions, settings)
     step = settings.ray_step_mm
     cortex = settings.step_cortex_mm
     t = np.arange(0.0, settings.radius_max_mm + 12.0, step)
     inner = (t >= 3.0) & (t <= 10.0)
     centre = np.asarray(start_mm, dtype=np.float64)
     marrow_radius = None
-    covered_f = covered.astype(np.float32)
-    edges = observable = None
     fit_points = None
     for _ in range(max(1, settings.refine_iterations) + 1):
-        pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
-        coords = ((pts - origin) / spacing).reshape(-1, 3).T
-        profiles = ndimage.map_coordinates(smooth, coords, order=1, mode="nearest").reshape(
-            len(directions), t.size)
-        cov = ndimage.map_coordinates(covered_f, coords, order=0, mode="constant", cval=0.0).reshape(
-            len(directions), t.size) > 0.5
-        if not cov[:, inner].all(axis=1).any():
+        profiles, cov = _sample_rays(smooth, covered, spacing, origin, centre, directions, t)
+        marrow = _marrow_level(profiles, cov, inner)
+        if marrow is None:
             return None
-        marrow = float(np.median(profiles[:, inner][cov[:, inner].all(axis=1)]))
         if marrow_radius is None:
             lo, hi = max(settings.radius_min_mm - cortex - 6.0, 4.0), settings.radius_max_mm - cortex + 3.0
         else:
@@ -137,12 +148,8 @@ def fit_head_step(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_
         if moved < 0.1:
             break
     # boundary fraction over the rays that could show the boundary (inside the field, off the necks)
-    pts = centre[None, None, :] + t[None, :, None] * directions[:, None, :]
-    coords = ((pts - origin) / spacing).reshape(-1, 3).T
-    profiles = ndimage.map_coordinates(smooth, coords, order=1, mode="nearest").reshape(len(directions), t.size)
-    cov = ndimage.map_coordinates(covered_f, coords, order=0, mode="constant", cval=0.0).reshape(
-        len(directions), t.size) > 0.5
-    marrow = float(np.median(profiles[:, inner][cov[:, inner].all(axis=1)])) if cov[:, inner].all(axis=1).any() else 0.0
+    profiles, cov = _sample_rays(smooth, covered, spacing, origin, centre, directions, t)
+    marrow = _marrow_level(profiles, cov, inner) or 0.0
     edges, observable = _falling_edges(profiles, cov, t, marrow_radius - 4.0, marrow_radius + 4.0, marrow,
                                        settings.step_min_drop, 3.0)
     near = np.isfinite(edges) & (np.abs(edges - marrow_radius) <= 2.0)

@@ -23,11 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bme_mri.segment.classical import ClassicalSegmenter
-from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
+from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step
 from bme_mri.segment.heads import HeadLocation
 from bme_mri.segment.localize import SphereFit, fibonacci_directions, fit_head_sphere
 from bme_mri.segment.marrow import smooth_image
-from bme_mri.segment.resample import field_of_view
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Geometry, Side, Volume
 
@@ -134,8 +133,7 @@ class LearnedSegmenter(ClassicalSegmenter):
 
     def _locate(self, image: Volume, work_geom, work, vote_image, body,
                 warnings: list[str]) -> dict[Side, SphereFit]:
-        covered = (field_of_view(image, work_geom)
-                   if marrow_is_fat_bright(image.meta, self.settings.localize) else None)
+        covered = fat_bright_field(image, work_geom, self.settings.localize)
         checked = check_with_sphere_fit(self.finder.find(image), work_geom, work, body, self.settings,
                                         covered)
         sides: dict[Side, SphereFit] = {}
@@ -160,6 +158,6 @@ def find_heads_learned(volume: Volume, settings: SegmentSettings, finder,
     network = finder.find(volume)
     if not network or not body.any():
         return network
-    covered = field_of_view(volume, work_geom) if marrow_is_fat_bright(volume.meta, settings.localize) else None
+    covered = fat_bright_field(volume, work_geom, settings.localize)
     return refined_locations(check_with_sphere_fit(network, work_geom, work, body, settings, covered),
                              keep_unconfirmed)

@@ -172,16 +172,23 @@ def trimmed_fit(points: np.ndarray, fitter, min_keep: int, rounds: int = 4):
     return centre, radius, points
 
 
+def neck_cone_rays(directions: np.ndarray, settings: LocalizeSettings) -> np.ndarray:
+    """Bool per ray: the ray may leave through a femoral neck (either side's: lateral and
+    ``fit_exclusion_neck_angle_deg`` down, within ``fit_exclusion_cone_deg``); such rays do
+    not shape a head's sphere."""
+    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
+    cone = np.zeros(len(directions), dtype=bool)
+    for side_sign in (1.0, -1.0):
+        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
+        cone |= directions @ neck >= np.cos(np.radians(settings.fit_exclusion_cone_deg))
+    return cone
+
+
 def fit_head_sphere(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_mm: np.ndarray,
                     scale: float, settings: LocalizeSettings) -> SphereFit | None:
     """Refine a candidate centre (LPS mm) into a sphere fitted to the outer cortical surface."""
     directions = fibonacci_directions(settings.n_directions)
-    # rays that may leave through a femoral neck (either side's) do not shape the sphere
-    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
-    neck_cone = np.zeros(len(directions), dtype=bool)
-    for side_sign in (1.0, -1.0):
-        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
-        neck_cone |= directions @ neck >= np.cos(np.radians(settings.fit_exclusion_cone_deg))
+    neck_cone = neck_cone_rays(directions, settings)  # rays that may leave through a neck
     step = settings.ray_step_mm
     t = np.arange(0.0, settings.radius_max_mm + 8.0, step)
     inner = t <= settings.radius_min_mm - 6.0
@@ -310,11 +317,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     working-grid fit stands then).
     """
     directions = fibonacci_directions(settings.n_directions)
-    incline = np.radians(settings.fit_exclusion_neck_angle_deg)
-    usable = np.ones(len(directions), dtype=bool)
-    for side_sign in (1.0, -1.0):
-        neck = np.array([side_sign * np.cos(incline), 0.0, -np.sin(incline)])
-        usable &= directions @ neck < np.cos(np.radians(settings.fit_exclusion_cone_deg))
+    usable = ~neck_cone_rays(directions, settings)
     extent = ray_voxel_extent_mm(directions, geometry)
     limit = max(settings.native_max_ray_extent_mm,
                 float(np.quantile(extent, settings.native_min_ray_fraction)))
