@@ -294,6 +294,16 @@ def ray_voxel_extent_mm(directions: np.ndarray, geometry) -> np.ndarray:
     return np.sqrt(np.sum((proj * np.asarray(geometry.spacing_mm)[None, :]) ** 2, axis=1))
 
 
+def sharp_rays(directions: np.ndarray, geometry, settings: LocalizeSettings) -> np.ndarray:
+    """Bool per ray: one voxel of ``geometry`` spans at most ``native_max_ray_extent_mm`` along
+    it (:func:`ray_voxel_extent_mm`), or it is among the ``native_min_ray_fraction`` least
+    blurred rays (so thick slices always leave enough rays)."""
+    extent = ray_voxel_extent_mm(directions, geometry)
+    limit = max(settings.native_max_ray_extent_mm,
+                float(np.quantile(extent, settings.native_min_ray_fraction)))
+    return extent <= limit + 1e-9
+
+
 def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
                      settings: LocalizeSettings) -> tuple[SphereFit, str | None]:
     """Refit ``fit``'s sphere to the outer cortical surface sampled on the image's own grid.
@@ -317,11 +327,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     working-grid fit stands then).
     """
     directions = fibonacci_directions(settings.n_directions)
-    usable = ~neck_cone_rays(directions, settings)
-    extent = ray_voxel_extent_mm(directions, geometry)
-    limit = max(settings.native_max_ray_extent_mm,
-                float(np.quantile(extent, settings.native_min_ray_fraction)))
-    usable &= extent <= limit + 1e-9
+    usable = ~neck_cone_rays(directions, settings) & sharp_rays(directions, geometry, settings)
     step = settings.native_ray_step_mm
     volume = np.asarray(array, dtype=np.float32)
     shape = np.asarray(volume.shape)
@@ -499,10 +505,7 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
     for _ in range(settings.section_iterations):
         u, v = _perpendicular_basis(axis)
         ray_dirs = np.cos(angles)[:, None] * u + np.sin(angles)[:, None] * v
-        extent = ray_voxel_extent_mm(ray_dirs, geometry)
-        limit = max(localize.native_max_ray_extent_mm,
-                    float(np.quantile(extent, localize.native_min_ray_fraction)))
-        sharp = extent <= limit + 1e-9
+        sharp = sharp_rays(ray_dirs, geometry, localize)
         positions, radii, centres = [], [], []
         for fraction in settings.section_positions:
             d = fraction * radius
