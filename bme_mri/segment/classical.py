@@ -23,7 +23,7 @@ from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
+    SphereFit, accumulator_peaks, coarsen, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
     refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
@@ -75,8 +75,10 @@ class ClassicalSegmenter:
         edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell."""
         loc = self.settings.localize
         spacing = loc.work_spacing_mm
-        scale = float(np.median(work[body])) if body.any() else 1.0
-        acc = vote_centres(vote_image, spacing, body, loc)
+        scale = 1.0  # _working_image divided the image by its median in the body
+        factor = max(1, int(round(loc.vote_spacing_mm / spacing)))
+        coarse_image, coarse_body = coarsen(vote_image, body, factor)
+        acc = vote_centres(coarse_image, spacing * factor, coarse_body, loc)
         smooth = smooth_image(work, (spacing,) * 3, 1.0)
         origin = np.asarray(work_geom.origin_lps_mm)
         fits: list[SphereFit] = []
@@ -88,8 +90,8 @@ class ClassicalSegmenter:
             return (fit is not None and fit.quality >= loc.min_boundary_fraction
                     and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
 
-        for idx, value in accumulator_peaks(acc, spacing, loc):
-            start = origin + idx * spacing
+        for idx, value in accumulator_peaks(acc, spacing * factor, loc):
+            start = origin + (idx * factor + (factor - 1) / 2.0) * spacing
             if covered is not None:
                 fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
             else:
