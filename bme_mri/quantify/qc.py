@@ -195,17 +195,27 @@ def surrounding_tissue(image: Volume, head: HeadFinding, settings: QcSettings) -
 
 
 def muscle_level(values: np.ndarray, bins: int) -> float | None:
-    """The highest peak of the histogram of soft-tissue intensities (image units)."""
+    """The highest peak of the histogram of the log of soft-tissue intensities (returned in
+    image units).
+
+    Log, because a coil's bias field multiplies every tissue: on a linear scale it spreads a
+    bright tissue's peak in proportion to its level, and a darker but smaller class (suppressed
+    fat, pelvic bone marrow) then stands higher than muscle (stress seed 210: a muscle level of
+    89 against 227 on the other side, a false ``reference_implausible``). On a log scale the
+    bias spreads every tissue alike, and the highest peak is the class with the most voxels.
+    """
     values = np.asarray(values, dtype=np.float64)
+    values = values[values > 0]
     if values.size < 50:
         return None
-    lo, hi = np.percentile(values, [1, 99])
+    logs = np.log(values)
+    lo, hi = np.percentile(logs, [1, 99])
     if hi <= lo:
         return float(np.median(values))
-    hist, edges = np.histogram(values, bins=bins, range=(lo, hi))
+    hist, edges = np.histogram(logs, bins=bins, range=(lo, hi))
     smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     peak = int(np.argmax(smooth))
-    return float(0.5 * (edges[peak] + edges[peak + 1]))
+    return float(np.exp(0.5 * (edges[peak] + edges[peak + 1])))
 
 
 def noise_sd(array: np.ndarray, mask: np.ndarray) -> float | None:

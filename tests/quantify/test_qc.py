@@ -9,7 +9,7 @@ from bme_mri.config import load_config
 from bme_mri.pipeline.tables import SUMMARY_COLUMNS, summary_rows
 from bme_mri.quantify.qc import (
     BLOCKING, WARNING, HipQc, QcFlag, assess_hips, head_fit_flag, head_fov_flag,
-    head_outside_fov_fraction, noise_sd, reference_flags,
+    head_outside_fov_fraction, muscle_level, noise_sd, reference_flags,
 )
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.types import Geometry, Side, Volume
@@ -177,3 +177,16 @@ def test_head_grazing_the_field_edge_is_a_warning_not_a_block(qc_settings):
     flag, fraction = head_fov_flag(geometry, head, qc_settings)
     assert qc_settings.head.warn_outside_fov_fraction < fraction < qc_settings.head.max_outside_fov_fraction
     assert flag is not None and flag.code == "head_partly_outside_fov" and flag.severity == WARNING
+
+
+def test_muscle_level_is_the_largest_class_under_a_bias_field():
+    """A dark class (suppressed fat, pelvic bone; 40% of the shell) and muscle (60%), both
+    multiplied by the same smooth bias of +/-30%: on a linear histogram the dark class's peak
+    stands higher (the bias spreads muscle 2.5 x as wide); the muscle level is muscle's."""
+    rng = np.random.default_rng(3)
+    n = 20000
+    bias = rng.uniform(0.7, 1.3, n)
+    dark = rng.random(n) < 0.4
+    values = np.where(dark, 100.0, 250.0) * bias + rng.normal(0.0, 5.0, n)
+    level = muscle_level(values, 64)
+    assert 200.0 <= level <= 300.0
