@@ -23,6 +23,7 @@ class ValidationThresholds(Section):
     indeterminate_fraction_max: float  # follow-up calls made indeterminate without a phantom fault: at most this fraction
     qc_fault_recall_min: float  # of the hips with a phantom fault (failed fat suppression, cut head), this fraction must carry its flag
     remission_called_necrosis_max: int  # truly remitted hips called 'necrosis' (a call that sends a patient to surgery)
+    fov_cut_tolerance: Fraction = 0.02  # a true head within this fraction of qc.head.max_outside_fov_fraction may be flagged head_cut_by_fov or not
 
 
 class PipelineSettings(Section):

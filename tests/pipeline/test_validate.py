@@ -167,3 +167,33 @@ def test_smoke_necrosis_is_scored_by_dice(smoke_validation):
     assert all(s.necrosis_dice is not None for s in necrotic)
     assert all(s.necrosis_dice is None for s in report.sides if s.true_necrosis_ml == 0)
     assert report.metrics["necrosis_dice_mean"] == sum(s.necrosis_dice for s in necrotic) / len(necrotic)
+
+
+def test_a_head_cut_at_about_the_limit_is_borderline_not_a_missed_fault():
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate, _borderline_cuts
+
+    config = load_config()
+    limit = config.qc.head.max_outside_fov_fraction
+    tolerance = config.pipeline.validation.fov_cut_tolerance
+    manifest = {"patients": [{"studies": [
+        {"study_uid": "1", "sides": {"left": {"head_outside_fov_fraction": limit + tolerance / 2},
+                                     "right": {"head_outside_fov_fraction": 0.0}}},
+        {"study_uid": "2", "sides": {"left": {"head_outside_fov_fraction": limit + 3 * tolerance}}},
+    ]}]}
+    assert _borderline_cuts(manifest, config) == {("1", "left")}
+    near = SideScore("P", "1", "left", True, 0.9, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0,
+                     expected_qc=["head_cut_by_fov"], qc_flags=["head_partly_outside_fov"], borderline=True)
+    far = SideScore("P", "2", "left", True, 0.9, None, 0.0, 0.0, 0.0, 0.0, 50.0, 50.0,
+                    expected_qc=["head_cut_by_fov"], qc_flags=["head_cut_by_fov"], qc_blocking=True)
+    statuses = [{"expected": "indeterminate", "predicted": "remission", "correct": False, "borderline": True},
+                {"expected": "remission", "predicted": "remission", "correct": True}]
+    metrics, failures = _aggregate([near, far], statuses, config)
+    assert metrics["qc_borderline_hips"] == 1
+    assert metrics["qc_fault_recall"] == 1.0
+    assert metrics["status_accuracy"] == 1.0
+    assert not any("phantom faults" in f for f in failures)
+    # the same miss on a head well past the limit is a missed fault
+    far.qc_flags, far.qc_blocking = ["head_partly_outside_fov"], False
+    metrics, failures = _aggregate([near, far], statuses, config)
+    assert metrics["qc_fault_recall"] == 0.0
