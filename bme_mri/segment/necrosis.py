@@ -113,7 +113,7 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
     floor = settings.band_min_depth_mm + extra
     deep = depth >= floor
     band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
-    labels, n = ndimage.label(band)
+    labels, n = ndimage.label(band, structure=np.ones((3, 3, 3), bool))
     if n == 0:
         return empty
     counts = np.bincount(labels.ravel())[1:]
