@@ -20,8 +20,9 @@ Rule (fixed and documented):
    the band image's own noise, so every head holds dozens of dark noise clusters, and now and
    then one meets the depth rules (a 0.24 ml false call on a normal hip at SNR 15), while the
    T1's noise is independent of the STIR's and far above the T1 band level.
-2. A connected band piece of at least ``band_min_ml`` (after a closing of
-   ``band_closing_mm``) -- or, with a T1, of at least ``band_small_min_voxels`` voxels of which
+2. A connected band piece (26-connected: a thin oblique band on thick slices steps between
+   slices at voxel edges, and a digital surface one voxel thick is not face-connected) of at
+   least ``band_min_ml`` (after a closing of ``band_closing_mm``) -- or, with a T1, of at least ``band_small_min_voxels`` voxels of which
    at least ``band_small_t1_fraction`` is dark on the T1 (the band of a 0.3-0.5 ml lesion on
    4 mm slices is only 5-15 voxels, under 0.1 ml; STIR noise clusters of that size are not dark
    on the T1) -- casts a "shadow" towards the articular surface: every head-marrow

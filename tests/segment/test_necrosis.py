@@ -154,3 +154,24 @@ def test_noise_on_thick_slices_with_a_normal_t1_gives_no_necrosis(thick_slice_le
         noisy_t1 = t1_normal + rng.normal(0.0, 40.0, t1_normal.shape)
         shifted = normal + rng.normal(0.0, 11.0, normal.shape)  # plus the helper's own noise
         assert _necrosis_ml(geometry, head, shifted, loud, config, t1=noisy_t1) == 0.0
+
+
+def test_a_band_whose_voxels_touch_only_at_edges_is_one_boundary(config):
+    """On voxels larger than the band closing (2 mm here, closing 1.5 mm), a thin oblique band
+    comes out as voxels that meet at edges and corners, not faces (a digital surface one voxel
+    thick is 26-connected): taken as one piece it bounds a lesion; voxel by voxel it is noise."""
+    shape = (34, 34, 34)
+    geometry = Geometry(shape, (2.0, 2.0, 2.0), (0.0, 0.0, 0.0), np.eye(3))
+    centre = np.array([33.0, 33.0, 33.0])
+    head = HeadFinding(Side.LEFT, tuple(centre), RADIUS_MM, (0.0, 0.0, 1.0), 30.0, 15.0, 0.9, 0.5)
+    points = geometry.index_to_lps(np.indices(shape).reshape(3, -1).T.astype(float)).reshape(*shape, 3)
+    radial = np.linalg.norm(points - centre, axis=-1)
+    image = np.where(radial <= RADIUS_MM - 2.0, MARROW, DARK)
+    reference = ReferenceMarrow("test marrow", 1000, MARROW, NOISE_SD * 0.67, MARROW + 7,
+                                NOISE_SD, MARROW + 4 * NOISE_SD)
+    from_pole = np.linalg.norm(points - (centre + np.array([0.0, 0.0, -RADIUS_MM])), axis=-1)
+    band = (from_pole >= 11.0) & (from_pole <= 12.5) & (radial <= RADIUS_MM - 2.0)
+    checker = (np.indices(shape).sum(axis=0) % 2) == 0  # no two kept voxels share a face
+    assert config.segment.necrosis.band_closing_mm < 2.0
+    image = np.where(band & checker, DARK, image)
+    assert _necrosis_ml(geometry, head, image, reference, config) > 0.5
