@@ -16,7 +16,9 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
 * ``reference_implausible``: the normal-marrow reference is not darker than muscle
   (``max_marrow_muscle_ratio``; on STIR / T2 fat-sat fatty marrow is darker than muscle,
   so a bright one means the fat suppression failed and edema is hidden), or it comes from
-  fewer than ``reference.min_voxels`` voxels. The muscle level is the highest peak of the
+  fewer than ``reference.min_voxels`` voxels, or it was borrowed from the other hip and that
+  hip's head fit fails ``head_fit_poor`` (its reference is marrow of an unknown place).
+  The muscle level is the highest peak of the
   histogram of soft tissue in a shell ``surround_inner_mm``..``surround_outer_mm`` outside
   the head surface.
 * ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
@@ -262,6 +264,17 @@ def reference_flags(image: Volume, head: HeadFinding, other: HeadFinding | None,
         flags.append(make_flag("reference_borrowed",
                                f"too little normal-looking marrow on this side; reference taken from "
                                f"{reference.description}", settings))
+        lender_fit = None if other is None or other.reference is not reference else head_fit_flag(other, settings)
+        if lender_fit is not None:
+            # a reference is evidence; from a hip whose head was not found reliably it is marrow
+            # of an unknown place (qc seed 6, failed fat suppression: the lender's oversized
+            # sphere took its reference from the cortex rim, and this side, all bright, was
+            # measured as 80 ml of edema against it)
+            flags.append(make_flag(
+                "reference_implausible",
+                f"the reference was borrowed from the other hip, whose head fit failed QC "
+                f"({lender_fit.reason}); this side's own marrow level is "
+                + (f"{own.median:.4g}" if own is not None else "unknown"), settings))
     other_own = None if other is None else other.own_reference
     if own is not None and other_own is not None and min(own.median, other_own.median) > 0:
         side_ratio = max(own.median, other_own.median) / min(own.median, other_own.median)

@@ -124,6 +124,26 @@ def test_sides_disagreeing_warn_on_the_brighter_side_only(qc_settings):
     assert right_flags == []
 
 
+def test_a_reference_borrowed_from_a_poorly_fitted_hip_is_implausible(qc_settings):
+    """The lender's head was not found reliably: its marrow reference is marrow of an unknown
+    place, and the borrower's own, much brighter, marrow says why it was not used."""
+    geometry = _geometry()
+    image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=4.0)
+    dark, bright = _reference(40.0, side="right"), _reference(250.0)
+    lender = _head(reference=dark, side=Side.RIGHT,
+                   residual=qc_settings.head.max_fit_residual_mm + 0.3)
+    borrower = _head(reference=dark, side=Side.LEFT)
+    borrower.own_reference = bright
+    flags, _ = reference_flags(image, borrower, lender, qc_settings)
+    implausible = [f for f in flags if f.code == "reference_implausible"]
+    assert implausible and implausible[0].severity == BLOCKING
+    assert "head fit failed" in implausible[0].reason and "250" in implausible[0].reason
+    # the same borrow from a well fitted hip stays a warning
+    lender_ok = _head(reference=dark, side=Side.RIGHT)
+    flags, _ = reference_flags(image, borrower, lender_ok, qc_settings)
+    assert all(f.severity == WARNING for f in flags)
+
+
 def test_noise_estimate_follows_the_noise_not_the_anatomy():
     geometry = _geometry()
     image = _hip_image(geometry, marrow=40.0, muscle=120.0, noise=10.0)
