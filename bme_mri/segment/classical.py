@@ -101,8 +101,14 @@ class ClassicalSegmenter:
             if not sound(fit):
                 continue
             fit.vote = value
-            if all(np.linalg.norm(fit.center_mm - f.center_mm) > 10.0 for f in fits):
+            # two fits within 10 mm are one structure: the one whose shell more rays see stands
+            # (not the first: a vote peak beside the head can converge to a poorer sphere there,
+            # contrasts seed 4, T2 fat-sat 2 x 2 x 5 mm: q 0.35 at 9 mm from the head, q 0.73)
+            near = [i for i, f in enumerate(fits) if np.linalg.norm(fit.center_mm - f.center_mm) <= 10.0]
+            if not near:
                 fits.append(fit)
+            elif all(fit.quality > fits[i].quality for i in near):
+                fits = [f for i, f in enumerate(fits) if i not in near] + [fit]
         return fits
 
     def _locate(self, image: Volume, work_geom, work, vote_image, body,

@@ -23,7 +23,7 @@ class LocalizeSettings(Section):
                       ("bilateral_min_separation_mm", "bilateral_max_separation_mm"))
 
     work_spacing_mm: Positive  # isotropic voxel size of the working grid (mm)
-    vote_spacing_mm: Positive = 3.0  # voxel size of the centre vote (mm; a whole multiple of work_spacing_mm is used)
+    vote_spacing_mm: Positive = 1.5  # voxel size of the centre vote (mm; a whole multiple of work_spacing_mm is used)
     body_fraction: NonNegative  # body = smoothed signal above this x the median tissue signal
     body_smoothing_mm: NonNegative  # Gaussian smoothing (mm) before the body threshold
     n4_bias_correction: bool  # run N4 on a shrunk image before localisation
