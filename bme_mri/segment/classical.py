@@ -353,7 +353,7 @@ class ClassicalSegmenter:
             # the plateau comes from head marrow clear of the joint fluid's partial volume
             core_region = reg.head_marrow & (reg.radial_mm <= head.radius_mm - s.edema.core_min_depth_mm)
             threshold = edema_threshold(local, marrow, ref, voxel_ml, s.edema, core_region)
-            edema = edema_mask(local, marrow, ref, threshold, voxel_ml, s.edema)
+            edema = edema_mask(local, marrow, ref, threshold, voxel_ml, s.edema, geometry.spacing_mm)
             # neck edema counts only where it continues from the head's marrow (the neck region
             # is a cylinder around the fitted axis: what lies outside the cortex is not marrow)
             pieces, n_pieces = ndimage.label(edema)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from bme_mri.config import load_config
 from bme_mri.segment.marrow import (
@@ -134,3 +135,46 @@ def test_joint_fluid_outside_the_core_region_does_not_lift_the_border():
     assert abs(threshold - 200) < 15, f"threshold {threshold:.0f}"
     mask = edema_mask(image, marrow, reference, threshold, 0.001, config.edema)
     assert mask[:40].sum() > 0.4 * 4000
+
+
+def _radial_lesion(profile, shape=(61, 61, 61)):
+    """A lesion on a 1 mm grid whose signal is ``profile(r)`` (r in mm from the centre)."""
+    r = np.linalg.norm(np.indices(shape).transpose(1, 2, 3, 0) - (np.array(shape) - 1) / 2, axis=-1)
+    return profile(r).astype(np.float32), r
+
+
+def test_a_lesion_fading_to_its_margin_is_cut_where_its_own_margin_is_half_bright():
+    """Normal marrow 100; a 20 mm lesion at 500 in its middle fading linearly to 300 at its
+    margin, then a 2 mm blur to marrow. Half the contrast of its brightest part (300) cuts the
+    faded margin off; the local plateau (within 4 mm) puts the border near the true margin."""
+    config = load_config().segment
+    settings = config.edema
+    assert settings.local_plateau_radius_mm > 0
+    inside = lambda r: np.where(r <= 20.0, 500.0 - 10.0 * r, 100.0)  # noqa: E731
+    sharp, r = _radial_lesion(inside)
+    image = ndimage.gaussian_filter(sharp, 2.0)
+    marrow = np.ones(image.shape, bool)
+    reference = reference_from_values(np.r_[np.full(200, 99.0), np.full(200, 101.0)], "t",
+                                      config.reference, config.edema)
+    threshold = 100.0 + settings.contrast_fraction * (490.0 - 100.0)  # the global plateau's
+    mask_global = edema_mask(image, marrow, reference, threshold, 0.001, settings)
+    mask_local = edema_mask(image, marrow, reference, threshold, 0.001, settings, (1.0, 1.0, 1.0))
+    true_ml = 4 / 3 * np.pi * 20.0 ** 3 / 1000.0
+    global_ml, local_ml = mask_global.sum() / 1000.0, mask_local.sum() / 1000.0
+    assert global_ml < 0.8 * true_ml
+    assert 0.85 * true_ml < local_ml < 1.05 * true_ml  # within 0.5-1 mm of the true margin
+    assert abs(local_ml - true_ml) < 0.5 * abs(global_ml - true_ml)
+
+
+def test_a_uniform_lesion_keeps_its_half_contrast_border_with_the_local_plateau():
+    config = load_config().segment
+    settings = config.edema
+    sharp, r = _radial_lesion(lambda r: np.where(r <= 10.0, 400.0, 100.0))
+    image = ndimage.gaussian_filter(sharp, 1.5)
+    marrow = np.ones(image.shape, bool)
+    reference = reference_from_values(np.r_[np.full(200, 99.0), np.full(200, 101.0)], "t",
+                                      config.reference, config.edema)
+    threshold = 250.0
+    mask_global = edema_mask(image, marrow, reference, threshold, 0.001, settings)
+    mask_local = edema_mask(image, marrow, reference, threshold, 0.001, settings, (1.0, 1.0, 1.0))
+    assert abs(int(mask_local.sum()) - int(mask_global.sum())) <= 0.02 * mask_global.sum()
