@@ -21,12 +21,10 @@ def config():
     return load_config()
 
 
-@pytest.fixture
-def head_scene():
-    """A 1 mm isotropic head: normal marrow inside a 2 mm cortex, neck along +z (LPS)."""
-    shape = (64, 64, 64)
-    geometry = Geometry(shape, (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), np.eye(3))
-    centre = np.array([31.5, 31.5, 31.5])
+def _scene(shape, spacing_mm: float, centre):
+    """A head on an isotropic grid: normal marrow inside a 2 mm cortex, neck along +z (LPS)."""
+    geometry = Geometry(shape, (spacing_mm,) * 3, (0.0, 0.0, 0.0), np.eye(3))
+    centre = np.asarray(centre, float)
     head = HeadFinding(Side.LEFT, tuple(centre), RADIUS_MM, (0.0, 0.0, 1.0), 30.0, 15.0, 0.9, 0.5)
     points = geometry.index_to_lps(np.indices(shape).reshape(3, -1).T.astype(float)).reshape(*shape, 3)
     radial = np.linalg.norm(points - centre, axis=-1)
@@ -34,6 +32,12 @@ def head_scene():
     reference = ReferenceMarrow("test marrow", 1000, MARROW, NOISE_SD * 0.67, MARROW + 7,
                                 NOISE_SD, MARROW + 4 * NOISE_SD)
     return geometry, head, points, radial, image, reference
+
+
+@pytest.fixture
+def head_scene():
+    """A 1 mm isotropic head (see :func:`_scene`)."""
+    return _scene((64, 64, 64), 1.0, (31.5, 31.5, 31.5))
 
 
 def _necrosis_ml(geometry, head, image, reference, config, t1=None):
@@ -161,14 +165,8 @@ def test_a_band_whose_voxels_touch_only_at_edges_is_one_boundary(config):
     comes out as voxels that meet at edges and corners, not faces (a digital surface one voxel
     thick is 26-connected): taken as one piece it bounds a lesion; voxel by voxel it is noise."""
     shape = (34, 34, 34)
-    geometry = Geometry(shape, (2.0, 2.0, 2.0), (0.0, 0.0, 0.0), np.eye(3))
-    centre = np.array([33.0, 33.0, 33.0])
-    head = HeadFinding(Side.LEFT, tuple(centre), RADIUS_MM, (0.0, 0.0, 1.0), 30.0, 15.0, 0.9, 0.5)
-    points = geometry.index_to_lps(np.indices(shape).reshape(3, -1).T.astype(float)).reshape(*shape, 3)
-    radial = np.linalg.norm(points - centre, axis=-1)
-    image = np.where(radial <= RADIUS_MM - 2.0, MARROW, DARK)
-    reference = ReferenceMarrow("test marrow", 1000, MARROW, NOISE_SD * 0.67, MARROW + 7,
-                                NOISE_SD, MARROW + 4 * NOISE_SD)
+    geometry, head, points, radial, image, reference = _scene(shape, 2.0, (33.0, 33.0, 33.0))
+    centre = np.asarray(head.center_lps_mm)
     from_pole = np.linalg.norm(points - (centre + np.array([0.0, 0.0, -RADIUS_MM])), axis=-1)
     band = (from_pole >= 11.0) & (from_pole <= 12.5) & (radial <= RADIUS_MM - 2.0)
     checker = (np.indices(shape).sum(axis=0) % 2) == 0  # no two kept voxels share a face
