@@ -18,9 +18,9 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   so a bright one means the fat suppression failed and edema is hidden), or it comes from
   fewer than ``reference.min_voxels`` voxels, or it was borrowed from the other hip and that
   hip's head fit fails ``head_fit_poor`` (its reference is marrow of an unknown place).
-  The muscle level is the highest peak of the
-  histogram of soft tissue in a shell ``surround_inner_mm``..``surround_outer_mm`` outside
-  the head surface.
+  The muscle level is the level of the highest peak of the histogram of log intensity of the
+  soft tissue in a shell ``surround_inner_mm``..``surround_outer_mm`` outside the head surface
+  (:func:`muscle_level`).
 * ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
   ``reference.side_ratio_warn`` (diffuse edema, or one side misread); the segmenter used the
   darker one. ``reference_borrowed`` (warning): too little normal-looking marrow on this
@@ -217,7 +217,13 @@ def muscle_level(values: np.ndarray, bins: int) -> float | None:
     hist, edges = np.histogram(logs, bins=bins, range=(lo, hi))
     smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), 1.5)
     peak = int(np.argmax(smooth))
-    return float(np.exp(0.5 * (edges[peak] + edges[peak + 1])))
+    # the class's level: the median of the voxels under its peak down to half its height (a
+    # bias field flattens a peak's top, where the highest bin is anywhere)
+    half = smooth >= 0.5 * smooth[peak]
+    left = peak - int(np.argmin(half[peak::-1])) + 1 if not half[:peak + 1].all() else 0
+    right = peak + int(np.argmin(half[peak:])) - 1 if not half[peak:].all() else bins - 1
+    under = logs[(logs >= edges[left]) & (logs <= edges[right + 1])]
+    return float(np.exp(np.median(under))) if under.size else float(np.exp(0.5 * (edges[peak] + edges[peak + 1])))
 
 
 def noise_sd(array: np.ndarray, mask: np.ndarray) -> float | None:
@@ -264,7 +270,8 @@ def reference_flags(image: Volume, head: HeadFinding, other: HeadFinding | None,
         flags.append(make_flag("reference_borrowed",
                                f"too little normal-looking marrow on this side; reference taken from "
                                f"{reference.description}", settings))
-        lender_fit = None if other is None or other.reference is not reference else head_fit_flag(other, settings)
+        lender_fit = (None if other is None or other.own_reference is not reference
+                      else head_fit_flag(other, settings))
         if lender_fit is not None:
             # a reference is evidence; from a hip whose head was not found reliably it is marrow
             # of an unknown place (qc seed 6, failed fat suppression: the lender's oversized

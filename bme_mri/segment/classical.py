@@ -23,7 +23,7 @@ from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, coarsen, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
+    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
     refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
@@ -91,7 +91,7 @@ class ClassicalSegmenter:
                     and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
 
         for idx, value in accumulator_peaks(acc, spacing * factor, loc):
-            start = origin + (idx * factor + (factor - 1) / 2.0) * spacing
+            start = origin + coarse_to_work_index(idx, factor) * spacing
             if covered is not None:
                 fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
             else:
@@ -101,15 +101,24 @@ class ClassicalSegmenter:
             if not sound(fit):
                 continue
             fit.vote = value
-            # two fits within 10 mm are one structure: the one whose shell more rays see stands
-            # (not the first: a vote peak beside the head can converge to a poorer sphere there,
-            # contrasts seed 4, T2 fat-sat 2 x 2 x 5 mm: q 0.35 at 9 mm from the head, q 0.73)
-            near = [i for i, f in enumerate(fits) if np.linalg.norm(fit.center_mm - f.center_mm) <= 10.0]
-            if not near:
-                fits.append(fit)
-            elif all(fit.quality > fits[i].quality for i in near):
-                fits = [f for i, f in enumerate(fits) if i not in near] + [fit]
+            fits.append(fit)
         return fits
+
+    @staticmethod
+    def _distinct(fits: list[SphereFit]) -> list[SphereFit]:
+        """One fit per structure: of fits within 10 mm of each other, the one whose shell more
+        rays see stands (not the first tried: a vote peak beside the head can converge to a
+        poorer sphere there; contrasts seed 4, T2 fat-sat 2 x 2 x 5 mm: q 0.35 at 9 mm from the
+        head, beside the head's own q 0.73), carrying the strongest vote of the group. Applied
+        after the plausible-radius rule, so a concentric acetabulum (radius beyond the range)
+        cannot displace the head. Returned strongest vote first."""
+        kept: list[SphereFit] = []
+        for fit in sorted(fits, key=lambda f: f.quality, reverse=True):
+            if all(np.linalg.norm(fit.center_mm - k.center_mm) > 10.0 for k in kept):
+                kept.append(fit)
+        for k in kept:
+            k.vote = max(f.vote for f in fits if np.linalg.norm(f.center_mm - k.center_mm) <= 10.0)
+        return sorted(kept, key=lambda f: f.vote, reverse=True)
 
     def _locate(self, image: Volume, work_geom, work, vote_image, body,
                 warnings: list[str]) -> dict[Side, SphereFit]:
@@ -120,8 +129,8 @@ class ClassicalSegmenter:
         (:mod:`bme_mri.segment.fatty_marrow`), which needs no refit (it finds no dark shell)."""
         covered = fat_bright_field(image, work_geom, self.settings.localize)
         fits = self._find_heads(work_geom, work, vote_image, body, covered)
-        sides = self._assign_sides(self._plausible(image, fits, refine=covered is None), body,
-                                   work_geom, warnings)
+        sides = self._assign_sides(self._distinct(self._plausible(image, fits, refine=covered is None)),
+                                   body, work_geom, warnings)
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
             if fit.native_note:
                 warnings.append(f"{side.value} femoral head: {fit.native_note}")

@@ -47,8 +47,9 @@ _VOTE_SPREAD_MM = 2.25  # votes are spread by a Gaussian of this sigma (1.5 voxe
 
 def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
                  settings: LocalizeSettings) -> np.ndarray:
-    """Radial-symmetry accumulator (float32, working grid): every strong edge votes at
-    distance r (both signs) along its gradient, for r in the head radius range."""
+    """Radial-symmetry accumulator (float32, on the grid of ``work``, voxel ``spacing`` mm: the
+    working grid or a :func:`coarsen` copy of it): every strong edge votes at distance r (both
+    signs) along its gradient, for r in the head radius range."""
     sigma = settings.gradient_sigma_mm / spacing
     grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
              for a in range(3)]
@@ -73,6 +74,12 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     acc = np.bincount(np.concatenate(flat), minlength=int(np.prod(shape)))
     acc = acc.reshape(tuple(shape)).astype(np.float32)
     return ndimage.gaussian_filter(acc, _VOTE_SPREAD_MM / spacing)
+
+
+def coarse_to_work_index(index: np.ndarray, factor: int) -> np.ndarray:
+    """Working-grid index (continuous) of the centre of coarse voxel ``index`` made by
+    :func:`coarsen` with ``factor``."""
+    return np.asarray(index, dtype=np.float64) * factor + (factor - 1) / 2.0
 
 
 def coarsen(work: np.ndarray, body: np.ndarray, factor: int) -> tuple[np.ndarray, np.ndarray]:

@@ -197,3 +197,8 @@ def test_a_head_cut_at_about_the_limit_is_borderline_not_a_missed_fault():
     far.qc_flags, far.qc_blocking = ["head_partly_outside_fov"], False
     metrics, failures = _aggregate([near, far], statuses, config)
     assert metrics["qc_fault_recall"] == 0.0
+    # a borderline hip is still scored otherwise: losing its head is a failure
+    lost = SideScore("P", "1", "left", False, None, None, 0.0, None, 0.0, None, 50.0, None,
+                     "side not found", expected_qc=["head_cut_by_fov"], borderline=True)
+    metrics, _ = _aggregate([lost, far], [], config)
+    assert metrics["sides_found_fraction"] == 0.0

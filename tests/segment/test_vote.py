@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from bme_mri.config import load_config
-from bme_mri.segment.localize import accumulator_peaks, coarsen, vote_centres
+from bme_mri.segment.localize import accumulator_peaks, coarse_to_work_index, coarsen, vote_centres
 
 
 @pytest.mark.parametrize("factor", [2, 3])
@@ -44,5 +44,14 @@ def test_coarse_vote_peaks_at_a_sphere_centre():
     coarse, coarse_body = coarsen(work, body, factor)
     acc = vote_centres(coarse, spacing * factor, coarse_body, loc)
     idx, _value = accumulator_peaks(acc, spacing * factor, loc)[0]
-    found = (idx * factor + (factor - 1) / 2.0) * spacing
+    found = coarse_to_work_index(idx, factor) * spacing
     assert np.linalg.norm(found - centre) <= spacing * factor
+
+
+@pytest.mark.parametrize("factor", [2, 3])
+def test_a_coarse_voxel_maps_to_the_centre_of_its_block(factor):
+    """The coarse voxel's working-grid index is the mean index of the voxels it averages."""
+    ramp = np.broadcast_to(np.arange(12, dtype=np.float32)[:, None, None], (12, 6, 6)).copy()
+    coarse, _ = coarsen(ramp, np.ones(ramp.shape, bool), factor)
+    for i in range(coarse.shape[0]):
+        assert coarse_to_work_index(i, factor) == pytest.approx(float(coarse[i, 0, 0]))
