@@ -20,7 +20,7 @@ from bme_mri.compare.status import StatusCall, call_status
 from bme_mri.compare.timepoints import parse_study_date
 from bme_mri.compare.visit import SideVolumes
 from bme_mri.io_utils import write_csv_atomic
-from bme_mri.quantify.qc import QcFlag, blocking_reasons
+from bme_mri.quantify.qc import BLOCKING, QcFlag, blocking_reasons
 from bme_mri.types import Side
 
 
@@ -65,6 +65,21 @@ def iso_date(value: str) -> str:
     return date.isoformat() if date else ""
 
 
+def head_size_flag(baseline: SideVolumes, followup: SideVolumes,
+                   thresholds: StatusThresholds) -> QcFlag | None:
+    """``head_size_changed`` (blocking) when the same femoral head's volume (ml) differs by
+    more than ``max_head_volume_change`` between the two visits (larger / smaller - 1): a head
+    does not grow, so its two measurements do not describe the same thing."""
+    small, large = sorted((float(baseline.femoral_head_ml), float(followup.femoral_head_ml)))
+    if small <= 0 or large / small - 1.0 <= thresholds.max_head_volume_change:
+        return None
+    return QcFlag("head_size_changed",
+                  f"the femoral head measures {baseline.femoral_head_ml:.1f} ml at one visit and "
+                  f"{followup.femoral_head_ml:.1f} ml at the other (> {thresholds.max_head_volume_change:.0%} "
+                  "apart): the heads were not found alike (e.g. failed fat suppression at one visit)",
+                  BLOCKING)
+
+
 def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_date: str,
               baseline: SideVolumes, followup: SideVolumes, thresholds: StatusThresholds,
               compared_with: str = "baseline", registration_ok: bool | None = None,
@@ -78,9 +93,11 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
     QC flag of either visit (or in ``extra_flags``, e.g. the registration's) makes the call
     ``indeterminate``.
     """
+    size = head_size_flag(baseline, followup, thresholds)
     tagged = ([(f, "baseline" if compared_with == "baseline" else "previous visit")
                for f in baseline.qc_flags]
-              + [(f, "follow-up") for f in followup.qc_flags] + [(f, "") for f in extra_flags])
+              + [(f, "follow-up") for f in followup.qc_flags] + [(f, "") for f in extra_flags]
+              + ([(size, "")] if size is not None else []))
     blocking = [reason for f, where in tagged for reason in blocking_reasons([f], where)]
     call = call_status(baseline.edema_ml, followup.edema_ml, followup.necrosis_ml, thresholds,
                        blocking=blocking)

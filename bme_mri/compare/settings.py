@@ -16,6 +16,7 @@ class StatusThresholds(Section):
     edema_present_ml: NonNegative  # edema below this counts as absent
     progression_ratio: Annotated[float, Field(ge=1)]  # follow-up > baseline x ratio ...
     progression_min_increase_ml: NonNegative  # ... and > baseline + this
+    max_head_volume_change: NonNegative = 0.2  # the same femoral head at two visits: larger / smaller volume - 1 above this -> head_size_changed (blocking)
 
 
 class RegistrationSettings(Section):

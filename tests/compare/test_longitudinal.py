@@ -45,6 +45,18 @@ def test_call_side_fills_the_row_from_the_status_rules(compare_settings, base, f
     assert row.side == "left" and row.reason == call.reason
 
 
+@pytest.mark.parametrize("follow_head_ml, status", [(55.0, "progression"), (95.0, "indeterminate")])
+def test_a_head_that_changed_size_between_visits_makes_the_call_indeterminate(
+        compare_settings, follow_head_ml, status):
+    """Failed fat suppression at follow-up: the whole bright marrow looks like edema, and an
+    oversized sphere is fitted; a head does not grow, so the call is withheld."""
+    base = SideVolumes(26.0, 0.0, 54.0, (0.0, 0.0, 0.0))
+    follow = SideVolumes(44.0, 0.0, follow_head_ml, (0.0, 0.0, 0.0))
+    call, row = call_side("P1", Side.LEFT, "20240101", "20240401", base, follow, compare_settings.status)
+    assert call.status.value == status
+    assert ("head_size_changed" in row.qc_flags) is (status == "indeterminate")
+
+
 def test_csv_has_contract_columns_first_and_lowercase_booleans(tmp_path, compare_settings):
     _, row = call_side("P/1", Side.RIGHT, "20240101", "20240401", _side(18.2),
                        _side(0.3), compare_settings.status, registration_ok=True,
