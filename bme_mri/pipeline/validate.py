@@ -391,7 +391,7 @@ def render_validation(report: ValidationReport):
         table.add_row(s.patient_id, s.side, fmt(s.head_dice), fmt(s.edema_dice), fmt(s.necrosis_dice),
                       f"{s.true_edema_ml:.1f} / {fmt(s.pred_edema_ml, 1)}",
                       f"{s.true_necrosis_ml:.2f} / {fmt(s.pred_necrosis_ml, 2)}", qc,
-                      s.error or ("borderline field cut: not scored" if s.borderline else ""))
+                      s.error or ("borderline field cut: head_cut_by_fov optional" if s.borderline else ""))
     metrics = Table(title="metrics")
     metrics.add_column("metric")
     metrics.add_column("value")

@@ -197,8 +197,8 @@ def surrounding_tissue(image: Volume, head: HeadFinding, settings: QcSettings) -
 
 
 def muscle_level(values: np.ndarray, bins: int) -> float | None:
-    """The highest peak of the histogram of the log of soft-tissue intensities (returned in
-    image units).
+    """The level (image units) of the highest peak of the histogram of the log of soft-tissue
+    intensities: the median of the voxels under that peak down to half its height.
 
     Log, because a coil's bias field multiplies every tissue: on a linear scale it spreads a
     bright tissue's peak in proportion to its level, and a darker but smaller class (suppressed
@@ -219,11 +219,10 @@ def muscle_level(values: np.ndarray, bins: int) -> float | None:
     peak = int(np.argmax(smooth))
     # the class's level: the median of the voxels under its peak down to half its height (a
     # bias field flattens a peak's top, where the highest bin is anywhere)
-    half = smooth >= 0.5 * smooth[peak]
-    left = peak - int(np.argmin(half[peak::-1])) + 1 if not half[:peak + 1].all() else 0
-    right = peak + int(np.argmin(half[peak:])) - 1 if not half[peak:].all() else bins - 1
-    under = logs[(logs >= edges[left]) & (logs <= edges[right + 1])]
-    return float(np.exp(np.median(under))) if under.size else float(np.exp(0.5 * (edges[peak] + edges[peak + 1])))
+    runs, _ = ndimage.label(smooth >= 0.5 * smooth[peak])
+    bins_under = np.flatnonzero(runs == runs[peak])
+    under = logs[(logs >= edges[bins_under[0]]) & (logs <= edges[bins_under[-1] + 1])]
+    return float(np.exp(np.median(under)))
 
 
 def noise_sd(array: np.ndarray, mask: np.ndarray) -> float | None:

@@ -23,8 +23,9 @@ from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, fit_head_sphere, neck_from_gap, neck_from_sections, prior_neck_axis,
-    refine_on_native, side_from_cut_edge, side_from_neck, vote_centres,
+    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, fit_head_sphere, neck_from_gap,
+    neck_from_sections, prior_neck_axis, refine_on_native, side_from_cut_edge, side_from_neck,
+    vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
