@@ -61,8 +61,18 @@ def n4_corrected(array: np.ndarray, spacing_mm: float, shrink: int, iterations: 
     return (array / np.maximum(field, 1e-3)).astype(np.float32)
 
 
-def field_of_view(image: Volume, geometry: Geometry) -> np.ndarray:
-    """Bool mask on ``geometry``: the voxels inside ``image``'s field of view (its voxel grid
-    resampled, linear, > 0.5)."""
-    ones = Volume(np.ones(image.geometry.shape, np.float32), image.geometry)
-    return resample_onto(ones, geometry) > 0.5
+def field_of_view(image: Volume, geometry: Geometry, margin_mm: float = 0.0) -> np.ndarray:
+    """Bool mask on ``geometry``: the voxels inside ``image``'s field of view, i.e. whose
+    continuous voxel index in ``image`` lies within [-0.5, n - 0.5] on every axis (the voxels'
+    own extent; the same voxels as resampling a volume of ones linearly and keeping > 0.5,
+    without resampling: one affine map per axis of the target grid). With ``margin_mm`` > 0,
+    only the voxels at least that far (mm) inside every face of the field."""
+    to_source = np.linalg.inv(image.geometry.affine_lps) @ geometry.affine_lps
+    axes = [np.arange(n, dtype=np.float64) for n in geometry.shape]
+    inside = np.ones(tuple(int(n) for n in geometry.shape), dtype=bool)
+    for d, size in enumerate(image.geometry.shape):
+        pad = margin_mm / float(image.geometry.spacing_mm[d])
+        index = (to_source[d, 0] * axes[0][:, None, None] + to_source[d, 1] * axes[1][None, :, None]
+                 + to_source[d, 2] * axes[2][None, None, :] + to_source[d, 3])
+        inside &= (index >= -0.5 + pad) & (index <= size - 0.5 - pad)
+    return inside
