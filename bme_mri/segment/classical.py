@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
-from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step, marrow_is_fat_bright
+from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.localize import (
     SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, fit_head_sphere, neck_from_gap,
     neck_from_sections, prior_neck_axis, refine_on_native, side_from_cut_edge, side_from_neck,
@@ -69,16 +69,20 @@ class ClassicalSegmenter:
         return work_geom, work.astype(np.float32), vote_image.astype(np.float32), body
 
     def _find_heads(self, work_geom, work, vote_image, body,
-                    covered: np.ndarray | None = None) -> list[SphereFit]:
+                    covered: np.ndarray | None = None, field: np.ndarray | None = None) -> list[SphereFit]:
         """Head candidates: votes on STIR (+ T1), shell fits on the STIR alone (the T1's dark
         cartilage would widen the shell). ``covered`` (the working-grid voxels inside the
         field of view) is given for a fat-bright series: its heads are fitted by their step
-        edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell."""
+        edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell
+        (or by whichever of the two sees more of its boundary, ``step_edge_try_shell``).
+        ``field``: the working-grid voxels at least ``vote_fov_margin_mm`` inside the field of
+        view, where edges vote; None = every body voxel."""
         loc = self.settings.localize
         spacing = loc.work_spacing_mm
         scale = 1.0  # _working_image divided the image by its median in the body
         factor = max(1, int(round(loc.vote_spacing_mm / spacing)))
-        coarse_image, coarse_body = coarsen(vote_image, body, factor)
+        voters = body if field is None else body & field
+        coarse_image, coarse_body = coarsen(vote_image, voters, factor)
         acc = vote_centres(coarse_image, spacing * factor, coarse_body, loc)
         smooth = smooth_image(work, (spacing,) * 3, 1.0)
         origin = np.asarray(work_geom.origin_lps_mm)
@@ -95,6 +99,12 @@ class ClassicalSegmenter:
             start = origin + coarse_to_work_index(idx, factor) * spacing
             if covered is not None:
                 fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
+                if loc.step_edge_try_shell:
+                    shell = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
+                    if not sound(shell) and loc.fallback_shell_contrast < loc.min_shell_contrast:
+                        shell = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
+                    if sound(shell) and (not sound(fit) or shell.quality > fit.quality):
+                        fit = shell
             else:
                 fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
                 if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
@@ -128,8 +138,12 @@ class ClassicalSegmenter:
         adult femoral head's (:meth:`_plausible`), then sided. On a fat-bright series (no fat
         suppression) the candidates are fitted by their step edge instead
         (:mod:`bme_mri.segment.fatty_marrow`), which needs no refit (it finds no dark shell)."""
-        covered = fat_bright_field(image, work_geom, self.settings.localize)
-        fits = self._find_heads(work_geom, work, vote_image, body, covered)
+        loc = self.settings.localize
+        covered = field_of_view(image, work_geom) if marrow_is_fat_bright(image.meta, loc) else None
+        # the image drops to zero outside the field: the gradient of that step is no anatomy
+        # (a thin slab's top and bottom planes held most of the strongest edges)
+        field = field_of_view(image, work_geom, loc.vote_fov_margin_mm) if loc.vote_fov_margin_mm > 0 else None
+        fits = self._find_heads(work_geom, work, vote_image, body, covered, field)
         sides = self._assign_sides(self._distinct(self._plausible(image, fits, refine=covered is None)),
                                    body, work_geom, warnings)
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):

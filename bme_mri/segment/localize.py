@@ -54,6 +54,11 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
              for a in range(3)]
     magnitude = np.sqrt(grads[0] ** 2 + grads[1] ** 2 + grads[2] ** 2)
+    if settings.vote_relative_scale_mm > 0 and body.any():
+        # contrast, not signal, decides which edges vote: a coil's shading scales signal and
+        # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
+        local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
+        magnitude = magnitude / np.maximum(local, settings.body_fraction * float(np.median(work[body])))
     level = np.percentile(magnitude[body], settings.edge_percentile)
     points = np.argwhere(body & (magnitude > level))
     if settings.vote_max_points and len(points) > settings.vote_max_points:
@@ -74,6 +79,47 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     acc = np.bincount(np.concatenate(flat), minlength=int(np.prod(shape)))
     acc = acc.reshape(tuple(shape)).astype(np.float32)
     return ndimage.gaussian_filter(acc, _VOTE_SPREAD_MM / spacing)
+
+
+def local_signal_level(work: np.ndarray, body: np.ndarray, spacing: float, scale_mm: float,
+                       block: int = 4) -> np.ndarray:
+    """Mean signal of the body around each voxel (Gaussian of sigma ``scale_mm``, normalised
+    by the body's own weight so air does not darken the edge of the body), on the grid of
+    ``work`` (voxel ``spacing`` mm). Computed on blocks of ``block`` voxels a side and
+    interpolated back (linear): a smooth map of the coil's shading, cheap at any scale."""
+    inside = body.astype(np.float32)
+    signal, _ = coarsen(work * inside, body, block)
+    weight, _ = coarsen(inside, body, block)
+    sigma = scale_mm / (spacing * block)
+    level = ndimage.gaussian_filter(signal, sigma) / np.maximum(ndimage.gaussian_filter(weight, sigma), 1e-3)
+    fine = level.astype(np.float32)
+    for axis in range(3):
+        fine = _upsample_linear(fine, axis, block)
+    # the far edges coarsen cropped repeat the last values
+    return np.pad(fine, [(0, n - m) for n, m in zip(work.shape, fine.shape)], mode="edge")
+
+
+def _upsample_linear(array: np.ndarray, axis: int, block: int) -> np.ndarray:
+    """``array`` interpolated linearly to ``block`` x as many samples along ``axis``, coarse
+    sample i centred on fine index i * block + (block - 1) / 2 (:func:`coarsen`'s convention),
+    the ends held constant. Fine index i * block + r lies a fixed fraction between two coarse
+    samples for each r: one strided assignment per r."""
+    m = array.shape[axis]
+    padded = np.pad(array, [(1, 1) if a == axis else (0, 0) for a in range(array.ndim)], mode="edge")
+    shape = list(array.shape)
+    shape[axis] = m * block
+    out = np.empty(shape, dtype=array.dtype)
+
+    def along(start: int, stop: int, step: int = 1) -> tuple:
+        return tuple(slice(start, stop, step) if a == axis else slice(None) for a in range(array.ndim))
+
+    for r in range(block):
+        offset = (r - (block - 1) / 2.0) / block  # from the coarse sample, in coarse samples (-0.5, 0.5)
+        low = 0 if offset < 0 else 1  # padded index of the lower neighbour of coarse sample 0
+        frac = offset + 1.0 if offset < 0 else offset
+        out[along(r, None, block)] = (padded[along(low, low + m)] * (1.0 - frac)
+                                      + padded[along(low + 1, low + 1 + m)] * frac)
+    return out
 
 
 def coarse_to_work_index(index: np.ndarray, factor: int) -> np.ndarray:

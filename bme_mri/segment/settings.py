@@ -35,6 +35,8 @@ class LocalizeSettings(Section):
     gradient_sigma_mm: Positive  # Gaussian scale of the gradient used for voting (mm)
     edge_percentile: Percentile  # voxels above this gradient-magnitude percentile (of the body) vote
     vote_max_points: NonNegativeInt  # at most this many edge voxels vote (evenly spread subset; 0 = all)
+    vote_fov_margin_mm: NonNegative = 0.0  # edge voxels this close to the field of view's boundary do not vote (mm)
+    vote_relative_scale_mm: NonNegative = 0.0  # edges judged relative to the local signal level at this scale (mm; 0 = absolute)
     n_candidates: Count  # accumulator peaks examined per study
     peak_separation_mm: NonNegative  # minimum distance between two accumulator peaks (mm)
     n_directions: Count  # ray directions sampled around a candidate centre
@@ -68,6 +70,7 @@ class LocalizeSettings(Section):
     cut_edge_reach: Positive  # a lone head whose imaged tissue ends within this x radius on one x side only is cut there: that side is lateral
     midline_margin_mm: NonNegative  # a lone head this close to the body midline is sided by its neck opening
     step_edge_sequences: list[str]  # sequence classes with fat-bright marrow: the head boundary is a step down, fitted by segment.fatty_marrow
+    step_edge_try_shell: bool = False  # fat-bright series: the shell fit is tried too, the higher boundary fraction wins
     step_min_drop: Fraction  # a ray's step counts when the signal falls by at least this x the marrow level
     step_cortex_mm: NonNegative  # outer bone surface this far outside the fat-bright marrow sphere (mm)
 

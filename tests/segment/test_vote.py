@@ -55,3 +55,58 @@ def test_a_coarse_voxel_maps_to_the_centre_of_its_block(factor):
     coarse, _ = coarsen(ramp, np.ones(ramp.shape, bool), factor)
     for i in range(coarse.shape[0]):
         assert coarse_to_work_index(i, factor) == pytest.approx(float(coarse[i, 0, 0]))
+
+
+def _shaded_spheres(shading: np.ndarray | None = None):
+    """Two 24 mm spheres with dark 2 mm shells, 120 mm apart in x, on a 1.5 mm grid."""
+    spacing = 1.5
+    shape = (140, 60, 60)
+    grid = np.indices(shape).transpose(1, 2, 3, 0) * spacing
+    work = np.ones(shape, np.float32)
+    centres = [np.array([45.0, 45.0, 45.0]), np.array([165.0, 45.0, 45.0])]
+    for centre in centres:
+        r = np.linalg.norm(grid - centre, axis=-1)
+        work = np.where(r < 22.0, 1.2, np.where(r < 24.0, 0.2, work)).astype(np.float32)
+    if shading is not None:
+        work = work * shading
+    return work, spacing, centres
+
+
+def test_relative_edges_vote_alike_under_a_coil_shading():
+    """A surface coil's shading (signal falling 4-fold across x) leaves the shaded sphere's
+    edges a quarter as strong: with edges judged by their contrast (vote_relative_scale_mm)
+    both spheres' peaks are the two strongest and within 30% of each other."""
+    loc = load_config(None).segment.localize
+    x = np.linspace(1.0, 0.25, 140, dtype=np.float32)[:, None, None]
+    work, spacing, centres = _shaded_spheres(np.broadcast_to(x, (140, 60, 60)))
+    body = np.ones(work.shape, bool)
+    relative = loc.model_copy(update={"vote_relative_scale_mm": 15.0, "edge_percentile": 97.0})
+    absolute = relative.model_copy(update={"vote_relative_scale_mm": 0.0})
+
+    def peaks(settings):
+        acc = vote_centres(work, spacing, body, settings)
+        return [(idx * spacing, value) for idx, value in accumulator_peaks(acc, spacing, settings)[:2]]
+
+    top = peaks(relative)
+    assert sorted(min(np.linalg.norm(p - c) for c in centres) for p, _ in top)[-1] <= 3.0
+    assert min(v for _, v in top) >= 0.7 * max(v for _, v in top)
+    # the absolute gradient favours the bright side: the test can tell the two apart
+    values = {int(p[0] > 105): v for p, v in peaks(absolute)
+              if min(np.linalg.norm(p - c) for c in centres) <= 3.0}
+    assert 0 in values and values.get(1, 0.0) < 0.7 * values[0]
+
+
+def test_local_signal_level_follows_a_smooth_field_and_ignores_air():
+    """The level of a linear ramp is the ramp (away from the ends), and air outside the body
+    does not pull the level down at the body's edge."""
+    from bme_mri.segment.localize import local_signal_level
+
+    ramp = np.broadcast_to(np.arange(120, dtype=np.float32)[:, None, None] + 10.0, (120, 40, 40)).copy()
+    level = local_signal_level(ramp, np.ones(ramp.shape, bool), 1.5, 6.0)
+    assert level.shape == ramp.shape and level.dtype == np.float32
+    assert np.allclose(level[30:90, 20, 20], ramp[30:90, 20, 20], atol=1e-3)
+    body = np.zeros(ramp.shape, bool)
+    body[:, :, :20] = True
+    flat = np.where(body, 5.0, 0.0).astype(np.float32)
+    edge = local_signal_level(flat, body, 1.5, 15.0)
+    assert np.allclose(edge[body], 5.0, atol=1e-3)
