@@ -146,6 +146,7 @@ def _render(volume, heads_by_method: dict, path: Path, title: str) -> None:
 def real_series(model_dir: Path, out: Path, config) -> list[dict]:
     from bme_mri.ingest import discover, load_volume
     from bme_mri.learn.infer import LearnedHeadFinder
+    from bme_mri.pipeline.heads import sound_heads
     from bme_mri.segment.heads import find_heads_classical
     from bme_mri.segment.learned import find_heads_learned
 
@@ -161,10 +162,11 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
                 volume = load_volume(stack, config.ingest)
                 t0 = time.perf_counter()
                 network = finder.find(volume)
-                learned = find_heads_learned(volume, config.segment, finder)
+                learned = sound_heads(find_heads_learned(volume, config.segment, finder), config)
                 t_learned = time.perf_counter() - t0
                 t0 = time.perf_counter()
-                classical = find_heads_classical(volume, config.segment)
+                classical_all = find_heads_classical(volume, config.segment)
+                classical = sound_heads(classical_all, config)  # what `bme-mri heads` reports
                 t_classical = time.perf_counter() - t0
                 name = f"{exam.name}_{stack.series_number}_{stack.description}{'_b50' if key == '_b50' else ''}"
                 png = out / f"{name.replace(' ', '_')}.png"
@@ -179,17 +181,21 @@ def real_series(model_dir: Path, out: Path, config) -> list[dict]:
                              "classical": [h.to_dict() for h in classical],
                              "score": {"learned": score_against_marks(learned, marks, volume.geometry),
                                        "network": score_against_marks(network, marks, volume.geometry),
-                                       "classical": score_against_marks(classical, marks, volume.geometry)}})
+                                       "classical": score_against_marks(classical, marks, volume.geometry),
+                                       "classical_before_fit_qc": score_against_marks(classical_all, marks,
+                                                                                      volume.geometry)}})
                 print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
-def phantom_series(model_dir: Path, cohort_dir: Path, config) -> dict:
+def phantom_series(model_dir: Path, cohort_dir: Path, config, classical_only: bool = False) -> dict:
     """Both methods on every non-localizer series of a phantom cohort (truth known): per method
     and sequence class, truth heads in view, found within 10 mm, false (> 25 mm from every
-    truth head) and wrong side."""
+    truth head) and wrong side. ``classical`` is what ``bme-mri heads`` reports (fits that fail
+    the head-fit QC left out); ``classical_before_fit_qc`` every head the finder returned."""
     from bme_mri.ingest import discover, load_volume
     from bme_mri.learn.infer import LearnedHeadFinder
+    from bme_mri.pipeline.heads import sound_heads
     from bme_mri.segment.heads import find_heads_classical
     from bme_mri.segment.learned import find_heads_learned
 
@@ -208,10 +214,14 @@ def phantom_series(model_dir: Path, cohort_dir: Path, config) -> dict:
                 in_view = {side: t["head_center_lps_mm"] for side, t in truth.items()
                            if np.all((volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] >= 0)
                                      & (volume.geometry.lps_to_index(np.array([t["head_center_lps_mm"]]))[0] <= shape - 1))}
-                network = finder.find(volume)
-                for method, heads in (("network", network),
-                                      ("learned", find_heads_learned(volume, config.segment, finder)),
-                                      ("classical", find_heads_classical(volume, config.segment))):
+                network = [] if classical_only else finder.find(volume)
+                classical_all = find_heads_classical(volume, config.segment)
+                methods = [("classical", sound_heads(classical_all, config)),
+                           ("classical_before_fit_qc", classical_all)]
+                if not classical_only:
+                    methods += [("network", network),
+                                ("learned", sound_heads(find_heads_learned(volume, config.segment, finder), config))]
+                for method, heads in methods:
                     row = tally.setdefault(method, {}).setdefault(stack.sequence.value, {
                         "series": 0, "heads_in_view": 0, "found_10mm": 0, "false": 0, "wrong_side": 0,
                         "centre_errors_mm": []})
@@ -241,13 +251,15 @@ def main() -> None:
     parser.add_argument("--no-real", action="store_true")
     parser.add_argument("--phantom", type=Path, help="a phantom cohort folder (bme-mri phantom) to score both methods on")
     parser.add_argument("--card", action="store_true", help="write the figures into the model card")
+    parser.add_argument("--config", type=Path, default=None, help="a config file (default: the built-in one)")
+    parser.add_argument("--classical-only", action="store_true", help="phantom cohort: the classical finder only")
     args = parser.parse_args()
 
     import torch
 
     from bme_mri.config import load_config
 
-    config = load_config()
+    config = load_config(args.config)
     torch.set_num_threads(config.segment.learned.cpu_threads)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict = {}
@@ -259,7 +271,7 @@ def main() -> None:
         result["real_totals"] = tally_real(result["real_series"])
         print(json.dumps(result["real_totals"]), flush=True)
     if args.phantom:
-        result["phantom_series"] = phantom_series(args.model, args.phantom, config)
+        result["phantom_series"] = phantom_series(args.model, args.phantom, config, args.classical_only)
     (args.out / "eval_heads.json").write_text(json.dumps(result, indent=1))
     if args.card:
         from bme_mri.learn.model_card import add_evaluation

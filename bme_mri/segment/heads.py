@@ -30,6 +30,8 @@ class HeadLocation:
     method : 'classical' or 'learned'.
     volume_ml : volume of the found head region (learned), or of the fitted sphere (classical).
     flags : QC remarks (side decided by the midline, cut by the field of view, ...).
+    fit_quality, fit_residual_mm : the sphere fit's boundary fraction (0-1) and robust RMS
+        scatter of its boundary points (mm); None when no sphere fit measured the head.
     """
 
     side: str
@@ -39,12 +41,15 @@ class HeadLocation:
     method: str
     volume_ml: float
     flags: list[str] = field(default_factory=list)
+    fit_quality: float | None = None
+    fit_residual_mm: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"side": self.side, "center_lps_mm": [round(float(v), 2) for v in self.center_lps_mm],
                 "radius_mm": round(float(self.radius_mm), 2), "confidence": round(float(self.confidence), 3),
                 "method": self.method, "volume_ml": round(float(self.volume_ml), 2),
-                "flags": list(self.flags)}
+                "flags": list(self.flags),
+                "fit_residual_mm": None if self.fit_residual_mm is None else round(float(self.fit_residual_mm), 2)}
 
 
 def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[HeadLocation]:
@@ -69,5 +74,6 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
         heads.append(HeadLocation(
             side=side.value, center_lps_mm=tuple(float(v) for v in fit.center_mm),
             radius_mm=float(fit.radius_mm), confidence=float(fit.quality), method="classical",
-            volume_ml=float(4.0 / 3.0 * np.pi * fit.radius_mm ** 3 / 1000.0), flags=list(warnings)))
+            volume_ml=float(4.0 / 3.0 * np.pi * fit.radius_mm ** 3 / 1000.0), flags=list(warnings),
+            fit_quality=float(fit.quality), fit_residual_mm=float(fit.residual_mm)))
     return heads

@@ -112,7 +112,9 @@ def refined_locations(checked: list[CheckedHead], keep_unconfirmed: bool = False
         heads.append(HeadLocation(side=c.side.value, center_lps_mm=tuple(float(v) for v in centre),
                                   radius_mm=float(radius), confidence=c.network.confidence,
                                   method="learned", volume_ml=float(4.0 / 3.0 * np.pi * radius ** 3 / 1000.0),
-                                  flags=flags))
+                                  flags=flags,
+                                  fit_quality=float(c.fit.quality) if c.fit_held else None,
+                                  fit_residual_mm=float(c.fit.residual_mm) if c.fit_held else None))
     return heads
 
 

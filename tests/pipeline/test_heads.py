@@ -31,3 +31,59 @@ def test_missing_input_is_a_bme_error(tmp_path):
 
     with pytest.raises(BmeError, match="does not exist"):
         load_series(tmp_path / "nothing", load_config())
+
+
+def _head(side: str, quality: float, residual: float):
+    from bme_mri.segment.heads import HeadLocation
+
+    return HeadLocation(side=side, center_lps_mm=(90.0 if side == "left" else -90.0, 0.0, 0.0), radius_mm=24.0,
+                        confidence=quality, method="classical", volume_ml=57.9,
+                        fit_quality=quality, fit_residual_mm=residual)
+
+
+def test_a_lone_head_failing_the_fit_qc_is_not_reported(caplog):
+    from bme_mri.pipeline.heads import sound_heads
+
+    config = load_config()
+    limit = config.qc.head.max_fit_residual_mm
+    assert sound_heads([_head("left", 0.9, limit + 0.1)], config) == []
+    assert "not reported" in caplog.text and "fit residual" in caplog.text
+    assert sound_heads([_head("left", config.qc.head.min_boundary_fraction - 0.01, 0.5)], config) == []
+    kept = sound_heads([_head("right", 0.9, limit - 0.1)], config)
+    assert len(kept) == 1 and not kept[0].flags
+
+
+def test_a_poor_fit_of_a_left_right_pair_is_reported_with_a_flag():
+    from bme_mri.pipeline.heads import sound_heads
+
+    config = load_config()
+    kept = sound_heads([_head("left", 0.9, config.qc.head.max_fit_residual_mm + 0.2), _head("right", 0.9, 0.5)],
+                       config)
+    assert [h.side for h in kept] == ["left", "right"]
+    assert kept[0].flags and kept[0].flags[-1].startswith("head_fit_poor") and not kept[1].flags
+
+
+PELVIS = REALDATA / "pelvis_dicom"
+
+
+@pytest.mark.skipif(not PELVIS.is_dir(), reason=f"real exams not present at {PELVIS}")
+def test_real_pd_reference_slab_heads_are_found_and_diffusion_shows_none():
+    """Real 3D PD reference slabs (48 mm thick, surface-coil shading): the vote judges edges by
+    their contrast and away from the slab's faces, so the heads cut by the field are proposed
+    and the cortical-shell fit measures them; the diffusion b50 series (prostate field, no
+    femoral head in view) reports none (its round organ fits poorly and stands alone)."""
+    import json
+
+    import numpy as np
+
+    from bme_mri.pipeline.heads import find_heads
+
+    config = load_config()
+    marks = json.loads((Path(__file__).resolve().parents[2] / "scripts" / "data" / "real_head_marks.json")
+                       .read_text())["exams"]
+    exam = PELVIS / "ProstateX-0000" / "07-07-2011"
+    heads = find_heads(load_series(exam, config, sequence="pd ref"), config)
+    assert {h.side for h in heads} == {"left", "right"}
+    for head in heads:
+        assert np.linalg.norm(np.asarray(head.center_lps_mm) - marks["ProstateX-0000"][head.side]) <= 10.0
+    assert find_heads(load_series(DIFFUSION, config, sequence="b50"), config) == []
