@@ -58,7 +58,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
         # contrast, not signal, decides which edges vote: a coil's shading scales signal and
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
-        magnitude = magnitude / np.maximum(local, settings.body_fraction * float(np.median(work[body])))
+        magnitude = magnitude / np.maximum(local, settings.body_fraction * float(np.mean(work[body])))
     level = np.percentile(magnitude[body], settings.edge_percentile)
     points = np.argwhere(body & (magnitude > level))
     if settings.vote_max_points and len(points) > settings.vote_max_points:
