@@ -64,8 +64,8 @@ def score_against_marks(heads, marks: dict, geometry) -> dict:
 def tally_real(rows: list[dict]) -> dict:
     """Totals over the real series, per method."""
     out = {}
-    for method in METHODS:
-        scores = [r["score"][method] for r in rows]
+    for method in (*METHODS, "classical_before_fit_qc"):
+        scores = [r["score"][method] for r in rows if method in r["score"]]
         out[method] = {"series": len(rows), "heads_in_view": sum(len(s["in_view"]) for s in scores),
                        "found_10mm": sum(s["found_10mm"] for s in scores),
                        "false": sum(s["false"] for s in scores),
@@ -199,7 +199,8 @@ def phantom_series(model_dir: Path, cohort_dir: Path, config, classical_only: bo
     from bme_mri.segment.heads import find_heads_classical
     from bme_mri.segment.learned import find_heads_learned
 
-    finder = LearnedHeadFinder(config.segment.learned, config.segment.localize, model_dir=str(model_dir))
+    finder = None if classical_only else LearnedHeadFinder(config.segment.learned, config.segment.localize,
+                                                           model_dir=str(model_dir))
     manifest = json.loads((cohort_dir / "truth" / "cohort.json").read_text())
     studies = {s.study_uid: s for s in discover(cohort_dir / "dicom", config.ingest).studies}
     tally: dict = {}
@@ -252,7 +253,8 @@ def main() -> None:
     parser.add_argument("--phantom", type=Path, help="a phantom cohort folder (bme-mri phantom) to score both methods on")
     parser.add_argument("--card", action="store_true", help="write the figures into the model card")
     parser.add_argument("--config", type=Path, default=None, help="a config file (default: the built-in one)")
-    parser.add_argument("--classical-only", action="store_true", help="phantom cohort: the classical finder only")
+    parser.add_argument("--classical-only", action="store_true",
+                        help="phantom cohort only, classical finder only (no model needed; implies --no-real and no synthetic Dice)")
     args = parser.parse_args()
 
     import torch
@@ -263,6 +265,8 @@ def main() -> None:
     torch.set_num_threads(config.segment.learned.cpu_threads)
     args.out.mkdir(parents=True, exist_ok=True)
     result: dict = {}
+    if args.classical_only:
+        args.no_real, args.synthetic_n = True, 0
     if args.synthetic_n:
         result["synthetic_heldout"] = synthetic_dice(args.model, args.synthetic_seed, args.synthetic_n, config)
         print(json.dumps(result["synthetic_heldout"]), flush=True)

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from bme_mri.config import Config
 from bme_mri.errors import BmeError, SeriesSelectionError
 from bme_mri.segment.heads import HeadLocation, find_heads_classical
+from bme_mri.segment.localize import mirror_pair
 from bme_mri.types import Volume
 
 METHODS = ("classical", "learned")
@@ -74,33 +76,43 @@ def find_heads(volume: Volume, config: Config, method: str = "classical",
 
 
 def sound_heads(heads: list[HeadLocation], config: Config) -> list[HeadLocation]:
-    """``heads`` judged by the head-fit rule of the pipeline's QC (``qc.head``: boundary on too
-    few rays, or boundary points scattering more than ``max_fit_residual_mm`` around the
-    sphere; ``run`` flags such a head ``head_fit_poor`` and does not measure it).
+    """``heads`` judged by the head-fit rule of the pipeline's QC (``qc.head``, as
+    :func:`~bme_mri.quantify.qc.head_fit_flag`: boundary on too few rays, or boundary points
+    scattering more than ``max_fit_residual_mm`` around the sphere; in ``run`` such a head is
+    flagged ``head_fit_poor``, its figures are marked as failing QC and its status call is
+    blocked). A head no sphere fit measured (``fit_quality`` None) fails the rule too.
 
-    A lone head whose fit fails the rule is not reported (logged with the reason): nothing
-    else speaks for it. On the real pelvic series every such fit was a round organ or vessel
-    (residual 1.27-1.34 mm, boundary on 32-34% of rays), while the heads' fits scattered
-    0.38-0.90 mm. A failing head of a left-right pair is reported with a ``head_fit_poor``
-    flag: its mirror image corroborates it (phantom T2 fat-sat heads on 5 mm slices fit
-    poorly but lie within 5 mm of the truth)."""
-    head_qc = config.qc.head
-    paired = {h.side for h in heads} == {"left", "right"}
+    A failing head is not reported (logged with the reason) unless it is one of exactly one
+    left and one right head lying as a pair of femoral heads do
+    (:func:`~bme_mri.segment.localize.mirror_pair`): then its mirror image corroborates it and
+    it is reported with a ``head_fit_poor`` flag (phantom T2 fat-sat heads on 5 mm slices fit
+    poorly but lie within 5 mm of the truth). On the real pelvic series every failing lone fit
+    was a round organ or vessel (residual 1.27-1.34 mm), while the heads' fits scattered
+    0.38-0.90 mm. The heads given are not changed."""
+    from bme_mri.quantify.qc import head_fit_flag
+
+    def failure(head: HeadLocation) -> str | None:
+        if head.fit_quality is None or head.fit_residual_mm is None:
+            return "no sphere fit measured it"
+        flag = head_fit_flag(head, config.qc)
+        return None if flag is None else flag.reason
+
+    loc = config.segment.localize
+    sides = [h.side for h in heads]
+    paired = (sorted(sides) == ["left", "right"]
+              and mirror_pair(heads[0].center_lps_mm, heads[0].radius_mm, heads[1].center_lps_mm,
+                              heads[1].radius_mm, loc))
     kept = []
     for head in heads:
-        why = []
-        if head.fit_quality is not None and head.fit_quality < head_qc.min_boundary_fraction:
-            why.append(f"boundary on {head.fit_quality:.0%} of rays (< {head_qc.min_boundary_fraction:.0%})")
-        if head.fit_residual_mm is not None and head.fit_residual_mm > head_qc.max_fit_residual_mm:
-            why.append(f"fit residual {head.fit_residual_mm:.2f} mm (> {head_qc.max_fit_residual_mm:g} mm)")
-        if why and not paired:
-            _LOG.warning("%s candidate at LPS (%.0f, %.0f, %.0f) mm not reported: a lone head whose sphere "
-                         "fit fails QC (%s)", head.side, *head.center_lps_mm, ", ".join(why))
-            continue
-        if why:
-            head.flags.append("head_fit_poor: sphere fit unreliable (" + ", ".join(why)
-                              + "); reported as one of a left-right pair")
-        kept.append(head)
+        why = failure(head)
+        if why is None:
+            kept.append(head)
+        elif paired:
+            kept.append(replace(head, flags=[*head.flags, f"head_fit_poor: {why}; reported as one of a "
+                                             "left-right pair of heads"]))
+        else:
+            _LOG.warning("%s candidate at LPS (%.0f, %.0f, %.0f) mm not reported: %s", head.side,
+                         *head.center_lps_mm, why)
     return kept
 
 

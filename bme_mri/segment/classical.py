@@ -21,9 +21,10 @@ from scipy import ndimage
 
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
-from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
+from bme_mri.segment.fatty_marrow import marrow_is_fat_bright
+from bme_mri.segment.head_fit import fit_candidate, sound_fit
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, fit_head_sphere, neck_from_gap,
+    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, mirror_pair, neck_from_gap,
     neck_from_sections, prior_neck_axis, refine_on_native, side_from_cut_edge, side_from_neck,
     vote_centres,
 )
@@ -74,7 +75,8 @@ class ClassicalSegmenter:
         cartilage would widen the shell). ``covered`` (the working-grid voxels inside the
         field of view) is given for a fat-bright series: its heads are fitted by their step
         edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell
-        (or by whichever of the two sees more of its boundary, ``step_edge_try_shell``).
+        (or by whichever of the two sees more of its boundary, ``step_edge_try_shell``;
+        :func:`~bme_mri.segment.head_fit.fit_candidate`).
         ``field``: the working-grid voxels at least ``vote_fov_margin_mm`` inside the field of
         view, where edges vote; None = every body voxel."""
         loc = self.settings.localize
@@ -82,34 +84,17 @@ class ClassicalSegmenter:
         scale = 1.0  # _working_image divided the image by its median in the body
         factor = max(1, int(round(loc.vote_spacing_mm / spacing)))
         voters = body if field is None else body & field
+        if not voters.any():  # a field thinner than twice the margin: every body voxel votes
+            voters = body
         coarse_image, coarse_body = coarsen(vote_image, voters, factor)
         acc = vote_centres(coarse_image, spacing * factor, coarse_body, loc)
         smooth = smooth_image(work, (spacing,) * 3, 1.0)
         origin = np.asarray(work_geom.origin_lps_mm)
         fits: list[SphereFit] = []
-        # a faint cortex (edema brightens the inside, thick slices blur the poles) gets a second
-        # look with a lower shell contrast when the first fit does not hold
-        weak = loc.model_copy(update={"min_shell_contrast": loc.fallback_shell_contrast})
-
-        def sound(fit: SphereFit | None) -> bool:
-            return (fit is not None and fit.quality >= loc.min_boundary_fraction
-                    and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
-
         for idx, value in accumulator_peaks(acc, spacing * factor, loc):
             start = origin + coarse_to_work_index(idx, factor) * spacing
-            if covered is not None:
-                fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
-                if loc.step_edge_try_shell:
-                    shell = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
-                    if not sound(shell) and loc.fallback_shell_contrast < loc.min_shell_contrast:
-                        shell = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
-                    if sound(shell) and (not sound(fit) or shell.quality > fit.quality):
-                        fit = shell
-            else:
-                fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
-                if not sound(fit) and loc.fallback_shell_contrast < loc.min_shell_contrast:
-                    fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak)
-            if not sound(fit):
+            fit = fit_candidate(smooth, spacing, origin, start, scale, loc, covered)
+            if not sound_fit(fit, loc):
                 continue
             fit.vote = value
             fits.append(fit)
@@ -137,22 +122,25 @@ class ClassicalSegmenter:
         candidates, each refitted on the image's own grid and kept when its radius is a plausible
         adult femoral head's (:meth:`_plausible`), then sided. On a fat-bright series (no fat
         suppression) the candidates are fitted by their step edge instead
-        (:mod:`bme_mri.segment.fatty_marrow`), which needs no refit (it finds no dark shell)."""
+        (:mod:`bme_mri.segment.fatty_marrow`; or by the shell fit where that sees more of the
+        boundary, ``step_edge_try_shell``); a step-edge fit is not refitted on the own grid (it
+        finds no dark shell)."""
         loc = self.settings.localize
         covered = field_of_view(image, work_geom) if marrow_is_fat_bright(image.meta, loc) else None
         # the image drops to zero outside the field: the gradient of that step is no anatomy
         # (a thin slab's top and bottom planes held most of the strongest edges)
         field = field_of_view(image, work_geom, loc.vote_fov_margin_mm) if loc.vote_fov_margin_mm > 0 else None
         fits = self._find_heads(work_geom, work, vote_image, body, covered, field)
-        sides = self._assign_sides(self._distinct(self._plausible(image, fits, refine=covered is None)),
+        sides = self._assign_sides(self._distinct(self._plausible(image, fits)),
                                    body, work_geom, warnings)
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
             if fit.native_note:
                 warnings.append(f"{side.value} femoral head: {fit.native_note}")
         return sides
 
-    def _plausible(self, image: Volume, fits: list[SphereFit], refine: bool = True) -> list[SphereFit]:
-        """Candidates refitted on ``image``'s own grid (when configured and ``refine``), without
+    def _plausible(self, image: Volume, fits: list[SphereFit]) -> list[SphereFit]:
+        """Candidates refitted on ``image``'s own grid (when configured; shell fits only: a
+        step-edge fit finds no dark shell to refit), without
         those whose final radius lies outside ``head_radius_range_mm``: the search range is wider
         (a thick-slice fit on the working grid comes out small) and round vessels, bowel loops and
         organ edges of radius 15-18 mm passed it on real scans."""
@@ -161,7 +149,7 @@ class ClassicalSegmenter:
         kept = []
         for fit in fits:
             refined = fit
-            if refine and loc.native_refine and not fit.native:
+            if loc.native_refine and not fit.native and fit.edge == "shell":
                 refined, why = refine_on_native(image.array, image.geometry, fit, loc)
                 refined.native_note = why
             if lo <= refined.radius_mm <= hi:
@@ -212,12 +200,8 @@ class ClassicalSegmenter:
         best_pair, best_score = None, -1.0
         for i, a in enumerate(ranked):
             for b in ranked[i + 1:]:
-                dx, dy, dz = np.abs(a.center_mm - b.center_mm)
                 sa, sb = a.quality * a.vote, b.quality * b.vote
-                if (loc.bilateral_min_separation_mm <= dx <= loc.bilateral_max_separation_mm
-                        and abs(a.radius_mm - b.radius_mm) <= loc.pair_max_radius_difference_mm
-                        and dz <= loc.pair_max_height_difference_mm
-                        and dy <= loc.pair_max_ap_difference_mm
+                if (mirror_pair(a.center_mm, a.radius_mm, b.center_mm, b.radius_mm, loc)
                         and min(sa, sb) >= loc.pair_min_score_fraction * max(sa, sb)
                         and sa + sb > best_score):
                     best_pair, best_score = (a, b), sa + sb
@@ -256,11 +240,12 @@ class ClassicalSegmenter:
         """Each side's sphere refitted on the analysed image's own grid
         (:func:`~bme_mri.segment.localize.refine_on_native`), when configured."""
         loc = self.settings.localize
-        if not loc.native_refine or marrow_is_fat_bright(image.meta, loc):
-            return sides  # a step-edge fit has no dark shell to refit
+        if not loc.native_refine:
+            return sides
         out = {}
         for side, fit in sides.items():
-            if fit.native or fit.native_note or fit.quality < loc.min_boundary_fraction:
+            if (fit.native or fit.native_note or fit.quality < loc.min_boundary_fraction
+                    or fit.edge != "shell"):  # a step-edge fit has no dark shell to refit
                 out[side] = fit  # refitted (or tried) already, or no sound shell to refit
                 continue
             refined, why = refine_on_native(image.array, image.geometry, fit, loc)

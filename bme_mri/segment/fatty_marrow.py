@@ -164,4 +164,5 @@ def fit_head_step(smooth: np.ndarray, spacing: float, origin: np.ndarray, start_
     contrast = (marrow - float(np.median(outside))) / max(scale, 1e-6)
     return SphereFit(center_mm=centre, radius_mm=marrow_radius + cortex,
                      quality=float(on_sphere.sum() / seen.sum()), residual_mm=residual,
-                     shell_contrast=float(contrast), directions=directions, on_sphere=on_sphere)
+                     shell_contrast=float(contrast), directions=directions, on_sphere=on_sphere,
+                     edge="step")

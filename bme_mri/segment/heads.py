@@ -49,6 +49,7 @@ class HeadLocation:
                 "radius_mm": round(float(self.radius_mm), 2), "confidence": round(float(self.confidence), 3),
                 "method": self.method, "volume_ml": round(float(self.volume_ml), 2),
                 "flags": list(self.flags),
+                "fit_quality": None if self.fit_quality is None else round(float(self.fit_quality), 3),
                 "fit_residual_mm": None if self.fit_residual_mm is None else round(float(self.fit_residual_mm), 2)}
 
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from bme_mri.segment.classical import ClassicalSegmenter
-from bme_mri.segment.fatty_marrow import fat_bright_field, fit_head_step
+from bme_mri.segment.fatty_marrow import fat_bright_field
+from bme_mri.segment.head_fit import fit_candidate, sound_fit
 from bme_mri.segment.heads import HeadLocation
-from bme_mri.segment.localize import SphereFit, fibonacci_directions, fit_head_sphere
+from bme_mri.segment.localize import SphereFit, fibonacci_directions
 from bme_mri.segment.marrow import smooth_image
 from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Geometry, Side, Volume
@@ -50,27 +51,21 @@ def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry
     ``work`` is the body-normalised image on ``work_geom`` (the classical segmenter's working
     image, :meth:`ClassicalSegmenter._working_image`); ``body`` its body mask. ``covered``
     (the working-grid voxels inside the field of view) is given for a fat-bright series: the
-    step-edge fit (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) replaces the shell fit.
+    step-edge fit (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) applies, or the shell
+    fit where it sees more of the boundary (:func:`~bme_mri.segment.head_fit.fit_candidate`).
     """
     loc = settings.localize
     spacing = loc.work_spacing_mm
     smooth = smooth_image(work, (spacing,) * 3, 1.0)
     origin = np.asarray(work_geom.origin_lps_mm, dtype=np.float64)
     scale = float(np.median(work[body])) if body.any() else 1.0
-    weak = loc.model_copy(update={"min_shell_contrast": loc.fallback_shell_contrast})
     limit = settings.learned.max_fit_offset_mm
     out = []
     for head in network_heads:
         start = np.asarray(head.center_lps_mm, dtype=np.float64)
-        if covered is not None:
-            fit = fit_head_step(smooth, spacing, origin, start, covered, scale, loc)
-        else:
-            fit = fit_head_sphere(smooth, spacing, origin, start, scale, loc)
-        if (covered is None and not _sound(fit, settings)
-                and loc.fallback_shell_contrast < loc.min_shell_contrast):
-            fit = fit_head_sphere(smooth, spacing, origin, start, scale, weak) or fit
+        fit = fit_candidate(smooth, spacing, origin, start, scale, loc, covered)
         offset = None if fit is None else float(np.linalg.norm(fit.center_mm - start))
-        held = fit is not None and _sound(fit, settings) and offset <= limit
+        held = sound_fit(fit, loc) and offset <= limit
         if not held:
             directions = fibonacci_directions(loc.n_directions)
             fit = SphereFit(center_mm=start, radius_mm=float(np.clip(head.radius_mm, loc.radius_min_mm,
@@ -81,12 +76,6 @@ def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry
         out.append(CheckedHead(side=Side(head.side), network=head, fit=fit, fit_held=held,
                                offset_mm=offset))
     return out
-
-
-def _sound(fit: SphereFit | None, settings: SegmentSettings) -> bool:
-    loc = settings.localize
-    return (fit is not None and fit.quality >= loc.min_boundary_fraction
-            and fit.residual_mm <= loc.max_fit_residual_mm and fit.shell_contrast > 0.0)
 
 
 def refined_locations(checked: list[CheckedHead], keep_unconfirmed: bool = False) -> list[HeadLocation]:

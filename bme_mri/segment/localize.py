@@ -19,7 +19,7 @@ from bme_mri.segment.settings import LocalizeSettings, NeckSettings
 
 @dataclass
 class SphereFit:
-    """A sphere fitted to a dark cortical shell, in working-grid mm (LPS, origin-relative)."""
+    """A sphere fitted to a head's boundary (centre LPS mm, radius mm)."""
 
     center_mm: np.ndarray  # LPS mm
     radius_mm: float
@@ -32,6 +32,7 @@ class SphereFit:
     network_offset_mm: float | None = None  # learned segmenter: distance to the network's centre (mm)
     native: bool = False  # centre and radius refitted on the analysed image's own grid
     native_note: str | None = None  # why a refit on the image's own grid was not taken
+    edge: str = "shell"  # the boundary fitted: 'shell' (dark cortical shell) or 'step' (fat-bright marrow's step down)
 
 
 def fibonacci_directions(n: int) -> np.ndarray:
@@ -48,8 +49,14 @@ _VOTE_SPREAD_MM = 2.25  # votes are spread by a Gaussian of this sigma (1.5 voxe
 def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
                  settings: LocalizeSettings) -> np.ndarray:
     """Radial-symmetry accumulator (float32, on the grid of ``work``, voxel ``spacing`` mm: the
-    working grid or a :func:`coarsen` copy of it): every strong edge votes at distance r (both
-    signs) along its gradient, for r in the head radius range."""
+    working grid or a :func:`coarsen` copy of it): every strong edge inside ``body`` votes at
+    distance r (both signs) along its gradient, for r in the head radius range. "Strong" is
+    the top ``100 - edge_percentile`` % of the gradient magnitude, or with
+    ``vote_relative_scale_mm`` > 0 of the magnitude divided by the local body signal
+    (:func:`local_signal_level`, floored at ``vote_relative_floor`` x the body mean). An empty
+    ``body`` gives an all-zero accumulator."""
+    if not body.any():
+        return np.zeros(work.shape, dtype=np.float32)
     sigma = settings.gradient_sigma_mm / spacing
     grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
              for a in range(3)]
@@ -58,7 +65,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
         # contrast, not signal, decides which edges vote: a coil's shading scales signal and
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
-        magnitude = magnitude / np.maximum(local, settings.body_fraction * float(np.mean(work[body])))
+        magnitude = magnitude / np.maximum(local, settings.vote_relative_floor * float(np.mean(work[body])))
     level = np.percentile(magnitude[body], settings.edge_percentile)
     points = np.argwhere(body & (magnitude > level))
     if settings.vote_max_points and len(points) > settings.vote_max_points:
@@ -87,6 +94,7 @@ def local_signal_level(work: np.ndarray, body: np.ndarray, spacing: float, scale
     by the body's own weight so air does not darken the edge of the body), on the grid of
     ``work`` (voxel ``spacing`` mm). Computed on blocks of ``block`` voxels a side and
     interpolated back (linear): a smooth map of the coil's shading, cheap at any scale."""
+    block = max(1, min(block, *work.shape))  # a one-slice volume has no 4-voxel block
     inside = body.astype(np.float32)
     signal, _ = coarsen(work * inside, body, block)
     weight, _ = coarsen(inside, body, block)
@@ -120,6 +128,18 @@ def _upsample_linear(array: np.ndarray, axis: int, block: int) -> np.ndarray:
         out[along(r, None, block)] = (padded[along(low, low + m)] * (1.0 - frac)
                                       + padded[along(low + 1, low + 1 + m)] * frac)
     return out
+
+
+def mirror_pair(center_a_mm, radius_a_mm: float, center_b_mm, radius_b_mm: float,
+                settings: LocalizeSettings) -> bool:
+    """Two spheres (LPS mm centres, radii mm) lie as a left and a right femoral head do: the
+    bilateral separation apart in x (which rules out the same femur's trochanter) and near
+    mirror images (radius, height and front-back position agree within ``pair_max_*``)."""
+    dx, dy, dz = np.abs(np.asarray(center_a_mm, dtype=np.float64) - np.asarray(center_b_mm, dtype=np.float64))
+    return bool(settings.bilateral_min_separation_mm <= dx <= settings.bilateral_max_separation_mm
+                and abs(radius_a_mm - radius_b_mm) <= settings.pair_max_radius_difference_mm
+                and dz <= settings.pair_max_height_difference_mm
+                and dy <= settings.pair_max_ap_difference_mm)
 
 
 def coarse_to_work_index(index: np.ndarray, factor: int) -> np.ndarray:
@@ -461,7 +481,7 @@ def refine_on_native(array: np.ndarray, geometry, fit: SphereFit,
     refined = SphereFit(center_mm=centre, radius_mm=radius, quality=fit.quality,
                         residual_mm=fit.residual_mm, shell_contrast=fit.shell_contrast,
                         directions=fit.directions, on_sphere=fit.on_sphere, vote=fit.vote,
-                        network_offset_mm=fit.network_offset_mm, native=True)
+                        network_offset_mm=fit.network_offset_mm, native=True, edge=fit.edge)
     return refined, None
 
 

@@ -66,7 +66,8 @@ def field_of_view(image: Volume, geometry: Geometry, margin_mm: float = 0.0) -> 
     continuous voxel index in ``image`` lies within [-0.5, n - 0.5] on every axis (the voxels'
     own extent; the same voxels as resampling a volume of ones linearly and keeping > 0.5,
     without resampling: one affine map per axis of the target grid). With ``margin_mm`` > 0,
-    only the voxels at least that far (mm) inside every face of the field."""
+    only the voxels at least that far (mm, along each face's normal) inside every face of the
+    field."""
     to_source = np.linalg.inv(image.geometry.affine_lps) @ geometry.affine_lps
     axes = [np.arange(n, dtype=np.float64) for n in geometry.shape]
     inside = np.ones(tuple(int(n) for n in geometry.shape), dtype=bool)

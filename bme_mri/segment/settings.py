@@ -37,6 +37,7 @@ class LocalizeSettings(Section):
     vote_max_points: NonNegativeInt  # at most this many edge voxels vote (evenly spread subset; 0 = all)
     vote_fov_margin_mm: NonNegative = 0.0  # edge voxels this close to the field of view's boundary do not vote (mm)
     vote_relative_scale_mm: NonNegative = 0.0  # edges judged relative to the local signal level at this scale (mm; 0 = absolute)
+    vote_relative_floor: NonNegative = 0.3  # ... the local level counted at least this x the body mean
     n_candidates: Count  # accumulator peaks examined per study
     peak_separation_mm: NonNegative  # minimum distance between two accumulator peaks (mm)
     n_directions: Count  # ray directions sampled around a candidate centre

@@ -101,3 +101,51 @@ def test_classical_finder_uses_the_step_fit_on_a_t2_series(settings):
     assert len(heads) == 1
     assert np.linalg.norm(np.asarray(heads[0].center_lps_mm) - CENTRE) < 1.0
     assert abs(heads[0].radius_mm - (MARROW_R + CORTEX)) < 1.0
+
+
+def _ring_hip(seed: int = 0) -> Volume:
+    """A PD-reference-like head: marrow no brighter than the muscle around it, a dark cortical
+    ring between (the step fit's marrow-to-floor drop is the ring, not a step)."""
+    shape, spacing, origin = (90, 90, 24), (1.0, 1.0, 4.0), (-45.0, -45.0, -46.0)
+    geometry = Geometry(shape, spacing, origin, np.eye(3))
+    idx = np.indices(shape).reshape(3, -1).T
+    r = np.linalg.norm(geometry.index_to_lps(idx.astype(float)) - CENTRE, axis=1).reshape(shape)
+    image = np.full(shape, 0.6, np.float32)  # muscle
+    image[r < MARROW_R + CORTEX] = 0.1  # cortex
+    image[r < MARROW_R] = 0.6  # marrow, as bright as muscle
+    image = ndimage.gaussian_filter(image, [0.6 / s for s in spacing])
+    image = image + np.random.default_rng(seed).normal(0, 0.02, shape).astype(np.float32)
+    return Volume(image.astype(np.float32) * 400.0, geometry, meta={"sequence": "pd"})
+
+
+@pytest.mark.parametrize("try_shell", [True, False])
+def test_where_the_step_fit_fails_the_shell_fit_is_tried(settings, monkeypatch, try_shell):
+    """A fat-bright series whose step fit finds no sound sphere (here: made to fail) is
+    measured by the cortical-shell fit when ``step_edge_try_shell``; without it, no head."""
+    import bme_mri.segment.head_fit as head_fit
+
+    monkeypatch.setattr(head_fit, "fit_head_step", lambda *args, **kwargs: None)
+    loc = settings.localize.model_copy(update={"step_edge_try_shell": try_shell})
+    heads = find_heads_classical(_ring_hip(), settings.model_copy(update={"localize": loc}))
+    if not try_shell:
+        assert heads == []
+        return
+    assert len(heads) == 1
+    assert np.linalg.norm(np.asarray(heads[0].center_lps_mm) - CENTRE) < 1.5
+    assert abs(heads[0].radius_mm - (MARROW_R + CORTEX)) < 1.5
+
+
+def test_a_sound_step_fit_is_kept_without_trying_the_shell(settings, monkeypatch):
+    """The step fit stays first: at the head, where it is sound, the shell fit is not run
+    (other vote peaks, where no step fit holds, may try it)."""
+    import bme_mri.segment.head_fit as head_fit
+
+    shell_fit = head_fit.shell_fit
+
+    def shell_away_from_the_head(smooth, spacing, origin, start_mm, scale, loc):
+        assert np.linalg.norm(np.asarray(start_mm) - CENTRE) > 5.0, "shell fit tried at a sound step fit"
+        return shell_fit(smooth, spacing, origin, start_mm, scale, loc)
+
+    monkeypatch.setattr(head_fit, "shell_fit", shell_away_from_the_head)
+    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (-45.0, -45.0, -46.0), seed=2)
+    assert len(find_heads_classical(volume, settings)) == 1

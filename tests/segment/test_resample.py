@@ -29,13 +29,37 @@ def test_field_of_view_matches_resampling_a_volume_of_ones(seed):
 
 
 def test_field_of_view_margin_keeps_voxels_that_far_inside_every_face():
-    """An axis-aligned 1 mm field of 40 x 30 x 20 voxels seen on a 1 mm working grid: a 4.5 mm
-    margin removes 4 whole voxel layers from each face (voxel centres 3.5 mm from the face
-    are closer than 4.5 mm, those 4.5 mm away are kept)."""
+    """A 1 mm field of 40 x 30 x 20 voxels on a target grid 10 mm larger on every side: a
+    4 mm margin removes the voxels within 4 mm of each face (4 voxel layers a side); on the
+    field's own working grid it removes the same layers."""
     geometry = Geometry((40, 30, 20), (1.0, 1.0, 1.0), (0.0, 0.0, 0.0), np.eye(3))
     image = Volume(np.zeros(geometry.shape, np.float32), geometry)
-    target = working_geometry(geometry, 1.0)
-    assert field_of_view(image, target).all()
-    inner = field_of_view(image, target, margin_mm=4.0)
+    wide = Geometry((60, 50, 40), (1.0, 1.0, 1.0), (-10.0, -10.0, -10.0), np.eye(3))
+    assert field_of_view(image, wide).sum() == 40 * 30 * 20
+    inner = field_of_view(image, wide, margin_mm=4.0)
     assert inner.sum() == (40 - 8) * (30 - 8) * (20 - 8)
-    assert inner[4:-4, 4:-4, 4:-4].all()
+    assert inner[14:46, 14:36, 14:26].all()
+    own = field_of_view(image, working_geometry(geometry, 1.0), margin_mm=4.0)
+    assert own.sum() == (40 - 8) * (30 - 8) * (20 - 8)
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_field_of_view_margin_on_an_oblique_grid_is_the_distance_to_the_face_planes(seed):
+    """On an oblique anisotropic field, a working-grid voxel inside the field survives a 4 mm
+    margin exactly when it lies at least 4 mm from every face plane (geometric distance along
+    the face's normal)."""
+    rng = np.random.default_rng(seed)
+    direction = Rotation.from_euler("xyz", rng.uniform(10, 30, 3), degrees=True).as_matrix()
+    shape = (30, 25, 8)
+    spacing = (1.2, 1.2, 4.0)
+    geometry = Geometry(shape, spacing, (0.0, 0.0, 0.0), direction)
+    image = Volume(np.zeros(shape, np.float32), geometry)
+    target = working_geometry(geometry, 1.5)
+    full = field_of_view(image, target)
+    inner = field_of_view(image, target, margin_mm=4.0)
+    points = target.index_to_lps(np.argwhere(full).astype(np.float64))
+    index = geometry.lps_to_index(points)
+    distance = np.minimum(index + 0.5, np.asarray(shape) - 0.5 - index) * np.asarray(spacing)
+    expected = (distance >= 4.0 - 1e-6).all(axis=1)
+    assert 0 < expected.sum() < len(expected)
+    assert (inner[full] == expected).mean() > 0.999
