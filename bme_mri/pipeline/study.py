@@ -64,7 +64,7 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     timings["quantify"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    qc = assess_hips(image, segmentation, config.qc)
+    qc = assess_hips(image, segmentation, config.qc, t1)
     timings["qc"] = time.perf_counter() - start
     return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings,
                          qc=qc)

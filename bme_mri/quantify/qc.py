@@ -20,7 +20,9 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   hip's head fit fails ``head_fit_poor`` (its reference is marrow of an unknown place).
   The muscle level is the level of the highest peak of the histogram of log intensity of the
   soft tissue in a shell ``surround_inner_mm``..``surround_outer_mm`` outside the head surface
-  (:func:`muscle_level`).
+  (:func:`muscle_level`). And on both hips when the analysed series rises with the study's
+  T1 across the body's tissues (rank correlation above ``reference.max_t1_rank_correlation``,
+  :func:`t1_rank_correlation`): fat suppression failed, whatever the reference looks like.
 * ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
   ``reference.side_ratio_warn`` (diffuse edema, or one side misread); the segmenter used the
   darker one. ``reference_borrowed`` (warning): too little normal-looking marrow on this
@@ -307,8 +309,53 @@ def reference_flags(image: Volume, head: HeadFinding, other: HeadFinding | None,
     return flags, measures
 
 
-def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings) -> list[HipQc]:
-    """One :class:`HipQc` per head of ``segmentation`` (same order), on ``image``'s grid."""
+def t1_rank_correlation(image: Volume, t1: Volume, max_voxels: int) -> float | None:
+    """Spearman rank correlation of ``image`` (the analysed STIR / T2 fat-sat) with ``t1``
+    (resampled onto ``image``'s grid, world coordinates) over the body: voxels inside the T1's
+    field where either image shows tissue (above 10% of its 99th percentile), both smoothed
+    by 1.5 mm (voxel noise), at most ``max_voxels`` of them evenly spread. None when fewer than
+    1000 voxels qualify or the T1 cannot be resampled.
+
+    Fat suppression makes fat the darkest tissue where the T1 shows it brightest, so the two
+    are anti-correlated; when it fails, fat is bright in both."""
+    from scipy.stats import spearmanr
+
+    from bme_mri.segment.resample import resample_onto
+
+    try:
+        t1_on_grid = resample_onto(t1, image.geometry)
+    except Exception:  # noqa: BLE001 - a T1 that cannot be resampled gives no evidence either way
+        return None
+    spacing = image.geometry.spacing_mm
+    a = smooth_image(np.asarray(image.array, dtype=np.float32), spacing, 1.5)
+    b = smooth_image(t1_on_grid, spacing, 1.5)
+    body = (t1_on_grid > 0) & ((a > 0.1 * np.percentile(a, 99)) | (b > 0.1 * np.percentile(b, 99)))
+    index = np.flatnonzero(body.ravel())
+    if index.size < 1000:
+        return None
+    index = index[:: max(1, index.size // max(1, max_voxels))]
+    rho = spearmanr(a.ravel()[index], b.ravel()[index]).correlation
+    return None if not np.isfinite(rho) else float(rho)
+
+
+def fat_suppression_flag(rho: float | None, settings: QcSettings) -> QcFlag | None:
+    """``reference_implausible`` when the T1 rank correlation says fat is not suppressed."""
+    if rho is None or rho <= settings.reference.max_t1_rank_correlation:
+        return None
+    return make_flag("reference_implausible",
+                     f"fat suppression failed: the analysed series rises with the T1 across the body's "
+                     f"tissues (rank correlation {rho:+.2f} > {settings.reference.max_t1_rank_correlation:+.2f}; "
+                     "with fat suppressed, fat is dark where the T1 shows it bright): bright fatty marrow "
+                     "would read as edema", settings)
+
+
+def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
+                t1: Volume | None = None) -> list[HipQc]:
+    """One :class:`HipQc` per head of ``segmentation`` (same order), on ``image``'s grid;
+    with the study's ``t1``, the fat-suppression check (:func:`t1_rank_correlation`) too."""
+    rho = None if t1 is None or not segmentation.heads else t1_rank_correlation(
+        image, t1, settings.reference.t1_correlation_voxels)
+    fat_flag = fat_suppression_flag(rho, settings)
     out = []
     for head in segmentation.heads:
         other = next((h for h in segmentation.heads if h is not head), None)
@@ -330,6 +377,10 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings)
         flags, measures = reference_flags(image, head, other, settings)
         qc.flags.extend(flags)
         qc.measures.update(measures)
+        if rho is not None:
+            qc.measures["t1_rank_correlation"] = rho
+        if fat_flag is not None:
+            qc.flags.append(fat_flag)
         out.append(qc)
     return out
 

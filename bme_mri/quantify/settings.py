@@ -68,6 +68,8 @@ class QcReferenceSettings(Section):
     histogram_bins: int  # bins of the shell histogram whose highest peak is the muscle level
     min_voxels: int  # fewer reference voxels -> reference_implausible
     side_ratio_warn: float  # the sides' own references differ by more than this ratio -> reference_sides_disagree
+    max_t1_rank_correlation: float = 0.5  # the analysed series rises with the T1 across the body (Spearman) above this -> fat suppression failed
+    t1_correlation_voxels: int = 200000  # at most this many body voxels (evenly spread) enter that correlation
 
 
 class QcNoiseSettings(Section):

@@ -210,3 +210,52 @@ def test_muscle_level_is_the_largest_class_under_a_bias_field():
         dark = rng.random(n) < 0.4
         values = np.where(dark, 100.0, 250.0) * bias + rng.normal(0.0, 5.0, n)
         assert muscle_level(values, 64) == pytest.approx(250.0, rel=0.1), f"seed {seed}"
+
+
+def _tissue_pair(fat_suppressed: bool, seed: int = 0):
+    """A body of layered tissues (subcutaneous fat, muscle, a fluid-filled bladder, fatty
+    marrow) as STIR and T1, with a shared coil shading and noise: STIR nulls fat unless its
+    fat suppression failed (then fat is bright, as in a spin echo)."""
+    geometry = _geometry((60, 60, 20), (2.0, 2.0, 4.0))
+    rng = np.random.default_rng(seed)
+    x, y, _ = np.indices(geometry.shape)
+    r = np.hypot(x - 30, y - 30)
+    tissue = np.zeros(geometry.shape, np.int8)  # 0 air
+    tissue[r < 28] = 1  # subcutaneous fat
+    tissue[r < 22] = 2  # muscle
+    tissue[np.hypot(x - 22, y - 30) < 6] = 3  # bladder (fluid)
+    tissue[np.hypot(x - 38, y - 30) < 6] = 1  # fatty marrow
+    stir = np.array([0.0, 40.0 if fat_suppressed else 420.0, 120.0, 500.0])[tissue]
+    t1 = np.array([0.0, 500.0, 180.0, 60.0])[tissue]
+    shading = 1.0 + 0.3 * (x - 30) / 30
+    noise = lambda: rng.normal(0, 10, geometry.shape)  # noqa: E731
+    return (Volume((stir * shading + noise()).clip(0).astype(np.float32), geometry),
+            Volume((t1 * shading + noise()).clip(0).astype(np.float32), geometry))
+
+
+def test_t1_rank_correlation_tells_failed_fat_suppression(qc_settings):
+    from bme_mri.quantify.qc import fat_suppression_flag, t1_rank_correlation
+
+    good = t1_rank_correlation(*_tissue_pair(True), qc_settings.reference.t1_correlation_voxels)
+    failed = t1_rank_correlation(*_tissue_pair(False), qc_settings.reference.t1_correlation_voxels)
+    assert good < 0.0 < qc_settings.reference.max_t1_rank_correlation < failed
+    assert fat_suppression_flag(good, qc_settings) is None
+    flag = fat_suppression_flag(failed, qc_settings)
+    assert flag.code == "reference_implausible" and flag.severity == BLOCKING
+    assert "fat suppression failed" in flag.reason
+    assert fat_suppression_flag(None, qc_settings) is None  # no T1: no evidence either way
+
+
+def test_assess_hips_flags_both_hips_when_the_t1_says_fat_is_not_suppressed(qc_settings):
+    image, t1 = _tissue_pair(False)
+    heads = [_head((-20.0, 0.0, 0.0), reference=_reference(50.0)),
+             _head((20.0, 0.0, 0.0), reference=_reference(50.0, side="right"), side=Side.RIGHT)]
+    seg = Segmentation(np.zeros(image.geometry.shape, np.uint8), image.geometry, heads,
+                       np.zeros(image.geometry.shape, bool), heads[0].reference)
+    with_t1 = assess_hips(image, seg, qc_settings, t1)
+    assert len(with_t1) == 2
+    assert all(any(f.code == "reference_implausible" and "fat suppression failed" in f.reason
+                   for f in hip.flags) for hip in with_t1)
+    assert all(hip.measures["t1_rank_correlation"] > 0.5 for hip in with_t1)
+    without = assess_hips(image, seg, qc_settings)
+    assert not any("fat suppression failed" in f.reason for hip in without for f in hip.flags)
