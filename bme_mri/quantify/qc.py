@@ -41,7 +41,7 @@ phantom: every level is relative to the image.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -379,8 +379,13 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
         qc.measures.update(measures)
         if rho is not None:
             qc.measures["t1_rank_correlation"] = rho
-        if fat_flag is not None:
-            qc.flags.append(fat_flag)
+        if fat_flag is not None:  # one reference_implausible per hip, its reasons joined
+            same = [i for i, f in enumerate(qc.flags) if f.code == fat_flag.code]
+            if same:
+                first = qc.flags[same[0]]
+                qc.flags[same[0]] = replace(first, reason=f"{first.reason}; {fat_flag.reason}")
+            else:
+                qc.flags.append(fat_flag)
         out.append(qc)
     return out
 

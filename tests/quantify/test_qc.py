@@ -256,6 +256,7 @@ def test_assess_hips_flags_both_hips_when_the_t1_says_fat_is_not_suppressed(qc_s
     assert len(with_t1) == 2
     assert all(any(f.code == "reference_implausible" and "fat suppression failed" in f.reason
                    for f in hip.flags) for hip in with_t1)
+    assert all([f.code for f in hip.flags].count("reference_implausible") == 1 for hip in with_t1)
     assert all(hip.measures["t1_rank_correlation"] > 0.5 for hip in with_t1)
     without = assess_hips(image, seg, qc_settings)
     assert not any("fat suppression failed" in f.reason for hip in without for f in hip.flags)
