@@ -75,7 +75,7 @@ class ClassicalSegmenter:
         cartilage would widen the shell). ``covered`` (the working-grid voxels inside the
         field of view) is given for a fat-bright series: its heads are fitted by their step
         edge (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) instead of a dark shell
-        (or by whichever of the two sees more of its boundary, ``step_edge_try_shell``;
+        (or by the shell fit where the step fit finds no sound sphere, ``step_edge_try_shell``;
         :func:`~bme_mri.segment.head_fit.fit_candidate`).
         ``field``: the working-grid voxels at least ``vote_fov_margin_mm`` inside the field of
         view, where edges vote; None = every body voxel."""
@@ -122,8 +122,8 @@ class ClassicalSegmenter:
         candidates, each refitted on the image's own grid and kept when its radius is a plausible
         adult femoral head's (:meth:`_plausible`), then sided. On a fat-bright series (no fat
         suppression) the candidates are fitted by their step edge instead
-        (:mod:`bme_mri.segment.fatty_marrow`; or by the shell fit where that sees more of the
-        boundary, ``step_edge_try_shell``); a step-edge fit is not refitted on the own grid (it
+        (:mod:`bme_mri.segment.fatty_marrow`; or by the shell fit where the step fit finds no
+        sound sphere, ``step_edge_try_shell``); a step-edge fit is not refitted on the own grid (it
         finds no dark shell)."""
         loc = self.settings.localize
         covered = field_of_view(image, work_geom) if marrow_is_fat_bright(image.meta, loc) else None

@@ -52,7 +52,7 @@ def check_with_sphere_fit(network_heads: list[HeadLocation], work_geom: Geometry
     image, :meth:`ClassicalSegmenter._working_image`); ``body`` its body mask. ``covered``
     (the working-grid voxels inside the field of view) is given for a fat-bright series: the
     step-edge fit (:func:`~bme_mri.segment.fatty_marrow.fit_head_step`) applies, or the shell
-    fit where it sees more of the boundary (:func:`~bme_mri.segment.head_fit.fit_candidate`).
+    fit where the step fit finds no sound sphere (:func:`~bme_mri.segment.head_fit.fit_candidate`).
     """
     loc = settings.localize
     spacing = loc.work_spacing_mm

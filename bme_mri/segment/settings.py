@@ -71,7 +71,7 @@ class LocalizeSettings(Section):
     cut_edge_reach: Positive  # a lone head whose imaged tissue ends within this x radius on one x side only is cut there: that side is lateral
     midline_margin_mm: NonNegative  # a lone head this close to the body midline is sided by its neck opening
     step_edge_sequences: list[str]  # sequence classes with fat-bright marrow: the head boundary is a step down, fitted by segment.fatty_marrow
-    step_edge_try_shell: bool = False  # fat-bright series: the shell fit is tried too, the higher boundary fraction wins
+    step_edge_try_shell: bool = False  # fat-bright series: where the step fit finds no sound sphere, the shell fit is tried
     step_min_drop: Fraction  # a ray's step counts when the signal falls by at least this x the marrow level
     step_cortex_mm: NonNegative  # outer bone surface this far outside the fat-bright marrow sphere (mm)
 
