@@ -10,6 +10,7 @@ centres in LPS mm, distances in mm.
 from __future__ import annotations
 
 import numpy as np
+
 from bme_mri.segment.fatty_marrow import fit_head_step
 from bme_mri.segment.localize import SphereFit, fit_head_sphere
 from bme_mri.segment.settings import LocalizeSettings
