@@ -21,7 +21,7 @@ from scipy import ndimage
 
 from bme_mri.errors import SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
-from bme_mri.segment.fatty_marrow import marrow_is_fat_bright
+from bme_mri.segment.fatty_marrow import fat_bright_field
 from bme_mri.segment.head_fit import fit_candidate, sound_fit
 from bme_mri.segment.localize import (
     SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, mirror_pair, neck_from_gap,
@@ -126,7 +126,7 @@ class ClassicalSegmenter:
         sound sphere, ``step_edge_try_shell``); a step-edge fit is not refitted on the own grid (it
         finds no dark shell)."""
         loc = self.settings.localize
-        covered = field_of_view(image, work_geom) if marrow_is_fat_bright(image.meta, loc) else None
+        covered = fat_bright_field(image, work_geom, loc)
         # the image drops to zero outside the field: the gradient of that step is no anatomy
         # (a thin slab's top and bottom planes held most of the strongest edges)
         field = field_of_view(image, work_geom, loc.vote_fov_margin_mm) if loc.vote_fov_margin_mm > 0 else None

@@ -61,7 +61,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
              for a in range(3)]
     magnitude = np.sqrt(grads[0] ** 2 + grads[1] ** 2 + grads[2] ** 2)
-    if settings.vote_relative_scale_mm > 0 and body.any():
+    if settings.vote_relative_scale_mm > 0:
         # contrast, not signal, decides which edges vote: a coil's shading scales signal and
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
