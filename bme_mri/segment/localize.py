@@ -43,30 +43,56 @@ def fibonacci_directions(n: int) -> np.ndarray:
     return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], 1)
 
 
+def even_sample(values: np.ndarray, at_most: int = 250_000) -> np.ndarray:
+    """Every k-th of ``values`` (flattened), k chosen so that at most ``at_most`` remain: a
+    percentile of millions of voxels changes by well under 1% and costs a tenth."""
+    flat = np.ravel(values)
+    return flat[:: max(1, -(-flat.size // at_most))]
+
+
+def gaussian_gradient(array: np.ndarray, sigma: float) -> list[np.ndarray]:
+    """The Gaussian-derivative gradient of ``array`` along each axis (sigma in voxels), as
+    ``scipy.ndimage.gaussian_filter(array, sigma, order=e_a)`` for each axis a, in 8 one-axis
+    passes instead of 9: the smoothing along x is shared by the y and z derivatives."""
+    def one(data: np.ndarray, axis: int, order: int) -> np.ndarray:
+        return ndimage.gaussian_filter1d(data, sigma, axis=axis, order=order)
+
+    smooth_x = one(array, 0, 0)
+    d_y = one(one(smooth_x, 1, 1), 2, 0)
+    d_z = one(one(smooth_x, 1, 0), 2, 1)
+    d_x = one(one(one(array, 0, 1), 1, 0), 2, 0)
+    return [d_x, d_y, d_z]
+
+
 _VOTE_SPREAD_MM = 2.25  # votes are spread by a Gaussian of this sigma (1.5 voxels of the 1.5 mm grid the vote was built on)
 
 
 def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
-                 settings: LocalizeSettings) -> np.ndarray:
+                 settings: LocalizeSettings, accumulate: int = 1) -> np.ndarray:
     """Radial-symmetry accumulator (float32, on the grid of ``work``, voxel ``spacing`` mm: the
-    working grid or a :func:`coarsen` copy of it): every strong edge inside ``body`` votes at
+    working grid or a :func:`coarsen` copy of it; with ``accumulate`` > 1 on a grid that many
+    times coarser, laid out as :func:`coarsen` lays out its blocks, so that
+    :func:`coarse_to_work_index` maps it back): every strong edge inside ``body`` votes at
     distance r (both signs) along its gradient, for r in the head radius range. "Strong" is
     the top ``100 - edge_percentile`` % of the gradient magnitude, or with
     ``vote_relative_scale_mm`` > 0 of the magnitude divided by the local body signal
     (:func:`local_signal_level`, floored at ``vote_relative_floor`` x the body mean). An empty
     ``body`` gives an all-zero accumulator."""
+    accumulate = max(1, min(int(accumulate), *work.shape))
+    acc_shape = np.array(work.shape) // accumulate  # coarsen's layout: the far edges cropped
     if not body.any():
-        return np.zeros(work.shape, dtype=np.float32)
+        return np.zeros(tuple(acc_shape), dtype=np.float32)
     sigma = settings.gradient_sigma_mm / spacing
-    grads = [ndimage.gaussian_filter(work, sigma, order=tuple(int(a == b) for b in range(3)))
-             for a in range(3)]
+    # Gaussian derivatives, not central differences of the smoothed image: those differ in
+    # direction by ~1% and lost a real head's peak (ProstateX-0000's left on the PD slab)
+    grads = gaussian_gradient(work, sigma)
     magnitude = np.sqrt(grads[0] ** 2 + grads[1] ** 2 + grads[2] ** 2)
     if settings.vote_relative_scale_mm > 0:
         # contrast, not signal, decides which edges vote: a coil's shading scales signal and
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
         magnitude = magnitude / np.maximum(local, settings.vote_relative_floor * float(np.mean(work[body])))
-    level = np.percentile(magnitude[body], settings.edge_percentile)
+    level = np.percentile(even_sample(magnitude[body]), settings.edge_percentile)
     points = np.argwhere(body & (magnitude > level))
     if settings.vote_max_points and len(points) > settings.vote_max_points:
         # the vote only proposes candidates (the sphere fit measures them): an evenly spread
@@ -74,18 +100,26 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
         points = points[np.linspace(0, len(points) - 1, settings.vote_max_points).astype(np.int64)]
     g = np.stack([grads[a][tuple(points.T)] for a in range(3)], 1)
     unit = g / np.maximum(np.linalg.norm(g, axis=1, keepdims=True), 1e-12)
-    shape = np.array(work.shape)
     radii = np.arange(settings.radius_min_mm, settings.radius_max_mm + 1e-6,
                       settings.radius_step_mm)
     steps = np.concatenate([radii, -radii]) / spacing  # voxels along the gradient, both signs
+    # one contiguous column per axis: the same arithmetic as on (n, 3) rows, several times faster
+    starts = [np.ascontiguousarray(points[:, a], dtype=np.float64) for a in range(3)]
+    along = [np.ascontiguousarray(unit[:, a]) for a in range(3)]
     flat = []
     for step in steps:
-        target = np.rint(points + step * unit).astype(np.int64)
-        inside = np.all((target >= 0) & (target < shape), axis=1)
-        flat.append(np.ravel_multi_index(tuple(target[inside].T), tuple(shape)))
-    acc = np.bincount(np.concatenate(flat), minlength=int(np.prod(shape)))
-    acc = acc.reshape(tuple(shape)).astype(np.float32)
-    return ndimage.gaussian_filter(acc, _VOTE_SPREAD_MM / spacing)
+        inside = np.ones(len(points), dtype=bool)
+        cells = []
+        for a in range(3):
+            target = starts[a] + step * along[a]
+            inside &= (target >= -0.5) & (target < acc_shape[a] * accumulate - 0.5)
+            # the accumulator voxel holding the target (its nearest voxel when accumulate is 1)
+            cells.append(np.floor((target + 0.5) / accumulate))
+        index = (cells[0] * acc_shape[1] + cells[1]) * acc_shape[2] + cells[2]  # exact in float64
+        flat.append(index[inside])
+    acc = np.bincount(np.concatenate(flat).astype(np.int64), minlength=int(np.prod(acc_shape)))
+    return ndimage.gaussian_filter(acc.reshape(tuple(acc_shape)), _VOTE_SPREAD_MM / (spacing * accumulate),
+                                   output=np.float32)
 
 
 def local_signal_level(work: np.ndarray, body: np.ndarray, spacing: float, scale_mm: float,

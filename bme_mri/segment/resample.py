@@ -33,7 +33,10 @@ def working_geometry(geometry: Geometry, spacing_mm: float) -> Geometry:
 
 def resample_onto(volume: Volume, target: Geometry, linear: bool = True) -> np.ndarray:
     """``volume`` resampled onto ``target`` (world coordinates), float32 ``[i, j, k]``;
-    voxels outside ``volume`` are 0."""
+    voxels outside ``volume`` are 0. On ``volume``'s own grid (voxel centres within 1e-4 mm:
+    a T1 acquired on the STIR's grid) the array itself, as float32, without interpolating."""
+    if volume.geometry.same_grid(target, tol_mm=1e-4):
+        return np.array(volume.array, dtype=np.float32)
     reference = sitk.Image([int(s) for s in target.shape], sitk.sitkFloat32)
     reference.SetSpacing(target.spacing_mm)
     reference.SetOrigin(target.origin_lps_mm)
@@ -73,7 +76,8 @@ def field_of_view(image: Volume, geometry: Geometry, margin_mm: float = 0.0) -> 
     inside = np.ones(tuple(int(n) for n in geometry.shape), dtype=bool)
     for d, size in enumerate(image.geometry.shape):
         pad = margin_mm / float(image.geometry.spacing_mm[d])
-        index = (to_source[d, 0] * axes[0][:, None, None] + to_source[d, 1] * axes[1][None, :, None]
-                 + to_source[d, 2] * axes[2][None, None, :] + to_source[d, 3])
+        terms = [to_source[d, a] * axes[a].reshape([-1 if b == a else 1 for b in range(3)])
+                 for a in range(3) if to_source[d, a] != 0.0]  # an axis-aligned image: one term
+        index = sum(terms, np.full((1, 1, 1), to_source[d, 3]))
         inside &= (index >= -0.5 + pad) & (index <= size - 0.5 - pad)
     return inside

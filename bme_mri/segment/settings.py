@@ -24,6 +24,7 @@ class LocalizeSettings(Section):
 
     work_spacing_mm: Positive  # isotropic voxel size of the working grid (mm)
     vote_spacing_mm: Positive = 1.5  # voxel size of the centre vote (mm; a whole multiple of work_spacing_mm is used)
+    vote_accumulator_spacing_mm: Positive = 1.5  # voxel size of the vote's accumulator (mm; a whole multiple of vote_spacing_mm)
     body_fraction: NonNegative  # body = smoothed signal above this x the median tissue signal
     body_smoothing_mm: NonNegative  # Gaussian smoothing (mm) before the body threshold
     n4_bias_correction: bool  # run N4 on a shrunk image before localisation
@@ -39,6 +40,8 @@ class LocalizeSettings(Section):
     vote_relative_scale_mm: NonNegative = 0.0  # edges judged relative to the local signal level at this scale (mm; 0 = absolute)
     vote_relative_floor: NonNegative = 0.3  # ... the local level counted at least this x the body mean
     n_candidates: Count  # accumulator peaks examined per study
+    stop_when_paired: bool = True  # stop fitting vote peaks once the pair found cannot be outscored by those left
+    stop_min_quality: Fraction = 0.5  # ... and both heads of that pair show their cortex on at least this fraction of rays
     peak_separation_mm: NonNegative  # minimum distance between two accumulator peaks (mm)
     n_directions: Count  # ray directions sampled around a candidate centre
     ray_step_mm: Positive  # sampling step along a ray (mm)

@@ -155,3 +155,56 @@ def test_a_lone_head_is_sided_by_where_its_neck_leaves():
         assert side == sign and (left > right if sign > 0 else right > left)
     closed = SphereFit(np.zeros(3), 23.0, 1.0, 0.5, 0.2, directions, np.ones(400, bool), 100.0)
     assert side_from_neck(closed, neck)[0] == 0.0
+
+
+def test_the_search_stops_only_when_no_peak_left_can_outscore_the_pair():
+    """A sound pair whose weaker head scores at least the next peak's vote is settled; a next
+    peak with a higher vote, or a pair with a faint shell, is not."""
+    from bme_mri.config import load_config
+    from bme_mri.segment.classical import ClassicalSegmenter
+
+    segmenter = ClassicalSegmenter(load_config().segment)
+    pair = [_fit(-95.0, 24.5, 0.7, 130.0), _fit(93.0, 24.0, 0.6, 128.0)]  # scores 91 and 77
+    assert segmenter._pair_settled(pair, next_vote=30.0)
+    assert not segmenter._pair_settled(pair, next_vote=80.0)  # a peak left could score 80
+    faint = [_fit(-95.0, 24.5, 0.7, 130.0), _fit(93.0, 24.0, 0.4, 128.0)]
+    assert not segmenter._pair_settled(faint, next_vote=1.0)
+    lone = [_fit(-95.0, 24.5, 0.9, 130.0), _fit(-40.0, 24.0, 0.9, 128.0)]  # 55 mm apart: no pair
+    assert not segmenter._pair_settled(lone, next_vote=1.0)
+    assert pair[1].vote == 128.0  # the check leaves the fits as they were
+
+
+def test_stopping_early_finds_the_same_heads_with_fewer_fits(smoke_cohort, monkeypatch):
+    """On a smoke study the heads found with the early stop are those of the full search,
+    from fewer sphere fits."""
+    import json
+
+    import bme_mri.segment.classical as classical
+    from bme_mri.config import load_config
+    from bme_mri.ingest import discover, load_volume, select_series
+    from bme_mri.segment import get_segmenter
+
+    config = load_config()
+    full = config.segment.model_copy(update={
+        "localize": config.segment.localize.model_copy(update={"stop_when_paired": False})})
+    calls: list[int] = []
+    fit_candidate = classical.fit_candidate
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return fit_candidate(*args, **kwargs)
+
+    monkeypatch.setattr(classical, "fit_candidate", counted)
+    manifest = json.loads((smoke_cohort / "truth" / "cohort.json").read_text())
+    entry = manifest["patients"][0]["studies"][0]
+    study = {s.study_uid: s for s in discover(smoke_cohort / "dicom", config.ingest).studies}[entry["study_uid"]]
+    selection = select_series(study, config.ingest)
+    image = load_volume(selection.analysis, config.ingest)
+    t1 = load_volume(selection.t1, config.ingest) if selection.t1 is not None else None
+    quick = get_segmenter(config.segment).segment(image, t1).heads
+    quick_fits = len(calls)
+    slow = get_segmenter(full).segment(image, t1).heads
+    assert quick_fits < len(calls) - quick_fits
+    assert [h.side for h in quick] == [h.side for h in slow] and len(quick) >= 1
+    for a, b in zip(quick, slow):
+        assert np.allclose(a.center_lps_mm, b.center_lps_mm, atol=1e-6) and a.radius_mm == pytest.approx(b.radius_mm)

@@ -28,6 +28,27 @@ def test_field_of_view_matches_resampling_a_volume_of_ones(seed):
     assert (got != expected).sum() <= 1e-4 * got.size  # a voxel exactly on the boundary may round either way
 
 
+@pytest.mark.parametrize("direction", [
+    np.eye(3),
+    np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]]),  # coronal: rows run along -z
+    np.array([[0.0, 0.0, -1.0], [1.0, 0.0, 0.0], [0.0, -1.0, 0.0]]),  # sagittal, x flipped
+])
+def test_field_of_view_of_an_axis_aligned_image_matches_resampling(direction):
+    """An image whose axes are the LPS axes, permuted or flipped (the usual axial, coronal and
+    sagittal series): each of its axes depends on one working-grid axis, and the mask still
+    equals SimpleITK's resampling of ones, margin or not."""
+    geometry = Geometry((23, 17, 9), (1.4, 1.4, 4.0), (12.3, -40.1, 7.7), direction)
+    image = Volume(np.ones(geometry.shape, np.float32), geometry)
+    target = working_geometry(geometry, 1.5)
+    expected = resample_onto(image, target) > 0.5
+    got = field_of_view(image, target)
+    assert 0 < got.sum() and (got != expected).sum() <= 1e-4 * got.size
+    inner = field_of_view(image, target, margin_mm=3.0)
+    index = geometry.lps_to_index(target.index_to_lps(np.argwhere(got).astype(np.float64)))
+    distance = np.minimum(index + 0.5, np.asarray(geometry.shape) - 0.5 - index) * np.asarray(geometry.spacing_mm)
+    assert (inner[got] == (distance >= 3.0 - 1e-6).all(axis=1)).all()
+
+
 def test_field_of_view_margin_keeps_voxels_that_far_inside_every_face():
     """A 1 mm field of 40 x 30 x 20 voxels on a target grid 10 mm larger on every side: a
     4 mm margin removes the voxels within 4 mm of each face (4 voxel layers a side); on the
