@@ -69,7 +69,7 @@ class ClassicalSegmenter:
                     vote_image = work + t1_work / max(float(np.median(even_sample(t1_work[t1_body]))), 1e-6)
             except Exception as exc:  # noqa: BLE001 - the T1 only helps; say why it was dropped
                 warnings.append(f"T1 not used for localisation: {exc}")
-        return work_geom, work.astype(np.float32), vote_image.astype(np.float32), body
+        return work_geom, np.asarray(work, dtype=np.float32), np.asarray(vote_image, dtype=np.float32), body
 
     def _find_heads(self, work_geom, work, vote_image, body,
                     covered: np.ndarray | None = None, field: np.ndarray | None = None

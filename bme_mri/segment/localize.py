@@ -86,7 +86,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     # Gaussian derivatives, not central differences of the smoothed image: those differ in
     # direction by ~1% and lost a real head's peak (ProstateX-0000's left on the PD slab)
     grads = gaussian_gradient(work, sigma)
-    magnitude = np.sqrt(grads[0] ** 2 + grads[1] ** 2 + grads[2] ** 2)
+    magnitude = np.sqrt(np.square(grads[0]) + np.square(grads[1]) + np.square(grads[2]))
     if settings.vote_relative_scale_mm > 0:
         # contrast, not signal, decides which edges vote: a coil's shading scales signal and
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
@@ -598,6 +598,31 @@ def _perpendicular_basis(axis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return u, np.cross(axis, u)
 
 
+def _strongest_shells(profiles: np.ndarray, ray_index: np.ndarray, shells: list[list],
+                      step: float, rise_mm: float = 3.0) -> list[tuple[int, float]]:
+    """(ray, outer surface mm) of each ray's shell with the largest rise of the profile within
+    ``rise_mm`` outwards of its minimum (the neck's own cortex, not a vessel or trabecula;
+    the first on ties), for the rays ``ray_index`` of ``profiles`` whose ``shells`` come from
+    :func:`shell_boundaries_rays` with minima. Rays whose shells do not rise are left out."""
+    rows = [(i, surface, minimum) for i, ray_shells in zip(ray_index.tolist(), shells)
+            for surface, minimum in ray_shells]
+    if not rows:
+        return []
+    ray, surface, minimum = (np.asarray(column) for column in zip(*rows))
+    reach = int(round(rise_mm / step))
+    ahead = np.concatenate([profiles, np.full((profiles.shape[0], reach), -np.inf)], axis=1)
+    peak = np.lib.stride_tricks.sliding_window_view(ahead, reach + 1, axis=1).max(axis=-1)
+    k = np.rint(minimum / step).astype(np.int64)
+    rise = peak[ray, k] - profiles[ray, k]
+    found = []
+    for r in np.unique(ray):  # rows of one ray are contiguous and in shell order
+        mine = np.flatnonzero(ray == r)
+        best = mine[int(np.argmax(rise[mine]))]
+        if rise[best] > 0.0:
+            found.append((int(r), float(surface[best])))
+    return found
+
+
 def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: float,
                        axis: np.ndarray, prior: np.ndarray, settings: NeckSettings,
                        localize: LocalizeSettings) -> NeckSections | None:
@@ -649,22 +674,13 @@ def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: 
                 len(angles), t.size)
             level = float(np.percentile(profiles[:, t <= lo_ratio * radius * 0.8], 10))
             min_depth = localize.fallback_shell_contrast * max(level, 1e-6)
-            found = []
             ray_index = np.flatnonzero(sharp & inside.all(axis=1))
             shells = shell_boundaries_rays(profiles[ray_index], step, lo_ratio * radius, hi_ratio * radius,
                                            min_depth, localize.surface_search_mm, True)
-            for i, ray_shells in zip(ray_index, shells):
-                p = profiles[i]
-                best, best_rise = None, 0.0
-                for surface, minimum in ray_shells:
-                    k = int(round(minimum / step))
-                    rise = float(p[k: k + int(round(3.0 / step)) + 1].max() - p[k])
-                    if rise > best_rise:
-                        best, best_rise = surface, rise
-                if best is not None:
-                    found.append(origin + best * ray_dirs[i])
+            found = _strongest_shells(profiles, ray_index, shells, step)
             if len(found) < settings.section_min_rays:
                 continue
+            found = [origin + surface * ray_dirs[i] for i, surface in found]
             pts2 = np.stack([(np.asarray(found) - origin) @ u, (np.asarray(found) - origin) @ v], 1)
             c2, r2, pts2 = trimmed_fit(pts2, _fit_circle, settings.section_min_rays, rounds=3)
             if not (lo_ratio * radius <= r2 <= hi_ratio * radius):

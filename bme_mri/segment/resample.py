@@ -44,7 +44,7 @@ def resample_onto(volume: Volume, target: Geometry, linear: bool = True) -> np.n
     out = sitk.Resample(to_sitk(volume), reference, sitk.Transform(),
                         sitk.sitkLinear if linear else sitk.sitkNearestNeighbor, 0.0,
                         sitk.sitkFloat32)
-    return sitk.GetArrayFromImage(out).transpose(2, 1, 0).copy()
+    return sitk.GetArrayViewFromImage(out).transpose(2, 1, 0).copy()  # one copy, C-ordered [i, j, k]
 
 
 def n4_corrected(array: np.ndarray, spacing_mm: float, shrink: int, iterations: int,

@@ -84,3 +84,15 @@ def test_field_of_view_margin_on_an_oblique_grid_is_the_distance_to_the_face_pla
     expected = (distance >= 4.0 - 1e-6).all(axis=1)
     assert 0 < expected.sum() < len(expected)
     assert (inner[full] == expected).mean() > 0.999
+
+
+def test_resampling_onto_the_volumes_own_grid_returns_its_values():
+    """A T1 on the STIR's grid (voxel centres within 1e-4 mm) is taken as it is; a grid half a
+    voxel off is interpolated."""
+    rng = np.random.default_rng(5)
+    geometry = Geometry((12, 10, 6), (1.4, 1.4, 4.0), (3.0, -7.0, 11.0), np.eye(3))
+    image = Volume(rng.random(geometry.shape).astype(np.float32) * 100, geometry)
+    same = resample_onto(image, Geometry(geometry.shape, geometry.spacing_mm, (3.0, -7.0, 11.00001), np.eye(3)))
+    assert same.dtype == np.float32 and np.array_equal(same, image.array)
+    shifted = resample_onto(image, Geometry(geometry.shape, geometry.spacing_mm, (3.7, -7.0, 11.0), np.eye(3)))
+    assert np.allclose(shifted[3, 4, 2], 0.5 * (image.array[3, 4, 2] + image.array[4, 4, 2]), rtol=1e-4)
