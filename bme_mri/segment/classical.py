@@ -26,7 +26,7 @@ from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.fatty_marrow import fat_bright_field
 from bme_mri.segment.head_fit import fit_candidate, sound_fit
 from bme_mri.segment.localize import (
-    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, even_sample, mirror_pair,
+    SphereFit, accumulator_peaks, coarse_to_work_index, coarsen, mirror_pair,
     neck_from_gap, neck_from_sections, prior_neck_axis, refine_on_native, side_from_cut_edge,
     side_from_neck, vote_centres,
 )
@@ -50,15 +50,15 @@ class ClassicalSegmenter:
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
         covered = field_of_view(image, work_geom)
-        scale = float(np.percentile(even_sample(stir[covered]), 99.5)) if covered.any() else 1.0
+        scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
             smooth = smooth_image(stir, (loc.work_spacing_mm,) * 3, loc.body_smoothing_mm)
-            body = covered & (smooth > loc.body_fraction * float(np.median(even_sample(stir[body]))))
+            body = covered & (smooth > loc.body_fraction * float(np.median(stir[body])))
         if loc.n4_bias_correction and body.sum() > 1000:
             stir = n4_corrected(stir, loc.work_spacing_mm, loc.n4_shrink_factor,
                                 loc.n4_iterations, body)
-        body_scale = float(np.median(even_sample(stir[body]))) if body.any() else 1.0
+        body_scale = float(np.median(stir[body])) if body.any() else 1.0
         work = stir / max(body_scale, 1e-6)
         vote_image = work
         if t1 is not None:
@@ -66,7 +66,7 @@ class ClassicalSegmenter:
                 t1_work = resample_onto(t1, work_geom)
                 t1_body = body & (t1_work > 0)
                 if t1_body.sum() > 1000:
-                    vote_image = work + t1_work / max(float(np.median(even_sample(t1_work[t1_body]))), 1e-6)
+                    vote_image = work + t1_work / max(float(np.median(t1_work[t1_body])), 1e-6)
             except Exception as exc:  # noqa: BLE001 - the T1 only helps; say why it was dropped
                 warnings.append(f"T1 not used for localisation: {exc}")
         return work_geom, np.asarray(work, dtype=np.float32), np.asarray(vote_image, dtype=np.float32), body

@@ -43,13 +43,6 @@ def fibonacci_directions(n: int) -> np.ndarray:
     return np.stack([np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)], 1)
 
 
-def even_sample(values: np.ndarray, at_most: int = 250_000) -> np.ndarray:
-    """Every k-th of ``values`` (flattened), k chosen so that at most ``at_most`` remain: a
-    percentile of millions of voxels changes by well under 1% and costs a tenth."""
-    flat = np.ravel(values)
-    return flat[:: max(1, -(-flat.size // at_most))]
-
-
 def gaussian_gradient(array: np.ndarray, sigma: float) -> list[np.ndarray]:
     """The Gaussian-derivative gradient of ``array`` along each axis (sigma in voxels), as
     ``scipy.ndimage.gaussian_filter(array, sigma, order=e_a)`` for each axis a, in 8 one-axis
@@ -92,7 +85,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
         magnitude = magnitude / np.maximum(local, settings.vote_relative_floor * float(np.mean(work[body])))
-    level = np.percentile(even_sample(magnitude[body]), settings.edge_percentile)
+    level = np.percentile(magnitude[body], settings.edge_percentile)
     points = np.argwhere(body & (magnitude > level))
     if settings.vote_max_points and len(points) > settings.vote_max_points:
         # the vote only proposes candidates (the sphere fit measures them): an evenly spread

@@ -66,17 +66,6 @@ def test_votes_counted_on_a_coarser_grid_peak_at_the_sphere_centre(accumulate):
     assert np.linalg.norm(found - centre) <= spacing * accumulate
 
 
-def test_even_sample_keeps_every_kth_value_within_the_limit():
-    from bme_mri.segment.localize import even_sample
-
-    values = np.arange(1001 * 999, dtype=np.float32).reshape(1001, 999)
-    sample = even_sample(values, 250_000)
-    assert sample.size <= 250_000 and sample[0] == 0.0
-    assert np.median(sample) == pytest.approx(np.median(values), rel=1e-3)
-    small = np.arange(10.0)
-    assert np.array_equal(even_sample(small, 250_000), small)
-
-
 @pytest.mark.parametrize("factor", [2, 3])
 def test_a_coarse_voxel_maps_to_the_centre_of_its_block(factor):
     """The coarse voxel's working-grid index is the mean index of the voxels it averages."""
