@@ -128,3 +128,17 @@ def test_local_signal_level_follows_a_smooth_field_and_ignores_air():
     flat = np.where(body, 5.0, 0.0).astype(np.float32)
     edge = local_signal_level(flat, body, 1.5, 15.0)
     assert np.allclose(edge[body], 5.0, atol=1e-3)
+
+
+def test_the_shared_pass_gradient_is_scipys_gaussian_derivative():
+    """gaussian_gradient shares the smoothing along x between the y and z derivatives and keeps
+    scipy's order of passes: the same numbers as gaussian_filter with order (1,0,0), (0,1,0),
+    (0,0,1)."""
+    from scipy import ndimage
+
+    from bme_mri.segment.localize import gaussian_gradient
+
+    work = np.random.default_rng(3).random((23, 17, 11)).astype(np.float32)
+    for axis, got in enumerate(gaussian_gradient(work, 1.3)):
+        order = tuple(int(axis == b) for b in range(3))
+        assert np.array_equal(got, ndimage.gaussian_filter(work, 1.3, order=order))
