@@ -50,9 +50,9 @@ class ClassicalSegmenter:
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
         covered = field_of_view(image, work_geom)
-        # (medians of the copies that masking makes: partitioned in place, no second copy)
         scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
+        # medians of the copies that masking makes, partitioned in place (no second copy)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
             smooth = smooth_image(stir, (loc.work_spacing_mm,) * 3, loc.body_smoothing_mm)
             body = covered & (smooth > loc.body_fraction * float(np.median(stir[body], overwrite_input=True)))
@@ -94,13 +94,12 @@ class ClassicalSegmenter:
         if not voters.any():  # a field thinner than twice the margin: every body voxel votes
             voters = body
         coarse_image, coarse_body = coarsen(vote_image, voters, factor)
-        binned = max(1, int(round(loc.vote_accumulator_spacing_mm / (spacing * factor))))
-        acc = vote_centres(coarse_image, spacing * factor, coarse_body, loc, accumulate=binned)
+        acc = vote_centres(coarse_image, spacing * factor, coarse_body, loc)
         smooth = smooth_image(work, (spacing,) * 3, 1.0)
         origin = np.asarray(work_geom.origin_lps_mm)
-        peaks = accumulator_peaks(acc, spacing * factor * binned, loc)
+        peaks = accumulator_peaks(acc, spacing * factor, loc)
         for n, (idx, value) in enumerate(peaks):
-            start = origin + coarse_to_work_index(idx, factor * binned) * spacing
+            start = origin + coarse_to_work_index(idx, factor) * spacing
             fit = fit_candidate(smooth, spacing, origin, start, scale, loc, covered)
             if not sound_fit(fit, loc):
                 continue

@@ -61,20 +61,16 @@ _VOTE_SPREAD_MM = 2.25  # votes are spread by a Gaussian of this sigma (1.5 voxe
 
 
 def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
-                 settings: LocalizeSettings, accumulate: int = 1) -> np.ndarray:
+                 settings: LocalizeSettings) -> np.ndarray:
     """Radial-symmetry accumulator (float32, on the grid of ``work``, voxel ``spacing`` mm: the
-    working grid or a :func:`coarsen` copy of it; with ``accumulate`` > 1 on a grid that many
-    times coarser, laid out as :func:`coarsen` lays out its blocks, so that
-    :func:`coarse_to_work_index` maps it back): every strong edge inside ``body`` votes at
+    working grid or a :func:`coarsen` copy of it): every strong edge inside ``body`` votes at
     distance r (both signs) along its gradient, for r in the head radius range. "Strong" is
     the top ``100 - edge_percentile`` % of the gradient magnitude, or with
     ``vote_relative_scale_mm`` > 0 of the magnitude divided by the local body signal
     (:func:`local_signal_level`, floored at ``vote_relative_floor`` x the body mean). An empty
     ``body`` gives an all-zero accumulator."""
-    accumulate = max(1, min(int(accumulate), *work.shape))
-    acc_shape = np.array(work.shape) // accumulate  # coarsen's layout: the far edges cropped
     if not body.any():
-        return np.zeros(tuple(acc_shape), dtype=np.float32)
+        return np.zeros(work.shape, dtype=np.float32)
     sigma = settings.gradient_sigma_mm / spacing
     # Gaussian derivatives, not central differences of the smoothed image: those differ in
     # direction by ~1% and lost a real head's peak (ProstateX-0000's left on the PD slab)
@@ -99,20 +95,19 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
     # one contiguous column per axis: the same arithmetic as on (n, 3) rows, several times faster
     starts = [np.ascontiguousarray(points[:, a], dtype=np.float64) for a in range(3)]
     along = [np.ascontiguousarray(unit[:, a]) for a in range(3)]
+    shape = work.shape
     flat = []
     for step in steps:
         inside = np.ones(len(points), dtype=bool)
         cells = []
         for a in range(3):
             target = starts[a] + step * along[a]
-            inside &= (target >= -0.5) & (target < acc_shape[a] * accumulate - 0.5)
-            # the accumulator voxel holding the target (its nearest voxel when accumulate is 1)
-            cells.append(np.floor((target + 0.5) / accumulate))
-        index = (cells[0] * acc_shape[1] + cells[1]) * acc_shape[2] + cells[2]  # exact in float64
+            inside &= (target >= -0.5) & (target < shape[a] - 0.5)
+            cells.append(np.floor(target + 0.5))  # the nearest voxel
+        index = (cells[0] * shape[1] + cells[1]) * shape[2] + cells[2]  # exact in float64
         flat.append(index[inside])
-    acc = np.bincount(np.concatenate(flat).astype(np.int64), minlength=int(np.prod(acc_shape)))
-    return ndimage.gaussian_filter(acc.reshape(tuple(acc_shape)), _VOTE_SPREAD_MM / (spacing * accumulate),
-                                   output=np.float32)
+    acc = np.bincount(np.concatenate(flat).astype(np.int64), minlength=int(np.prod(shape)))
+    return ndimage.gaussian_filter(acc.reshape(shape), _VOTE_SPREAD_MM / spacing, output=np.float32)
 
 
 def local_signal_level(work: np.ndarray, body: np.ndarray, spacing: float, scale_mm: float,

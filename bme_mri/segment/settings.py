@@ -24,7 +24,6 @@ class LocalizeSettings(Section):
 
     work_spacing_mm: Positive  # isotropic voxel size of the working grid (mm)
     vote_spacing_mm: Positive = 1.5  # voxel size of the centre vote (mm; a whole multiple of work_spacing_mm is used)
-    vote_accumulator_spacing_mm: Positive = 1.5  # voxel size of the vote's accumulator (mm; a whole multiple of vote_spacing_mm)
     body_fraction: NonNegative  # body = smoothed signal above this x the median tissue signal
     body_smoothing_mm: NonNegative  # Gaussian smoothing (mm) before the body threshold
     n4_bias_correction: bool  # run N4 on a shrunk image before localisation

@@ -48,24 +48,6 @@ def test_coarse_vote_peaks_at_a_sphere_centre():
     assert np.linalg.norm(found - centre) <= spacing * factor
 
 
-@pytest.mark.parametrize("accumulate", [1, 2])
-def test_votes_counted_on_a_coarser_grid_peak_at_the_sphere_centre(accumulate):
-    """Edges vote from the 1.5 mm grid; their votes counted on a grid ``accumulate`` times
-    coarser (``vote_accumulator_spacing_mm``) peak, mapped back by coarse_to_work_index, within
-    one accumulator voxel of the centre of a 24 mm sphere with a dark 2 mm shell."""
-    loc = load_config(None).segment.localize
-    spacing = 1.5
-    shape = (80, 70, 61)
-    centre = np.array([58.3, 50.6, 46.9])  # mm from the origin, off both lattices
-    r = np.linalg.norm(np.indices(shape).transpose(1, 2, 3, 0) * spacing - centre, axis=-1)
-    work = np.where(r < 22.0, 1.2, np.where(r < 24.0, 0.2, 1.0)).astype(np.float32)
-    acc = vote_centres(work, spacing, np.ones(shape, bool), loc, accumulate=accumulate)
-    assert acc.shape == tuple(n // accumulate for n in shape)
-    idx, _value = accumulator_peaks(acc, spacing * accumulate, loc)[0]
-    found = coarse_to_work_index(idx, accumulate) * spacing
-    assert np.linalg.norm(found - centre) <= spacing * accumulate
-
-
 @pytest.mark.parametrize("factor", [2, 3])
 def test_a_coarse_voxel_maps_to_the_centre_of_its_block(factor):
     """The coarse voxel's working-grid index is the mean index of the voxels it averages."""
