@@ -193,13 +193,44 @@ def coarsen(work: np.ndarray, body: np.ndarray, factor: int) -> tuple[np.ndarray
 
 
 def accumulator_peaks(acc: np.ndarray, spacing: float, settings: LocalizeSettings) -> list[tuple[np.ndarray, float]]:
-    """Top local maxima (working-grid index, value), at least ``peak_separation_mm`` apart."""
+    """The ``n_candidates`` strongest local maxima (working-grid index, value) of ``acc``: voxels
+    > 0 that no voxel of the cube of side ``peak_separation_mm`` around them exceeds (the cube
+    cut at the array's faces), strongest first; equal values in array order.
+
+    The same voxels as ``acc == scipy.ndimage.maximum_filter(acc, size)`` (reflected faces
+    repeat values already inside the cut cube), without filtering the whole array at that size:
+    a maximum of the cube is a maximum of its 3 x 3 x 3 neighbourhood, so only those are
+    checked, strongest first, until enough are found (a few dozen cube maxima a study)."""
     size = max(3, int(round(settings.peak_separation_mm / spacing)) | 1)
-    maxima = (acc == ndimage.maximum_filter(acc, size=size)) & (acc > 0)
-    idx = np.argwhere(maxima)
-    values = acc[tuple(idx.T)]
-    order = np.argsort(values)[::-1][: settings.n_candidates]
-    return [(idx[i].astype(np.float64), float(values[i])) for i in order]
+    half = size // 2
+    candidates = np.flatnonzero((acc == _neighbourhood_max(acc)) & (acc > 0))
+    values = acc.ravel()[candidates]
+    order = np.argsort(-values, kind="stable")  # strongest first, ties in array order
+    found: list[tuple[np.ndarray, float]] = []
+    for i in order:
+        if len(found) >= settings.n_candidates:
+            break
+        idx = np.array(np.unravel_index(candidates[i], acc.shape))
+        low = np.maximum(idx - half, 0)
+        cube = acc[low[0]:idx[0] + half + 1, low[1]:idx[1] + half + 1, low[2]:idx[2] + half + 1]
+        if cube.max() <= values[i]:
+            found.append((idx.astype(np.float64), float(values[i])))
+    return found
+
+
+def _neighbourhood_max(array: np.ndarray) -> np.ndarray:
+    """The maximum of each voxel's 3 x 3 x 3 neighbourhood (cut at the array's faces), as
+    ``scipy.ndimage.maximum_filter(array, 3)``: one shifted ``np.maximum`` each way per axis,
+    several times faster than the filter."""
+    out = array
+    for axis in range(array.ndim):
+        source, out = out, out.copy()
+        lead = (slice(None),) * axis
+        np.maximum(out[lead + (slice(1, None),)], source[lead + (slice(None, -1),)],
+                   out=out[lead + (slice(1, None),)])
+        np.maximum(out[lead + (slice(None, -1),)], source[lead + (slice(1, None),)],
+                   out=out[lead + (slice(None, -1),)])
+    return out
 
 
 def _shell_boundaries(profile: np.ndarray, step: float, lo_mm: float, hi_mm: float,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from scipy import ndimage
 
 from bme_mri.config import load_config
 from bme_mri.segment.localize import accumulator_peaks, coarse_to_work_index, coarsen, vote_centres
@@ -124,3 +125,31 @@ def test_the_shared_pass_gradient_is_scipys_gaussian_derivative():
     for axis, got in enumerate(gaussian_gradient(work, 1.3)):
         order = tuple(int(axis == b) for b in range(3))
         assert np.array_equal(got, ndimage.gaussian_filter(work, 1.3, order=order))
+
+
+def _peaks_by_maximum_filter(acc, spacing, settings):
+    """The definition: voxels > 0 equal to scipy's maximum filter of the separation's size."""
+    size = max(3, int(round(settings.peak_separation_mm / spacing)) | 1)
+    maxima = (acc == ndimage.maximum_filter(acc, size=size)) & (acc > 0)
+    idx = np.argwhere(maxima)
+    return sorted(((tuple(i), float(acc[tuple(i)])) for i in idx), key=lambda p: -p[1])
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vote_peaks_are_the_maxima_of_the_separation_cube(seed):
+    """Only 3 x 3 x 3 maxima are checked against the cube: the same peaks, strongest first,
+    as a maximum filter of the whole array at the separation's size (faces included);
+    rounded values make ties and plateaus, which must not lose or add a peak."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(n) for n in rng.integers(6, 40, 3))
+    acc = ndimage.gaussian_filter(rng.poisson(3.0, shape).astype(np.float32), float(rng.uniform(0.7, 2.5)))
+    if seed % 2:
+        acc = np.round(acc, 1)
+    settings = load_config(None).segment.localize.model_copy(update={"n_candidates": 10_000})
+    expected = _peaks_by_maximum_filter(acc, 1.5, settings)
+    found = [(tuple(int(v) for v in idx), value) for idx, value in accumulator_peaks(acc, 1.5, settings)]
+    assert sorted(found) == sorted(expected)
+    assert [v for _, v in found] == [v for _, v in expected]  # strongest first
+    few = accumulator_peaks(acc, 1.5, settings.model_copy(update={"n_candidates": 3}))
+    assert [v for _, v in few] == [v for _, v in expected[:3]]
+
