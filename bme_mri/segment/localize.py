@@ -269,15 +269,17 @@ def shell_boundaries_rays(profiles: np.ndarray, step: float, lo_mm: float, hi_mm
         return out
     windows = np.lib.stride_tricks.sliding_window_view
     floor = np.full((n_rays, win), -np.inf)
-    left_max = windows(np.concatenate([floor, profiles], axis=1), win, axis=1)[:, lo: hi + 1].max(-1)
-    right_max = windows(np.concatenate([profiles, floor], axis=1), win, axis=1)[:, lo + 1: hi + 2].max(-1)
-    ok = is_min & (left_max - inner >= min_depth)
+    rows, t = np.nonzero(is_min)
+    t = t + lo  # sample index of each minimum; the windows' maxima only there
+    depth = profiles[rows, t]
+    left_max = windows(np.concatenate([floor, profiles], axis=1), win, axis=1)[rows, t].max(-1)
+    ok = left_max - depth >= min_depth  # the win samples before the minimum
     if need_outer:
-        ok &= right_max - inner >= min_depth
-    rows, cols = np.nonzero(ok)
+        right_max = windows(np.concatenate([profiles, floor], axis=1), win, axis=1)[rows, t + 1].max(-1)
+        ok &= right_max - depth >= min_depth  # ... and the win samples after it
+    rows, t = rows[ok], t[ok]
     if rows.size == 0:
         return out
-    t = cols + lo
     derivative = np.gradient(profiles, axis=1)
     searchable = derivative.copy()
     searchable[:, n - 1:] = -np.inf  # the rise is sought before the last sample
@@ -630,16 +632,13 @@ def _strongest_shells(profiles: np.ndarray, ray_index: np.ndarray, shells: list[
     ray, surface, minimum = (np.asarray(column) for column in zip(*rows))
     reach = int(round(rise_mm / step))
     ahead = np.concatenate([profiles, np.full((profiles.shape[0], reach), -np.inf)], axis=1)
-    peak = np.lib.stride_tricks.sliding_window_view(ahead, reach + 1, axis=1).max(axis=-1)
     k = np.rint(minimum / step).astype(np.int64)
-    rise = peak[ray, k] - profiles[ray, k]
-    found = []
-    for r in np.unique(ray):  # rows of one ray are contiguous and in shell order
-        mine = np.flatnonzero(ray == r)
-        best = mine[int(np.argmax(rise[mine]))]
-        if rise[best] > 0.0:
-            found.append((int(r), float(surface[best])))
-    return found
+    peak = np.lib.stride_tricks.sliding_window_view(ahead, reach + 1, axis=1)[ray, k].max(axis=-1)
+    rise = peak - profiles[ray, k]
+    # per ray (ascending) the shell of largest rise, the first on ties
+    order = np.lexsort((np.arange(ray.size), -rise, ray))
+    first = order[np.r_[True, ray[order][1:] != ray[order][:-1]]]
+    return [(int(ray[i]), float(surface[i])) for i in first if rise[i] > 0.0]
 
 
 def neck_from_sections(array: np.ndarray, geometry, centre: np.ndarray, radius: float,
