@@ -50,7 +50,7 @@ class ClassicalSegmenter:
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
         covered = field_of_view(image, work_geom)
-        scale = float(np.percentile(stir[covered], 99.5)) if covered.any() else 1.0
+        scale = float(np.percentile(stir[covered], 99.5, overwrite_input=True)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
         # medians of the copies that masking makes, partitioned in place (no second copy)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
