@@ -32,6 +32,7 @@ from bme_mri.segment.localize import (
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
 from bme_mri.segment.necrosis import find_necrosis
+from bme_mri.segment.order_stats import exact_median, exact_percentile
 from bme_mri.segment.regions import deep_marrow, head_regions
 from bme_mri.segment.resample import field_of_view, n4_corrected, resample_onto, working_geometry
 from bme_mri.segment.settings import SegmentSettings
@@ -50,16 +51,15 @@ class ClassicalSegmenter:
         work_geom = working_geometry(image.geometry, loc.work_spacing_mm)
         stir = resample_onto(image, work_geom)
         covered = field_of_view(image, work_geom)
-        scale = float(np.percentile(stir[covered], 99.5, overwrite_input=True)) if covered.any() else 1.0
+        scale = float(exact_percentile(stir[covered], 99.5)) if covered.any() else 1.0
         body = covered & (stir > 0.05 * scale)
-        # medians of the copies that masking makes, partitioned in place (no second copy)
         if body.any():  # air noise can pass the first cut: keep what is clearly tissue
             smooth = smooth_image(stir, (loc.work_spacing_mm,) * 3, loc.body_smoothing_mm)
-            body = covered & (smooth > loc.body_fraction * float(np.median(stir[body], overwrite_input=True)))
+            body = covered & (smooth > loc.body_fraction * float(exact_median(stir[body])))
         if loc.n4_bias_correction and body.sum() > 1000:
             stir = n4_corrected(stir, loc.work_spacing_mm, loc.n4_shrink_factor,
                                 loc.n4_iterations, body)
-        body_scale = float(np.median(stir[body], overwrite_input=True)) if body.any() else 1.0
+        body_scale = float(exact_median(stir[body])) if body.any() else 1.0
         work = stir / max(body_scale, 1e-6)
         vote_image = work
         if t1 is not None:
@@ -67,7 +67,7 @@ class ClassicalSegmenter:
                 t1_work = resample_onto(t1, work_geom)
                 t1_body = body & (t1_work > 0)
                 if t1_body.sum() > 1000:
-                    t1_level = float(np.median(t1_work[t1_body], overwrite_input=True))
+                    t1_level = float(exact_median(t1_work[t1_body]))
                     vote_image = work + t1_work / max(t1_level, 1e-6)
             except Exception as exc:  # noqa: BLE001 - the T1 only helps; say why it was dropped
                 warnings.append(f"T1 not used for localisation: {exc}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from bme_mri.segment.order_stats import exact_percentile
 from bme_mri.segment.settings import LocalizeSettings, NeckSettings
 
 
@@ -81,7 +82,7 @@ def vote_centres(work: np.ndarray, spacing: float, body: np.ndarray,
         # gradient alike (real PD slab: the anterior surface-coil region held every voting edge)
         local = local_signal_level(work, body, spacing, settings.vote_relative_scale_mm)
         magnitude = magnitude / np.maximum(local, settings.vote_relative_floor * float(np.mean(work[body])))
-    level = np.percentile(magnitude[body], settings.edge_percentile, overwrite_input=True)  # of a copy
+    level = exact_percentile(magnitude[body], settings.edge_percentile)
     flat_points = np.flatnonzero(body & (magnitude > level))  # array order
     if settings.vote_max_points and len(flat_points) > settings.vote_max_points:
         # the vote only proposes candidates (the sphere fit measures them): an evenly spread
