@@ -4,7 +4,9 @@
 minimum and maximum, to detect NaN). Here an evenly strided sample only *brackets* the wanted
 order statistics: the values below the bracket are counted, the few inside it partitioned, and
 the order statistics read from those. The result is the same number as numpy's, bit for bit
-(the linear interpolation of ``numpy.percentile`` is repeated below and tested against it);
+(the linear interpolation of ``numpy.percentile`` is repeated below and tested against it;
+only a median between -0.0 and 0.0 may carry the other sign), for floating-point values and a
+Python-number percentile (anything else goes to numpy);
 when the bracket misses (an unlucky sample) or a value is NaN, numpy itself answers. The
 sample decides only the speed, never the value: a voxel set in another storage order (a NIfTI
 against its DICOM) gives the same result.
@@ -46,7 +48,7 @@ def exact_median(values: np.ndarray):
     """``numpy.median(values)`` of a 1-D array (a numpy scalar of its dtype), bit for bit."""
     values = np.asarray(values).ravel()
     n = values.size
-    if n < _MIN_SIZE:
+    if n < _MIN_SIZE or values.dtype.kind != "f":  # numpy's median of integers is a float64
         return np.median(values)
     ranks = [n // 2] if n % 2 else [n // 2 - 1, n // 2]
     found = _order_statistics(values, ranks)
@@ -61,7 +63,9 @@ def exact_percentile(values: np.ndarray, q: float):
     """``numpy.percentile(values, q)`` (linear method) of a 1-D array, ``q`` in [0, 100], bit for bit."""
     values = np.asarray(values).ravel()
     n = values.size
-    if n < _MIN_SIZE or not 0.0 <= q <= 100.0:
+    # numpy interpolates in the values' precision for a Python number q, in float64 for a
+    # numpy scalar: only the first is repeated here
+    if n < _MIN_SIZE or values.dtype.kind != "f" or type(q) not in (int, float) or not 0 <= q <= 100:
         return np.percentile(values, q)
     fraction = np.true_divide(q, 100)
     virtual = float((n - 1) * fraction)  # numpy's virtual index of the linear method

@@ -60,3 +60,15 @@ def test_a_bracket_that_misses_falls_back_to_numpy():
 def test_nan_gives_nan_as_numpy_does():
     values = np.r_[np.random.default_rng(4).random(100_000), np.nan]
     assert np.isnan(exact_median(values)) and np.isnan(exact_percentile(values, 90.0))
+
+
+def test_integers_and_numpy_scalar_percentiles_are_numpys_own():
+    """numpy's median of integers is a float64 and a numpy-scalar q interpolates in float64:
+    those go to numpy itself, so type and value are numpy's."""
+    rng = np.random.default_rng(5)
+    ints = rng.integers(-3000, 3000, 100_001).astype(np.int16)
+    assert exact_median(ints) == np.median(ints) and type(exact_median(ints)) is type(np.median(ints))
+    values = rng.gamma(2.0, 10.0, 100_000).astype(np.float32)
+    q = np.float64(99.5)
+    assert exact_percentile(values, q) == np.percentile(values, q)
+    assert type(exact_percentile(values, q)) is type(np.percentile(values, q))
