@@ -3,13 +3,13 @@
 ``numpy.median`` and ``numpy.percentile`` partition every value (the percentile also finds the
 minimum and maximum, to detect NaN). Here an evenly strided sample only *brackets* the wanted
 order statistics: the values below the bracket are counted, the few inside it partitioned, and
-the order statistics read from those. The result is the same number as numpy's, bit for bit
-(the linear interpolation of ``numpy.percentile`` is repeated below and tested against it;
-only a median between -0.0 and 0.0 may carry the other sign), for floating-point values and a
-Python-number percentile (anything else goes to numpy);
-when the bracket misses (an unlucky sample) or a value is NaN, numpy itself answers. The
-sample decides only the speed, never the value: a voxel set in another storage order (a NIfTI
-against its DICOM) gives the same result.
+the order statistics read from those.
+
+The result is numpy's number, bit for bit (the linear interpolation of ``numpy.percentile`` is
+repeated below and tested against it; only a median between -0.0 and 0.0 may carry the other
+sign). numpy itself answers for small sets, integer values, a numpy-scalar percentile, NaN, and
+when the bracket misses (an unlucky sample). The sample decides only the speed, never the
+value: a voxel set in another storage order (a NIfTI against its DICOM) gives the same result.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _order_statistics(values: np.ndarray, ranks: list[int]) -> list | None:
 
 
 def exact_median(values: np.ndarray):
-    """``numpy.median(values)`` of a 1-D array (a numpy scalar of its dtype), bit for bit."""
+    """``numpy.median(values)`` of a 1-D array, bit for bit (same value and type)."""
     values = np.asarray(values).ravel()
     n = values.size
     if n < _MIN_SIZE or values.dtype.kind != "f":  # numpy's median of integers is a float64
