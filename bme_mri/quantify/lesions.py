@@ -33,7 +33,19 @@ The rules, each with its constant in ``configs/default.yaml`` (``quantify.roi``)
    radius) and longer than ``vessel_min_elongation`` x its diameter is tubular: a vessel.
 5. **Size.** Components holding less than ``min_lesion_ml`` of voxels above the grow level in
    the *unsmoothed* image are speckle (smoothing spreads a bright speck into a bigger halo).
-6. **Enclosed islands.** Readers outline lesions slice by slice; in-plane islands enclosed by
+6. **Edge pixels, as readers outline them** (``outline_edge_pixels``). The half-contrast
+   border is the 50% partial-volume contour: it measures a physical volume without bias. A
+   reader outlining a lesion slice by slice draws around the pixels that look brighter than
+   normal marrow, edge pixels included. So the in-plane ring of pixels that share an edge with
+   a lesion is added where the raw signal is above the normal-marrow noise floor (rule 1's
+   grow floor, ``grow_false_positive_rate``) and the pixel is not one of the reference's own
+   normal-marrow voxels; the ring is one pixel, never grown further. This is a reader's
+   convention, not a physical volume: on a soft-bordered phantom lesion of 14 mm radius on
+   1 mm pixels it adds about a fifth to the half-contrast volume; ``false`` turns it off.
+   Found on ``sij_stir/1013`` (a development scan): all four reader masks lie about one pixel
+   outside the half-contrast border (their edge pixels at 0.31-0.44 of the lesion contrast,
+   ours at 0.55).
+7. **Enclosed islands.** Readers outline lesions slice by slice; in-plane islands enclosed by
    lesion and up to ``fill_hole_max_mm2`` are counted as lesion.
 """
 
@@ -62,6 +74,7 @@ class LesionResult:
     seed_alpha : per-voxel false-positive rate of the seed level (from the family rate).
     reference_false_positive_fraction : fraction of the reference voxels above the grow level.
     rejected : components dropped per rule (``vessel``, ``small``).
+    edge_pixels : voxels added by rule 6 (the readers' edge pixels; 0 when off).
     """
 
     mask: np.ndarray
@@ -71,11 +84,12 @@ class LesionResult:
     seed_alpha: float
     reference_false_positive_fraction: float
     rejected: dict[str, int] = field(default_factory=dict)
+    edge_pixels: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"seed_level": self.seed_level, "grow_level": self.grow_level, "plateau": self.plateau, "seed_alpha": self.seed_alpha,
                 "reference_false_positive_fraction": self.reference_false_positive_fraction,
-                "rejected_components": dict(self.rejected)}
+                "rejected_components": dict(self.rejected), "edge_pixels": self.edge_pixels}
 
 
 def noise_level(reference_values: np.ndarray, median: float, sd: float, alpha: float) -> float:
@@ -140,6 +154,15 @@ def _is_tubular(component: np.ndarray, spacing_mm: tuple[float, float, float],
     return length >= settings.vessel_min_elongation * 2.0 * radius
 
 
+def _with_edge_pixels(lesion: np.ndarray, bright: np.ndarray) -> tuple[np.ndarray, int]:
+    """Rule 6: ``lesion`` plus the pixels of ``bright`` that share an in-plane edge with it
+    (one ring, slice by slice; the third array axis is the slice axis), and their count."""
+    inplane = ndimage.generate_binary_structure(3, 1)
+    inplane[:, :, 0] = inplane[:, :, 2] = False
+    ring = ndimage.binary_dilation(lesion, structure=inplane) & ~lesion & bright
+    return lesion | ring, int(ring.sum())
+
+
 def _fill_inplane_holes(mask: np.ndarray, allowed: np.ndarray, max_pixels: int) -> np.ndarray:
     out = mask.copy()
     for k in range(mask.shape[2]):
@@ -157,7 +180,7 @@ def _fill_inplane_holes(mask: np.ndarray, allowed: np.ndarray, max_pixels: int) 
 def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEstimate,
                  spacing_mm: tuple[float, float, float], settings: RoiSettings,
                  raw: np.ndarray | None = None) -> LesionResult:
-    """Lesions inside ``bone`` by rules 1-6 of the module docstring (``raw``: the unsmoothed
+    """Lesions inside ``bone`` by rules 1-7 of the module docstring (``raw``: the unsmoothed
     image, for the size floor; None = ``smoothed``)."""
     raw = smoothed if raw is None else raw
     spacing_mm = tuple(float(s) for s in spacing_mm)
@@ -208,10 +231,14 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, reference: ReferenceEst
         else:
             continue
         lesion[slices][component] = False
+    edge_pixels = 0
+    if settings.outline_edge_pixels:
+        lesion, edge_pixels = _with_edge_pixels(lesion, bone & (raw > grow_noise) & ~reference.mask)
     max_pixels = int(np.floor(settings.fill_hole_max_mm2 / (spacing_mm[0] * spacing_mm[1])))
     if max_pixels > 0:
         lesion = _fill_inplane_holes(lesion, bone, max_pixels)
     fp = float(np.mean(ref_values > grow_level)) if ref_values.size else 0.0
     return LesionResult(mask=lesion, seed_level=float(seed_level), grow_level=float(grow_level),
                         seed_alpha=float(seed_alpha),
-                        plateau=plateau, reference_false_positive_fraction=fp, rejected=rejected)
+                        plateau=plateau, reference_false_positive_fraction=fp, rejected=rejected,
+                        edge_pixels=edge_pixels)

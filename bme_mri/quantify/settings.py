@@ -35,6 +35,7 @@ class RoiSettings(Section):
     vessel_max_radius_mm: float  # thinner components (in-plane inscribed radius, mm) ...
     vessel_min_elongation: float  # ... this many diameters long are vessels
     min_lesion_ml: float  # smaller components are speckle (ml)
+    outline_edge_pixels: bool  # add each lesion's in-plane edge pixels above the noise floor, as readers outline
     fill_hole_max_mm2: float  # in-plane islands enclosed by lesion up to this area count (mm^2)
     vhi_tukey_multiple: float  # VHI baseline (published): start multiple of IQR above Q3
     vhi_multiple_step: float  # ... raised in these steps

@@ -29,10 +29,18 @@ def bone_with_edema():
     return geometry, image.astype(np.float32), bone, marrow & (fraction < 0.01), truth
 
 
-def test_edema_inside_the_bone_mask_matches_truth(bone_with_edema):
+def _half_contrast_config(tmp_path):
+    """The default config with the readers' edge pixels off: the half-contrast border alone."""
+    path = tmp_path / "half_contrast.yaml"
+    path.write_text("quantify:\n  roi:\n    outline_edge_pixels: false\n")
+    return load_config(path)
+
+
+def test_edema_inside_the_bone_mask_matches_truth(bone_with_edema, tmp_path):
+    # The physical volume (truth: the lesion's 50% contour) is the half-contrast border's.
     geometry, image, bone, _, truth = bone_with_edema
     result = quantify_roi(Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
-                          None, load_config())
+                          None, _half_contrast_config(tmp_path))
     assert result.reference_source == "automatic"
     assert result.warnings == []
     assert dice(result.edema_mask, truth) >= 0.9
@@ -40,6 +48,27 @@ def test_edema_inside_the_bone_mask_matches_truth(bone_with_edema):
     assert result.bone_ml == pytest.approx(bone.sum() * geometry.voxel_volume_ml)
     assert 100 < result.threshold < 280
     assert result.edema_mask.shape == geometry.shape
+
+
+def test_readers_edge_pixels_are_one_inplane_ring_above_the_noise_floor(bone_with_edema, tmp_path):
+    from scipy import ndimage
+
+    geometry, image, bone, normal, truth = bone_with_edema
+    args = (Volume(image, geometry), Volume(bone.astype(np.float32), geometry),
+            Volume(normal.astype(np.float32), geometry))
+    half = quantify_roi(*args, _half_contrast_config(tmp_path))
+    outlined = quantify_roi(*args, load_config())
+    added = outlined.edema_mask & ~half.edema_mask
+    assert not (half.edema_mask & ~outlined.edema_mask).any()  # a superset
+    assert added.sum() == outlined.details["edge_pixels"] > 0
+    inplane = ndimage.generate_binary_structure(3, 1)
+    inplane[:, :, 0] = inplane[:, :, 2] = False
+    ring = ndimage.binary_dilation(half.edema_mask, structure=inplane) & ~half.edema_mask
+    assert not (added & ~ring).any()  # one pixel in the slice, never across slices
+    floor = outlined.reference.median  # every added pixel is brighter than normal marrow
+    assert (image[added] > floor).all() and not (added & (normal | ~bone)).any()
+    assert 1.05 < outlined.edema_ml / half.edema_ml < 1.35  # one 1 mm ring on a 14 mm lesion
+    assert dice(outlined.edema_mask, truth) >= 0.85
 
 
 def test_given_reference_mask_is_used(bone_with_edema):

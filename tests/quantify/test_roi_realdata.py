@@ -1,8 +1,8 @@
 """ROI mode on the real sacroiliac STIR scans of ../shared/realdata/sij_stir (skipped when absent).
 
-The floors below guard against regressions of the figures reported for 1013 (the only scan with
-reader masks, a development scan); they are not the acceptance targets of issue 11 (Dice >= 0.80
-against each reader), which one reader mask misses by 0.004 (see scripts/bench_real_roi.py).
+The floors below are issue 11's acceptance on 1013 (the only scan with reader masks, a
+development scan: the readers' edge-pixel rule was found on it): Dice >= 0.80 against each reader
+with the given sample, >= 0.75 with the automatic reference (see scripts/bench_real_roi.py).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def test_1013_with_the_given_sample_agrees_with_every_reader():
     result = quantify_roi(image, bone, normal, load_config())
     assert result.warnings == []  # masks 7e-6 mm off the image's affine are on its grid
     scores = [dice(result.edema_mask, reader) for reader in readers]
-    assert len(scores) == 4 and min(scores) >= 0.78, scores
+    assert len(scores) == 4 and min(scores) >= 0.80, scores
     reader_ml = np.mean([reader.sum() for reader in readers]) * image.geometry.voxel_volume_ml
     assert abs(result.edema_ml / reader_ml - 1.0) <= 0.15, (result.edema_ml, reader_ml)
 
