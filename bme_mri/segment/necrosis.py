@@ -88,6 +88,40 @@ def _shadow(piece: np.ndarray, regions: HeadRegions, centre_index: np.ndarray,
     return out
 
 
+def band_core(piece: np.ndarray, smooth: np.ndarray, marrow_level: float, band_level: float,
+              max_iterations: int) -> np.ndarray:
+    """The voxels of a band ``piece`` darker on the STIR (``smooth``) than halfway between
+    normal marrow (``marrow_level``: the reference median) and the band's own level.
+
+    The band level (``band_level``: ``band_k_sd`` sd under the marrow) detects a band; at a
+    high SNR it lies close to the marrow level, so voxels that hold only a sliver of the band
+    (a thick slice grazing it) pass it too, and the lesion cast from them spreads a slice too
+    deep and a voxel too wide. As the edema border, the band's own border is cut halfway
+    between normal marrow and the band's level: the level starts at the darkest tenth of the
+    piece's STIR-dark voxels and becomes the median of the voxels under the midpoint, until
+    they settle (Ridler and Calvard's two-class midpoint, approached from the dark side so
+    that a wide partial-volume fringe cannot pull the band's level up to itself). Only the
+    voxels between that midpoint and the band level are dropped: those bridged by the closing
+    or dark on the T1 only (brighter than the band level on the STIR) stay. The whole piece
+    is kept when none of it is dark on the STIR (a band seen on the T1 only), or when the
+    midpoint keeps nothing."""
+    dark = piece & (smooth < band_level)
+    if not dark.any():
+        return piece
+    level = float(np.percentile(smooth[dark], 10))
+    core = None
+    for _ in range(max(1, max_iterations)):
+        half = 0.5 * (marrow_level + level)
+        new = piece & (smooth < half)
+        if not new.any():
+            return piece
+        if core is not None and np.array_equal(new, core):
+            break
+        core = new
+        level = float(np.median(smooth[core]))
+    return piece & ~((smooth >= half) & (smooth < band_level))
+
+
 def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions,
                   reference: ReferenceMarrow, head: HeadFinding, centre_index: np.ndarray,
                   spacing: tuple[float, float, float], settings: NecrosisSettings) -> np.ndarray:
@@ -134,6 +168,8 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
             continue  # floating in deep marrow: it does not meet the subchondral plate
         if t1_dark is not None and (piece & t1_dark).sum() < settings.band_t1_min_fraction * piece.sum():
             continue  # dark on the STIR only, normal on the T1: noise, not a sclerotic band
+        if settings.band_half_contrast:
+            piece = band_core(piece, smooth, reference.median, band_level, settings.band_border_max_iterations)
         cap = _shadow(piece, regions, centre_index, spacing, settings.shadow_depth_mm,
                       0.5 * min(spacing)) | piece
         cap &= marrow

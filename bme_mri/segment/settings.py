@@ -149,6 +149,8 @@ class NecrosisSettings(Section):
     band_min_ml: NonNegative  # smallest band piece considered (ml) ...
     band_small_t1_fraction: Fraction  # ... unless at least this fraction of it is dark on the T1 too ...
     band_small_min_voxels: Count  # ... and it has at least this many voxels (a piece seen on both series)
+    band_half_contrast: bool  # the lesion is cast from the band's voxels darker than half its contrast to normal marrow
+    band_border_max_iterations: Count  # ... midpoint re-estimated at most this often
     shadow_depth_mm: Positive  # the lesion reaches this far (mm) outwards of its band
     shell_margin_voxels: NonNegativeInt  # the lesion grows this many voxels into the shell above the depth floor
     min_ml: NonNegative  # smallest necrosis reported (ml)

@@ -173,3 +173,52 @@ def test_a_band_whose_voxels_touch_only_at_edges_is_one_boundary(config):
     assert config.segment.necrosis.band_closing_mm < 2.0
     image = np.where(band & checker, DARK, image)
     assert _necrosis_ml(geometry, head, image, reference, config) > 0.5
+
+
+def test_band_core_drops_the_voxels_that_hold_only_a_sliver_of_the_band():
+    from bme_mri.segment.necrosis import band_core
+
+    rng = np.random.default_rng(7)
+    smooth = np.full((12, 12, 6), MARROW) + rng.normal(0.0, 1.0, (12, 12, 6))
+    piece = np.zeros(smooth.shape, dtype=bool)
+    piece[2:10, 2:10, 2:4] = True
+    smooth[2:10, 2:10, 2] = 30.0  # the band itself
+    smooth[2:10, 2:10, 3] = 85.0  # a slice that grazes it (partial volume, under the band level)
+    smooth[5, 5, 2] = 160.0  # a bright voxel the closing bridged (an inner line): kept
+    band_level = 90.0
+    core = band_core(piece, smooth, MARROW, band_level, 10)
+    assert core[2:10, 2:10, 2].all() and not core[:, :, 3].any()
+    assert not (core & ~piece).any()
+    # a piece nowhere darker than the band level on the STIR (dark on the T1 only) stays whole
+    assert np.array_equal(band_core(piece, np.full(smooth.shape, MARROW), MARROW, band_level, 10), piece)
+
+
+def test_a_band_on_thick_slices_casts_no_lesion_from_its_partial_volume_slice(config):
+    """A lesion at the pole on 4 mm axial slices: its band fills one slice, and the slice
+    beneath holds a sliver of it (a fifth of the band's contrast, under the band level). With
+    band_half_contrast the lesion is the cap above the band; without, the sliver counts as
+    band, and the band two slices thick leaves too little marrow inside: the lesion is lost."""
+    from dataclasses import replace
+
+    geometry = Geometry((48, 48, 16), (1.0, 1.0, 4.0), (0.0, 0.0, 0.0), np.eye(3))
+    points = geometry.index_to_lps(np.indices(geometry.shape).reshape(3, -1).T.astype(float)).reshape(48, 48, 16, 3)
+    centre = np.array([23.5, 23.5, 30.0])
+    head = HeadFinding(Side.LEFT, tuple(centre), RADIUS_MM, (0.0, 0.0, 1.0), 30.0, 15.0, 0.9, 0.5)
+    radial = np.linalg.norm(points - centre, axis=-1)
+    marrow = radial <= RADIUS_MM - 2.0
+    image = np.where(marrow, MARROW, DARK)
+    depth_z = points[..., 2] - (centre[2] - RADIUS_MM)  # under the upper pole along z (mm): 2, 6, 10, 14, ...
+    cap = marrow & (depth_z <= 10.5)  # the slices at 2 (cortex), 6 and 10 mm
+    image = np.where(marrow & (np.abs(depth_z - 10.0) < 1.0), DARK, image)  # the band: the 10 mm slice
+    sliver = marrow & (np.abs(depth_z - 14.0) < 1.0)
+    image = np.where(sliver, MARROW - 0.2 * (MARROW - DARK), image)
+    reference = ReferenceMarrow("test marrow", 1000, MARROW, NOISE_SD * 0.67, MARROW + 7,
+                                NOISE_SD, MARROW + 4 * NOISE_SD)
+    off_settings = config.segment.necrosis.model_copy(update={"band_half_contrast": False})
+    off_config = config.model_copy(update={"segment": config.segment.model_copy(update={"necrosis": off_settings})})
+    on = _necrosis_ml(geometry, head, image, reference, config)
+    off = _necrosis_ml(geometry, head, image, reference, off_config)
+    truth_ml = float(cap.sum()) * geometry.voxel_volume_ml
+    sliver_ml = float(sliver.sum()) * geometry.voxel_volume_ml
+    assert abs(on - truth_ml) <= 0.05 * truth_ml, (on, truth_ml)
+    assert abs(off - truth_ml) > 0.3 * truth_ml, (off, truth_ml, sliver_ml)
