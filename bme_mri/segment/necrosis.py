@@ -25,7 +25,9 @@ Rule (fixed and documented):
    least ``band_min_ml`` (after a closing of ``band_closing_mm``) -- or, with a T1, of at least ``band_small_min_voxels`` voxels of which
    at least ``band_small_t1_fraction`` is dark on the T1 (the band of a 0.3-0.5 ml lesion on
    4 mm slices is only 5-15 voxels, under 0.1 ml; STIR noise clusters of that size are not dark
-   on the T1) -- casts a "shadow" towards the articular surface: every head-marrow
+   on the T1) -- casts a "shadow" towards the articular surface (with ``band_half_contrast``
+   from its voxels darker than half the band's contrast, :func:`band_core`: a thick slice
+   that grazes the band is under the band level but not band): every head-marrow
    voxel whose straight path to the head centre crosses the piece within
    ``shadow_depth_mm`` belongs to the lesion (the lesion is the cap between the band and the
    surface, rim included); the band is not looked for in the partial-volume shell
