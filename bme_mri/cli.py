@@ -216,8 +216,13 @@ def run(
 
         settings = _config(config)
         override = _sequence(sequence)
-        result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
-                                                                on_study=cb, sequence_override=override))
+        try:
+            result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
+                                                                    on_study=cb, sequence_override=override))
+        except KeyboardInterrupt:
+            typer.secho(f"interrupted: the studies finished so far are kept in {out}; run the same "
+                        "command again to resume", fg=typer.colors.YELLOW, err=True)
+            raise typer.Exit(130) from None
         typer.echo(result.summary_line())
         for line in result.problem_lines():
             typer.echo(line, err=True)

@@ -79,6 +79,56 @@ def _current_umask() -> int:
     return mask
 
 
+_STAGING_MARK = ".partial-"
+_RETIRED_MARK = ".retired-"
+
+
+@contextlib.contextmanager
+def staged_folder(destination: Path) -> Iterator[Path]:
+    """Yield an empty staging folder beside ``destination``; on success it replaces
+    ``destination`` whole (a folder of results appears complete or not at all).
+
+    The old folder, if any, is renamed aside, the staging folder renamed into place, and
+    the old one removed. A crash leaves only hidden ``.NAME.partial-*`` / ``.NAME.retired-*``
+    folders, which :func:`remove_stale_staging` clears on the next run. On error the staging
+    folder is removed and ``destination`` is left as it was.
+    """
+    import shutil
+
+    destination = Path(destination)
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{destination.name}{_STAGING_MARK}", dir=destination.parent))
+    os.chmod(stage, 0o777 & ~_current_umask())
+    try:
+        yield stage
+        retired = None
+        if destination.exists():
+            retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}{_RETIRED_MARK}",
+                                            dir=destination.parent))
+            os.replace(destination, retired / destination.name)
+        os.replace(stage, destination)
+        if retired is not None:
+            shutil.rmtree(retired, ignore_errors=True)
+    finally:
+        if stage.exists():
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def remove_stale_staging(root: Path, depth: int = 3) -> int:
+    """Remove staging folders a crashed run left under ``root`` (``depth`` levels); their count."""
+    import shutil
+
+    removed = 0
+    root = Path(root)
+    for level in range(1, depth + 1):
+        pattern = "/".join(["*"] * (level - 1) + [".*"])
+        for path in root.glob(pattern):
+            if path.is_dir() and (_STAGING_MARK in path.name or _RETIRED_MARK in path.name):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+    return removed
+
+
 def write_text_atomic(destination: Path, text: str) -> None:
     """Write UTF-8 text atomically."""
     with atomic_path(destination) as tmp:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, strategies as st
 
 from bme_mri.errors import OutputError
-from bme_mri.io_utils import atomic_path, contained_path, ensure_outside, safe_name
+from bme_mri.io_utils import (atomic_path, contained_path, ensure_outside, remove_stale_staging, safe_name,
+                              staged_folder)
 
 
 @pytest.mark.parametrize("hostile", ["../../x", "a/b", "..", "/etc/passwd", "C:\\win", "", "   ", "\x00id"])
@@ -42,3 +43,36 @@ def test_output_inside_input_is_refused(tmp_path: Path):
     with pytest.raises(OutputError, match="inside the input"):
         ensure_outside(tmp_path / "in" / "out", [tmp_path / "in"])
     ensure_outside(tmp_path / "out", [tmp_path / "in"])
+
+
+def test_staged_folder_replaces_the_old_result_whole(tmp_path: Path):
+    destination = tmp_path / "study"
+    destination.mkdir()
+    (destination / "labels.nii.gz").write_text("old run")
+    with staged_folder(destination) as stage:
+        (stage / "study.json").write_text("{}")
+        assert not (destination / "study.json").exists()  # nothing shows before the end
+    assert sorted(p.name for p in destination.iterdir()) == ["study.json"]
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
+
+
+def test_staged_folder_keeps_the_old_result_when_writing_fails(tmp_path: Path):
+    destination = tmp_path / "study"
+    destination.mkdir()
+    (destination / "study.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt):
+        with staged_folder(destination) as stage:
+            (stage / "labels.nii.gz").write_text("half")
+            raise KeyboardInterrupt
+    assert (destination / "study.json").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]
+
+
+def test_stale_staging_folders_of_a_killed_run_are_removed(tmp_path: Path):
+    patient = tmp_path / "P1"
+    (patient / ".20240101_x.partial-abc").mkdir(parents=True)
+    (patient / ".20240101_y.retired-def" / "20240101_y").mkdir(parents=True)
+    (patient / "20240101_z").mkdir()
+    (patient / ".hidden_user_folder").mkdir()
+    assert remove_stale_staging(tmp_path) == 2
+    assert sorted(p.name for p in patient.iterdir()) == [".hidden_user_folder", "20240101_z"]

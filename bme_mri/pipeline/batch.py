@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bme_mri import __version__
 from bme_mri.config import Config
-from bme_mri.io_utils import ensure_outside, safe_name
+from bme_mri.io_utils import ensure_outside, remove_stale_staging, safe_name
+from bme_mri.pipeline.pool import worker_pool
 from bme_mri.pipeline.tables import write_skipped_csv, write_summary_csv
 from bme_mri.types import SequenceClass
 
@@ -149,6 +149,7 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
     ensure_outside(out_dir, [input_path])
     discovery = require_images(discover(input_path, config.ingest))
     out_dir.mkdir(parents=True, exist_ok=True)
+    remove_stale_staging(out_dir)  # half-written study folders of an interrupted run
     apply_sequence_override(discovery, sequence_override)
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
 
@@ -177,20 +178,22 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
                 on_study(len(records), total, study.patient_id)
     else:
         threads = max(1, (os.cpu_count() or 1) // workers)
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_init_worker,
-                                 initargs=(threads,)) as pool:
-            futures = {pool.submit(process_study, s, so, out_dir, fp, config): (s, so, fp)
-                       for s, so, fp in todo}
-            for future in as_completed(futures):
-                study, study_out, fingerprint = futures[future]
-                try:
-                    records.append(future.result())
-                except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the batch
-                    records.append(failed_record(study, study_out, out_dir, fingerprint, config,
-                                                 f"worker crashed: {type(exc).__name__}: {exc}"))
-                if on_study:
-                    on_study(len(records), total, study.patient_id)
+        calls = [(process_study, (s, so, out_dir, fp, config)) for s, so, fp in todo]
+        try:
+            with worker_pool(workers, calls, initializer=_init_worker, initargs=(threads,)) as futures:
+                by_future = dict(zip(futures, todo))
+                for future in as_completed(futures):
+                    study, study_out, fingerprint = by_future[future]
+                    try:
+                        records.append(future.result())
+                    except Exception as exc:  # noqa: BLE001 - a crashed worker must not stop the batch
+                        records.append(failed_record(study, study_out, out_dir, fingerprint, config,
+                                                     f"worker crashed: {type(exc).__name__}: {exc}"))
+                    if on_study:
+                        on_study(len(records), total, study.patient_id)
+        except KeyboardInterrupt:
+            remove_stale_staging(out_dir)  # the terminated workers' unfinished studies
+            raise
 
     records.sort(key=lambda r: (r.get("patient_id", ""), r.get("study_date", ""), r.get("study_uid", "")))
     write_summary_csv(out_dir / "summary.csv", records)

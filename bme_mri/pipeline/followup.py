@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +19,7 @@ import numpy as np
 from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.io_utils import safe_name, write_json_atomic, write_text_atomic
+from bme_mri.pipeline.pool import worker_pool
 from bme_mri.types import Side
 
 METHOD_TEXT = (
@@ -152,9 +151,8 @@ def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Pa
         from bme_mri.pipeline.batch import _init_worker
 
         threads = max(1, (os.cpu_count() or 1) // workers)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
-                                 initializer=_init_worker, initargs=(threads,)) as pool:
-            futures = [pool.submit(_safe_process_patient, pid, pairs, out_dir, config) for pid, pairs in todo.items()]
+        calls = [(_safe_process_patient, (pid, pairs, out_dir, config)) for pid, pairs in todo.items()]
+        with worker_pool(workers, calls, initializer=_init_worker, initargs=(threads,)) as futures:
             outcomes = [f.result() for f in futures]
     errors = []
     for patient_id, (patient_rows, error) in zip(todo, outcomes):

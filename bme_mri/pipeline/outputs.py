@@ -16,24 +16,32 @@ LABEL_LEGEND = {str(int(label)): label.name.lower() for label in Label}
 NO_DICOM_SOURCE_NOTE = "no DICOM source (NIfTI input): DICOM SEG not written; labels.nii.gz holds the labels"
 
 
-def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config) -> dict[str, Any]:
+def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config,
+                        final_dir: Path | None = None) -> dict[str, Any]:
     """Write outputs under ``study_out``; return their paths relative to ``out_root``.
+
+    ``final_dir``: where the files will live once published, when ``study_out`` is a staging
+    folder (:func:`bme_mri.io_utils.staged_folder`); paths are reported there.
 
     A NIfTI input has no DICOM instances for a SEG to reference: ``dicom_seg`` is then None and
     ``dicom_seg_note`` says why (not an error, not a warning).
     """
     segmentation, image = analysis.segmentation, analysis.image
     outputs: dict[str, Any] = {}
+
+    def relative(path: Path) -> str:
+        return ((final_dir or study_out) / path.relative_to(study_out)).relative_to(out_root).as_posix()
+
     labels_path = write_nifti(segmentation.labels.astype(np.uint8), image.geometry, study_out / "labels.nii.gz",
                               sidecar={"labels": LABEL_LEGEND,
                                        "series_uid": image.meta.get("series_uid"),
                                        "femoral_head": "labels 1-3: bone inside the head's best-fit sphere, "
                                                        "articular side of the head-neck junction plane"})
-    outputs["labels"] = labels_path.relative_to(out_root).as_posix()
+    outputs["labels"] = relative(labels_path)
     headneck = getattr(segmentation, "edema_headneck", None)
     if headneck is not None:
         path = write_nifti(headneck.astype(np.uint8), image.geometry, study_out / "edema_headneck.nii.gz")
-        outputs["edema_headneck"] = path.relative_to(out_root).as_posix()
+        outputs["edema_headneck"] = relative(path)
 
     if config.pipeline.write_overlays:
         from bme_mri.report.overlay import focus_points, render_overlay_png
@@ -54,7 +62,7 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
                                       focus=focus_points(segmentation.labels, image.geometry, head.center_lps_mm),
                                       title=f"{analysis.study.patient_id} {analysis.study.study_date} {side} hip"
                                             f"{figures}")
-            overlays.append(path.relative_to(out_root).as_posix())
+            overlays.append(relative(path))
         outputs["overlays"] = overlays
 
     source_files = getattr(analysis.selection.analysis, "files", None)
@@ -71,7 +79,7 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
             path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files),
                                    study_out / "seg.dcm", config.report, version=__version__,
                                    qc_note=note, qc_detail=detail)
-            outputs["dicom_seg"] = path.relative_to(out_root).as_posix()
+            outputs["dicom_seg"] = relative(path)
         except OutputError as exc:  # an all-empty label map has nothing to encode
             analysis.warnings.append(f"DICOM SEG not written: {exc}")
     return outputs

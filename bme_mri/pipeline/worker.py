@@ -16,7 +16,7 @@ from typing import Any
 from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.errors import BmeError, NoEdemaSeriesError
-from bme_mri.io_utils import write_json_atomic
+from bme_mri.io_utils import staged_folder, write_json_atomic
 
 DISCLAIMER = "Research software, not a medical device: results must be reviewed by a qualified reader."
 
@@ -43,8 +43,22 @@ def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str,
     """A record for a study that could not be analysed (written to its study.json)."""
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["error"] = reason
-    write_json_atomic(study_out / "study.json", record)
+    publish_record(record, study_out)
     return record
+
+
+def publish_record(record: dict[str, Any], study_out: Path, stage: Path | None = None) -> None:
+    """Write ``study.json`` and make ``study_out`` hold exactly this result.
+
+    With ``stage`` (a staging folder already holding the study's other outputs) the record is
+    written there and published with them; otherwise a folder holding only the record
+    replaces ``study_out`` (so no output of an earlier, different run stays beside it).
+    """
+    if stage is not None:
+        write_json_atomic(stage / "study.json", record)
+        return
+    with staged_folder(study_out) as fresh:
+        write_json_atomic(fresh / "study.json", record)
 
 
 def not_analysed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config,
@@ -57,7 +71,7 @@ def not_analysed_record(study: Any, study_out: Path, out_root: Path, fingerprint
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["not_analysed"] = reason
     record["series_found"] = [_stack_summary(stack) for stack in study.stacks]
-    write_json_atomic(study_out / "study.json", record)
+    publish_record(record, study_out)
     return record
 
 
@@ -99,7 +113,12 @@ def _stack_summary(stack: Any) -> dict[str, Any] | None:
 
 
 def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config) -> dict[str, Any]:
-    """Analyse one study and write labels, overlays and study.json under ``study_out``."""
+    """Analyse one study and write labels, overlays and study.json under ``study_out``.
+
+    The outputs are written to a staging folder and published whole with ``study.json``
+    (:func:`bme_mri.io_utils.staged_folder`): an interrupted study leaves nothing in
+    ``study_out`` that a rerun would mistake for a result.
+    """
     from bme_mri.pipeline.outputs import write_study_outputs
     from bme_mri.pipeline.study import analyse_study
 
@@ -113,14 +132,17 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         record["geometry"] = analysis.image.geometry.to_dict()
         record["reference_marrow"] = _jsonable(analysis.segmentation.reference)
         record["heads"] = _jsonable(analysis.segmentation.heads)
-        record["warnings"] = list(dict.fromkeys(analysis.warnings))
-        qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
-        record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
-                           for m in analysis.measurements]
         write_start = time.perf_counter()
-        record["outputs"] = write_study_outputs(analysis, study_out, out_root, config)
-        record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
-                               "total": time.perf_counter() - start}
+        with staged_folder(study_out) as stage:
+            record["outputs"] = write_study_outputs(analysis, stage, out_root, config, final_dir=study_out)
+            # after the outputs: writing them may add a warning (e.g. a SEG that was not written)
+            record["warnings"] = list(dict.fromkeys(analysis.warnings))
+            qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
+            record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
+                               for m in analysis.measurements]
+            record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
+                                   "total": time.perf_counter() - start}
+            publish_record(record, study_out, stage)
     except NoEdemaSeriesError as exc:
         return not_analysed_record(study, study_out, out_root, fingerprint, config, str(exc))
     except BmeError as exc:
@@ -132,5 +154,4 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         tail = traceback.format_exc(limit=-3).strip().splitlines()[-3:]
         return failed_record(study, study_out, out_root, fingerprint, config,
                              f"internal error {type(exc).__name__}: {exc} [{' | '.join(tail)}]")
-    write_json_atomic(study_out / "study.json", record)
     return record
