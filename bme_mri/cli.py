@@ -274,7 +274,11 @@ def quantify(
 
         settings = _config(config)
         result_path = run_roi(image, roi, reference, out, settings, method=method)
-        typer.echo(f"wrote {result_path}")
+        result = json.loads(Path(result_path).read_text())
+        typer.echo(f"edema {result['edema_ml']:.2f} ml in {result['bone_ml']:.1f} ml of bone "
+                   f"({result['method']}, {result['reference_source']} reference); wrote {result_path}")
+        for warning in result.get("warnings", []):
+            typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
 
     _run(debug, action)
 

@@ -49,3 +49,7 @@ class OutputError(BmeError, OSError):
 
 class InputError(BmeError, FileNotFoundError):
     """The input path does not exist, or holds no DICOM or NIfTI image at all."""
+
+
+class ImageValueError(BmeError, ValueError):
+    """An image holds voxel values that cannot be measured (NaN or infinite) where it is measured."""

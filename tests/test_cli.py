@@ -93,6 +93,8 @@ def test_quantify_resamples_a_mask_on_another_grid_with_a_warning(tmp_path: Path
     assert result.exit_code == 0, result.output
     payload = __import__("json").loads((tmp_path / "out" / "roi_result.json").read_text())
     assert len(payload["warnings"]) == 1 and "resampled" in payload["warnings"][0]
+    assert f"warning: {payload['warnings'][0]}" in result.output  # said on the terminal too
+    assert f"edema {payload['edema_ml']:.2f} ml" in result.output
     for name in ("edema_mask.nii.gz", "reference.nii.gz", "overlay.png"):
         assert (tmp_path / "out" / name).is_file(), name
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bme_mri.errors import DicomReadError
+from bme_mri.ingest.finite import require_finite
 from bme_mri.ingest.geometry import assemble_geometry
 from bme_mri.ingest.models import StackInfo, as_float
 from bme_mri.ingest.pixels import read_rescaled
@@ -50,6 +51,7 @@ def load_volume(stack: StackInfo, settings: IngestSettings) -> Volume:
         if stack.error:
             raise DicomReadError(stack.error)
         volume = read_nifti(stack.nifti_path)
+        require_finite(volume.array, f"{stack.label}")
         meta = stack_meta(stack)
         meta["warnings"] = meta["warnings"] + list(volume.meta.get("warnings", []))
         volume.meta.update(meta)
@@ -61,6 +63,7 @@ def load_volume(stack: StackInfo, settings: IngestSettings) -> Volume:
     if stack.error:
         raise DicomReadError(stack.error)
     array = read_rescaled(assembly.ordered, assembly.geometry, stack.label)
+    require_finite(array, f"{stack.label}")
     meta = stack_meta(stack)
     meta["warnings"] = list(dict.fromkeys(meta["warnings"] + assembly.warnings))
     return Volume(array, assembly.geometry, meta)

@@ -74,9 +74,14 @@ class BatchResult:
         ok = len(self.records) - self.n_failed - self.n_not_analysed
         not_analysed = (f"{self.n_not_analysed} not analysable (no edema-sensitive series), "
                         if self.n_not_analysed else "")
-        return (f"{len(self.records)} studies: {ok} analysed ({self.n_resumed} already done), "
-                f"{not_analysed}{self.n_failed} failed; {self.n_skipped_files} files skipped; "
-                f"{self.longitudinal_rows} follow-up comparisons; results in {self.out_dir}")
+        def count(n: int, noun: str) -> str:
+            return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+        n = len(self.records)
+        return (f"{n} {'study' if n == 1 else 'studies'} ({self.n_resumed} kept from an earlier run): "
+                f"{ok} analysed, {not_analysed}{self.n_failed} failed; "
+                f"{count(self.n_skipped_files, 'file')} skipped; "
+                f"{count(self.longitudinal_rows, 'follow-up comparison')}; results in {self.out_dir}")
 
 
 def study_dir_name(study: Any) -> tuple[str, str]:

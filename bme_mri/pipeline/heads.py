@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bme_mri.config import Config
 from bme_mri.errors import BmeError, SeriesSelectionError
+from bme_mri.ingest.finite import require_finite
 from bme_mri.segment.heads import HeadLocation, find_heads_classical
 from bme_mri.segment.localize import mirror_pair
 from bme_mri.types import Volume
@@ -34,23 +35,28 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
 
     discovery = nifti_or_discovery(path, config.ingest)
     if isinstance(discovery, Volume):
+        require_finite(discovery.array, str(path))
         return discovery
     stacks = [s for s in discovery.all_stacks() if not s.error]
     if not stacks:
         raise SeriesSelectionError(f"{path}: no readable MR series found")
+    def name(stack) -> str:  # as listed below, and accepted by --sequence
+        tail = stack.stack_id.rsplit("_", 1)[-1]
+        extra = f" {tail}" if re.fullmatch(r"b\d+", tail) else ""
+        return f"{stack.description or stack.series_uid}{extra}"
+
     if sequence:
         wanted = sequence.lower()
-        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in s.description.lower()
+        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in name(s).lower()
                   or s.stack_id.lower().endswith("_" + wanted)]  # e.g. 'b50' of a split diffusion series
         if not stacks:
             raise SeriesSelectionError(f"{path}: no series of class or description {sequence!r}")
     if len(stacks) > 1:
-        def name(stack) -> str:
-            tail = stack.stack_id.rsplit("_", 1)[-1]
-            extra = f" {tail}" if re.fullmatch(r"b\d+", tail) else ""
-            return f"{stack.description or stack.series_uid}{extra} ({stack.sequence.value})"
-
-        names = "; ".join(name(s) for s in stacks[:8])
+        names = "; ".join(f"{name(s)} ({s.sequence.value})" for s in stacks[:8])
+        if len({name(s) for s in stacks}) == 1:
+            raise SeriesSelectionError(
+                f"{path} holds {len(stacks)} image stacks of one series ({names}), e.g. the planes of a "
+                "multi-plane localizer: bme-mri cannot tell them apart; point at another series")
         raise SeriesSelectionError(f"{path} holds {len(stacks)} series ({names}): point at one series "
                                    "folder or pass --sequence CLASS_OR_DESCRIPTION")
     return load_volume(stacks[0], config.ingest)

@@ -81,6 +81,23 @@ def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float], sigm
     return np.where(inside, total / np.maximum(weight, 1e-6), plain).astype(np.float32)
 
 
+def _finite_where_measured(image: Volume, bone: np.ndarray, normal: np.ndarray | None,
+                           warnings: list[str]) -> Volume:
+    """Refuse NaN / inf inside the bone or reference mask; elsewhere set them to 0 (no signal)
+    with a warning, so that smoothing does not carry them into the bone."""
+    from bme_mri.ingest.finite import non_finite_message, require_finite
+
+    require_finite(image.array, "the image", bone, where=" inside the bone mask")
+    if normal is not None:
+        require_finite(image.array, "the image", normal, where=" inside the reference mask")
+    message = non_finite_message(image.array, "the image", where=" outside the masks")
+    if message is None:
+        return image
+    warnings.append(message.split(";")[0] + "; set to 0 (no signal), not measured")
+    return Volume(np.nan_to_num(np.asarray(image.array, dtype=np.float32), nan=0.0, posinf=0.0, neginf=0.0),
+                  image.geometry, image.meta)
+
+
 def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None, config: Any,
                  method: str | None = None) -> RoiResult:
     """Edema inside ``bone_mask`` (``config``: a :class:`bme_mri.config.Config`; uses its
@@ -107,6 +124,7 @@ def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None
             warnings.append(normal_on_grid.warning)
     if not bone.any():
         raise SegmentationError(f"bone mask {bone_mask.meta.get('source', '')} is empty")
+    image = _finite_where_measured(image, bone, normal, warnings)
     if normal is not None and normal.sum() < settings.reference_source_min_voxels:
         raise SegmentationError(
             f"reference mask {reference_mask.meta.get('source', '')} has {int(normal.sum())} "

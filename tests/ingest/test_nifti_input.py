@@ -204,3 +204,16 @@ def test_no_hint_when_every_nifti_was_classified(tmp_path, settings):
     with pytest.raises(SeriesSelectionError):
         select_series(study, settings)
     assert selection_hint(study) == ""
+
+
+def test_a_nifti_with_nan_slices_is_refused_with_where_they_are(tmp_path, settings):
+    from bme_mri.errors import ImageValueError
+    from bme_mri.ingest import load_volume
+
+    geometry = make_geometry(CORONAL)
+    array = np.random.default_rng(0).uniform(0, 100, geometry.shape).astype(np.float32)
+    array[:, :, 1] = np.nan
+    write_nifti(array, geometry, tmp_path / "stir.nii.gz", sidecar={"PatientID": "P1"})
+    _, _, stack = _only_stack(tmp_path, settings)
+    with pytest.raises(ImageValueError, match=r"not finite numbers \(NaN or infinite\) in slice 1"):
+        load_volume(stack, settings)

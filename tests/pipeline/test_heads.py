@@ -24,6 +24,19 @@ def test_split_diffusion_series_needs_sequence_and_b_value_picks_one():
     assert volume.array.ndim == 3 and volume.array.shape[2] == 19
     with pytest.raises(SeriesSelectionError, match="no series of class or description"):
         load_series(DIFFUSION, config, sequence="stir")
+    listed = "ep2d_diff_tra_DYNDIST_MIX b50"  # a name as the error lists it is accepted
+    assert listed in str(pytest.raises(SeriesSelectionError, load_series, DIFFUSION, config).value)
+    assert load_series(DIFFUSION, config, sequence=listed).array.shape == volume.array.shape
+
+
+LOCALIZER = REALDATA / "pelvis_dicom" / "ProstateX-0001" / "07-08-2011" / "1.000000-t2localizer-75055"
+
+
+@pytest.mark.skipif(not LOCALIZER.is_dir(), reason=f"real exam not present at {LOCALIZER}")
+def test_the_planes_of_one_localizer_series_are_not_offered_as_a_choice():
+    with pytest.raises(SeriesSelectionError, match="image stacks of one series") as err:
+        load_series(LOCALIZER, load_config(), sequence="localizer")
+    assert "--sequence" not in str(err.value)
 
 
 def test_missing_input_is_a_bme_error(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bme_mri.errors import GeometryError
+from bme_mri.errors import GeometryError, ImageValueError
 from bme_mri.quantify.grid import mask_on_grid
 from bme_mri.types import Geometry, Volume
 
@@ -69,3 +69,34 @@ def test_mask_that_does_not_overlap_the_image_is_a_one_line_error(image_geometry
         mask_on_grid(image_geometry, Volume(mask, far, {"source": "far.nii.gz"}), "bone mask", TOLERANCE_VOXEL)
     message = str(err.value)
     assert "far.nii.gz" in message and "does not overlap" in message and "\n" not in message
+
+
+def test_mask_mostly_outside_the_image_is_refused_as_drawn_on_another_scan(image_geometry):
+    mask = np.zeros(image_geometry.shape, bool)
+    mask[10:50, 10:40, 2:10] = True
+    shift = image_geometry.direction_lps @ np.array([40 * 0.6, 0.0, 0.0])  # 40 voxels along i: 25% inside
+    moved = Geometry(image_geometry.shape, image_geometry.spacing_mm,
+                     tuple(np.add(image_geometry.origin_lps_mm, shift)), image_geometry.direction_lps)
+    with pytest.raises(GeometryError, match="lies inside the image"):
+        mask_on_grid(image_geometry, Volume(mask.astype(np.float32), moved), "bone mask", 0.01)
+    near = Geometry(image_geometry.shape, image_geometry.spacing_mm,
+                    tuple(np.add(image_geometry.origin_lps_mm, shift / 10)), image_geometry.direction_lps)
+    kept = mask_on_grid(image_geometry, Volume(mask.astype(np.float32), near), "bone mask", 0.01)
+    assert kept.warning and "100% of its volume inside the image" in kept.warning
+
+
+@pytest.mark.parametrize("values, why", [
+    (lambda rng, shape: rng.normal(300, 50, shape).astype(np.float32), "non-whole values"),
+    (lambda rng, shape: rng.integers(0, 2000, shape).astype(np.int16), "distinct values"),
+    (lambda rng, shape: np.where(rng.random(shape) > 0.5, np.nan, 1.0).astype(np.float32), "not finite"),
+])
+def test_an_image_passed_as_a_mask_is_refused(image_geometry, values, why):
+    array = values(np.random.default_rng(1), image_geometry.shape)
+    with pytest.raises(ImageValueError, match=why):
+        mask_on_grid(image_geometry, Volume(array, image_geometry, {"source": "stir.nii.gz"}), "bone mask", 0.01)
+
+
+def test_a_multi_label_mask_is_still_a_mask(image_geometry):
+    labels = np.zeros(image_geometry.shape, np.float32)
+    labels[5:20, 5:20, 2:5], labels[30:45, 5:20, 2:5] = 1, 2  # e.g. sacrum 1, ilium 2
+    assert mask_on_grid(image_geometry, Volume(labels, image_geometry), "bone mask", 0.01).array.sum() == 2 * 15 * 15 * 3

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bme_mri.config import load_config
-from bme_mri.errors import GeometryError
+from bme_mri.errors import GeometryError, ImageValueError
 from bme_mri.quantify import dice, quantify_roi
 from bme_mri.types import Geometry, Volume
 
@@ -141,3 +141,23 @@ def test_vhi_baseline_needs_the_normal_sample_and_follows_the_published_threshol
     above = bone & (image >= thresholds["lower"])
     assert not (result.edema_mask & ~above).any()  # nothing below the lower threshold
     assert (result.edema_mask & truth).sum() >= 0.95 * truth.sum()  # the bright lesion is in
+
+
+def test_nan_inside_the_bone_mask_is_refused_not_measured(bone_with_edema):
+    geometry, image, bone, normal, _ = bone_with_edema
+    holed = image.copy()
+    holed[:, :, 10:12] = np.nan
+    with pytest.raises(ImageValueError, match=r"inside the bone mask in 2 slices \(k = 10..11\)"):
+        quantify_roi(Volume(holed, geometry), Volume(bone.astype(np.float32), geometry), None, load_config())
+
+
+def test_nan_outside_the_masks_is_set_to_no_signal_with_a_warning_and_changes_nothing(bone_with_edema):
+    geometry, image, bone, normal, _ = bone_with_edema
+    holed = image.copy()
+    holed[:3, :3, :] = np.inf
+    holed[-3:, -3:, :] = np.nan
+    masks = (Volume(bone.astype(np.float32), geometry), Volume(normal.astype(np.float32), geometry))
+    clean = quantify_roi(Volume(image, geometry), *masks, load_config())
+    result = quantify_roi(Volume(holed, geometry), *masks, load_config())
+    assert np.array_equal(result.edema_mask, clean.edema_mask) and result.edema_ml == clean.edema_ml
+    assert len(result.warnings) == 1 and "outside the masks" in result.warnings[0]
