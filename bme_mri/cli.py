@@ -8,7 +8,9 @@ Heavy imports live inside the commands so ``bme-mri --help`` is instant. A
 from __future__ import annotations
 
 import json
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -58,7 +60,21 @@ def _run(debug: bool, action):
     from typer.exceptions import TyperException
 
     try:
-        return action()
+        if debug:
+            return action()
+        # Libraries' warnings (pydicom on odd tag values, highdicom on names) are not for the
+        # user: what matters reaches the results as bme-mri warnings. Workers inherit the env.
+        before = os.environ.get("PYTHONWARNINGS")
+        os.environ["PYTHONWARNINGS"] = "ignore"
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return action()
+        finally:
+            if before is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = before
     except BmeError as exc:
         if debug:
             raise

@@ -19,15 +19,16 @@ def study_contents(study: StudyInfo) -> str:
     once per phase); unreadable stacks are counted apart.
     """
     counts: dict[str, int] = {}
-    broken = 0
+    broken: list[str] = []
     for stack in study.stacks:
         if stack.error is not None:
-            broken += 1
+            broken.append(stack.error)
             continue
         counts[stack.sequence.display] = counts.get(stack.sequence.display, 0) + 1
     parts = [f"{name} x{n}" for name, n in counts.items()]
     if broken:
-        parts.append(f"unreadable x{broken}")
+        more = f"; and {len(broken) - 2} more" if len(broken) > 2 else ""
+        parts.append(f"unreadable x{len(broken)} ({'; '.join(broken[:2])}{more})")
     return ", ".join(parts) or "no image series"
 
 

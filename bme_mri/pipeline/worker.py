@@ -109,6 +109,7 @@ def _stack_summary(stack: Any) -> dict[str, Any] | None:
         "sequence": _jsonable(stack.sequence),
         "orientation": getattr(stack, "orientation", ""),
         "classification_reason": getattr(stack, "classification_reason", ""),
+        "error": getattr(stack, "error", None),
     }
 
 
@@ -136,7 +137,9 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         with staged_folder(study_out) as stage:
             record["outputs"] = write_study_outputs(analysis, stage, out_root, config, final_dir=study_out)
             # after the outputs: writing them may add a warning (e.g. a SEG that was not written)
-            record["warnings"] = list(dict.fromkeys(analysis.warnings))
+            unusable = [f"series not used: {stack.error}" for stack in study.stacks
+                        if getattr(stack, "error", None)]
+            record["warnings"] = list(dict.fromkeys(analysis.warnings + unusable))
             qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
             record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
                                for m in analysis.measurements]
