@@ -60,6 +60,14 @@ def test_compare_of_a_study_with_itself_is_refused(tmp_path, capsys):
     assert code == 2 and "same study" in _one_error_line(text) and "1.2.826.0.1.1" in text
 
 
+def test_compare_with_the_visits_swapped_is_refused_before_any_analysis(tmp_path, capsys):
+    early = _study(tmp_path / "early", "P1", "1.2.826.0.1.1", "20260101")
+    late = _study(tmp_path / "late", "P1", "1.2.826.0.1.2", "20260401")
+    code, text = _run(capsys, ["compare", str(late), str(early), "--out", str(tmp_path / "out")])
+    assert code == 2 and "swap the two arguments" in _one_error_line(text)
+    assert not (tmp_path / "out" / "baseline").exists() and not (tmp_path / "out" / "followup").exists()
+
+
 def test_compare_force_skips_the_pair_check(tmp_path, capsys):
     from bme_mri.config import load_config
     from bme_mri.errors import BmeError

@@ -14,7 +14,7 @@ from bme_mri import __version__
 from bme_mri.config import Config
 from bme_mri.errors import BmeError
 from bme_mri.ingest.nifti_input import patient_identity_note
-from bme_mri.io_utils import ensure_outside, write_json_atomic
+from bme_mri.io_utils import ensure_outside, staged_folder, write_json_atomic
 from bme_mri.types import SequenceClass
 
 
@@ -57,26 +57,29 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
     if not force:
         check_pair(baseline_path, followup_path, config)
+    paths = {"baseline": baseline_path, "followup": followup_path}
+    studies = {role: _single_study(path, config, sequence_override) for role, path in paths.items()}
+    dated = bool(studies["baseline"].study_date and studies["followup"].study_date)
+    if dated and ((studies["baseline"].study_date, studies["baseline"].study_time)
+                  > (studies["followup"].study_date, studies["followup"].study_time)):
+        raise BmeError(f"the follow-up ({studies['followup'].study_date}) is dated before the baseline "
+                       f"({studies['baseline'].study_date}); swap the two arguments")
     analyses = {}
-    for role, path in (("baseline", baseline_path), ("followup", followup_path)):
-        study = _single_study(path, config, sequence_override)
+    for role, study in studies.items():
         analysis = analyse_study(study, config)
         identity_note = patient_identity_note(study)
         if identity_note:
             analysis.warnings.append(identity_note)
-        outputs = write_study_outputs(analysis, out_dir / role, out_dir, config)
-        write_json_atomic(out_dir / role / "study.json", {
-            "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(path),
-            "patient_id": analysis.study.patient_id, "study_uid": analysis.study.study_uid,
-            "study_date": analysis.study.study_date, "selection_reason": analysis.selection.reason,
-            "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s,
-            "qc": [q.to_dict() for q in analysis.qc]})
+        with staged_folder(out_dir / role) as stage:  # a visit's folder is whole or absent
+            outputs = write_study_outputs(analysis, stage, out_dir, config, final_dir=out_dir / role)
+            write_json_atomic(stage / "study.json", {
+                "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(paths[role]),
+                "patient_id": analysis.study.patient_id, "study_uid": analysis.study.study_uid,
+                "study_date": analysis.study.study_date, "selection_reason": analysis.selection.reason,
+                "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s,
+                "qc": [q.to_dict() for q in analysis.qc]})
         analyses[role] = analysis
     baseline, followup = visit_from_analysis(analyses["baseline"]), visit_from_analysis(analyses["followup"])
-    dated = bool(baseline.study_date and followup.study_date)
-    if dated and (baseline.study_date, baseline.study_time) > (followup.study_date, followup.study_time):
-        raise BmeError(f"the follow-up ({followup.study_date}) is dated before the baseline "
-                       f"({baseline.study_date}); swap the two arguments")
     patient_id = analyses["baseline"].study.patient_id
     warnings = []
     unknown = [role for role, a in analyses.items() if not a.study.patient_id]
