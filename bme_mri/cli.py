@@ -384,7 +384,7 @@ def demo(
 @app.command()
 def heads(
     input: Annotated[Path, typer.Argument(help="One MR series: a DICOM folder/file or a NIfTI file.")],
-    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...) or description.")] = None,
+    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...), description, or b-value of a split diffusion series (b50).")] = None,
     method: Annotated[str, typer.Option("--method", help="classical (sphere search) | learned (network).")] = "classical",
     model: Annotated[Optional[Path], typer.Option("--model", help="Model folder for --method learned (default: segment.learned.model_dir).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {\"heads\": [...]} as JSON.")] = False,
