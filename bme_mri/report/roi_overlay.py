@@ -23,9 +23,21 @@ _REFERENCE_FILL = LabelStyle("reference marrow (voxels used)", REFERENCE.colour,
                              outline=False)
 
 
+OBLIQUE_COMPONENT = 0.38
+"""An in-plane axis whose second-largest LPS component exceeds this (sin 22.5 deg) is oblique:
+its edge shows both letters, the larger first ("AS"), as DICOM viewers do."""
+
+
 def _letter(vector: np.ndarray) -> str:
-    axis = int(np.argmax(np.abs(vector)))
-    return ("L", "P", "S")[axis] if vector[axis] > 0 else ("R", "A", "I")[axis]
+    """Orientation letter(s) of the LPS direction ``vector``: "P", or "PS" when oblique."""
+    def one(axis: int) -> str:
+        return ("L", "P", "S")[axis] if vector[axis] > 0 else ("R", "A", "I")[axis]
+
+    order = np.argsort(-np.abs(vector))
+    text = one(int(order[0]))
+    if abs(vector[order[1]]) > OBLIQUE_COMPONENT:
+        text += one(int(order[1]))
+    return text
 
 
 def display_axes(geometry: Geometry) -> tuple[bool, bool, dict[str, str]]:
