@@ -53,7 +53,7 @@ def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_d
 
     inputs = [Path(image_path), Path(roi_path)] + ([Path(reference_path)] if reference_path else [])
     ensure_outside(Path(out_dir), inputs)
-    for option, given in (("--roi", roi_path), ("--reference", reference_path)):
+    for option, given in (("IMAGE", image_path), ("--roi", roi_path), ("--reference", reference_path)):
         if given is not None and not Path(given).exists():
             raise BmeError(f"{option} {given} does not exist")
     image = load_image(image_path, config)
