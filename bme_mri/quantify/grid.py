@@ -10,8 +10,9 @@ affine (float32 sform, quaternion qform), so a mask drawn on the image itself ca
   displacement growing towards the far corners).
 * **Another grid.** Resampled onto the image's grid by nearest neighbour in world (LPS)
   coordinates (SimpleITK), with a warning naming both grids.
-* **No overlap.** A mask none of whose voxels land inside the image is an error (one line), and
-  so is one that keeps less than half its volume inside the image (drawn on another scan).
+* **No overlap.** A mask none of whose voxels land inside the image is an error (one line); one
+  that keeps less than half its volume inside the image is used, and its warning says first
+  that it was probably drawn on another scan.
 * **Labels only.** A "mask" holding non-whole values or hundreds of distinct values is an
   image passed by mistake: refused, as are NaN / inf in a mask.
 """
@@ -98,33 +99,36 @@ def mask_on_grid(image: Geometry, mask: Volume, what: str, tolerance_voxel: floa
         raise GeometryError(f"{name} does not overlap the image: {grids}; draw the mask on this image")
     inside = (resampled.sum() * image.voxel_volume_ml / (values.sum() * mask.geometry.voxel_volume_ml)
               if values.any() else 1.0)
-    if inside < MIN_MASK_FRACTION_INSIDE:
-        raise GeometryError(f"only {inside:.0%} of {name} lies inside the image ({grids}): it was not drawn "
-                            "on this image (another scan or patient?); draw the mask on this image")
     moved = "another shape" if np.isinf(offset) else f"corners up to {offset:.3g} voxel away"
     warning = (f"{name} is on another grid ({moved}: {grids}); resampled onto the image grid by nearest "
                f"neighbour in world coordinates ({min(inside, 1.0):.0%} of its volume inside the image)")
+    if inside < MIN_MASK_FRACTION_INSIDE:
+        warning = (f"only {inside:.0%} of {name} lies inside the image: was it drawn on this image "
+                   f"(not another scan or patient)? Check the overlay before using the result. {warning}")
     return GridMask(resampled, offset, warning)
 
 
 MIN_MASK_FRACTION_INSIDE = 0.5
-"""A mask resampled from another grid must keep at least this fraction of its volume (ml)
-inside the image; less means it was drawn on another field of view, scan or patient."""
+"""A mask resampled from another grid that keeps less than this fraction of its volume (ml)
+inside the image was probably drawn on another field of view, scan or patient: its warning
+says so first (only a mask with no voxel inside the image is an error)."""
 
 MAX_MASK_LABELS = 255
 """A mask holds a few whole-number labels; more distinct values than this is an image."""
 
 
 def require_labels(values: np.ndarray, name: str) -> None:
-    """Raise :class:`ImageValueError` unless ``values`` look like a label mask: finite whole
-    numbers, at most :data:`MAX_MASK_LABELS` distinct non-zero values (an image passed as a
-    mask would otherwise become a 'bone' of every voxel above 0.5)."""
+    """Raise :class:`ImageValueError` unless ``values`` look like a label mask: finite, whole
+    numbers (or fractions within 0..1: a soft mask), at most :data:`MAX_MASK_LABELS` distinct
+    non-zero values (an image passed as a mask would otherwise become a 'bone' of every voxel
+    above 0.5)."""
     finite = np.isfinite(values)
     if not finite.all():
         raise ImageValueError(f"{name} holds {int((~finite).sum())} voxels that are not finite (NaN or "
                               "infinite): a mask holds labels 0 / 1; fix the mask")
     if np.issubdtype(values.dtype, np.floating):
-        fractional = values != np.round(values)
+        # fractions within 0..1 are a soft (interpolated, probability) mask, cut at 0.5
+        fractional = (values != np.round(values)) & ((values < 0) | (values > 1))
         if fractional.any():
             example = float(values[fractional].flat[0])
             raise ImageValueError(f"{name} is not a label mask: it holds non-whole values (e.g. {example:.4g}); "

@@ -71,14 +71,15 @@ def test_mask_that_does_not_overlap_the_image_is_a_one_line_error(image_geometry
     assert "far.nii.gz" in message and "does not overlap" in message and "\n" not in message
 
 
-def test_mask_mostly_outside_the_image_is_refused_as_drawn_on_another_scan(image_geometry):
+def test_mask_mostly_outside_the_image_is_used_with_a_warning_that_says_so_first(image_geometry):
     mask = np.zeros(image_geometry.shape, bool)
     mask[10:50, 10:40, 2:10] = True
     shift = image_geometry.direction_lps @ np.array([40 * 0.6, 0.0, 0.0])  # 40 voxels along i: 25% inside
     moved = Geometry(image_geometry.shape, image_geometry.spacing_mm,
                      tuple(np.add(image_geometry.origin_lps_mm, shift)), image_geometry.direction_lps)
-    with pytest.raises(GeometryError, match="lies inside the image"):
-        mask_on_grid(image_geometry, Volume(mask.astype(np.float32), moved), "bone mask", 0.01)
+    mostly_out = mask_on_grid(image_geometry, Volume(mask.astype(np.float32), moved), "bone mask", 0.01)
+    assert mostly_out.warning.startswith("only 25% of bone mask lies inside the image: was it drawn on this image")
+    assert mostly_out.array.sum() == mask[:20].sum()  # the part inside is kept
     near = Geometry(image_geometry.shape, image_geometry.spacing_mm,
                     tuple(np.add(image_geometry.origin_lps_mm, shift / 10)), image_geometry.direction_lps)
     kept = mask_on_grid(image_geometry, Volume(mask.astype(np.float32), near), "bone mask", 0.01)
@@ -94,6 +95,14 @@ def test_an_image_passed_as_a_mask_is_refused(image_geometry, values, why):
     array = values(np.random.default_rng(1), image_geometry.shape)
     with pytest.raises(ImageValueError, match=why):
         mask_on_grid(image_geometry, Volume(array, image_geometry, {"source": "stir.nii.gz"}), "bone mask", 0.01)
+
+
+def test_a_soft_mask_within_0_and_1_is_cut_at_one_half(image_geometry):
+    soft = np.zeros(image_geometry.shape, np.float32)
+    soft[5:20, 5:20, 2:5] = 0.8
+    soft[30:45, 5:20, 2:5] = 0.3
+    kept = mask_on_grid(image_geometry, Volume(soft, image_geometry), "bone mask", 0.01).array
+    assert kept.sum() == 15 * 15 * 3 and kept[10, 10, 3] and not kept[35, 10, 3]
 
 
 def test_a_multi_label_mask_is_still_a_mask(image_geometry):
