@@ -14,7 +14,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -84,29 +84,39 @@ _RETIRED_MARK = ".retired-"
 
 
 @contextlib.contextmanager
-def staged_folder(destination: Path) -> Iterator[Path]:
+def staged_folder(destination: Path, replaceable: Callable[[Path], bool] | None = None) -> Iterator[Path]:
     """Yield an empty staging folder beside ``destination``; on success it replaces
     ``destination`` whole (a folder of results appears complete or not at all).
 
-    The old folder, if any, is renamed aside, the staging folder renamed into place, and
-    the old one removed. A crash leaves only hidden ``.NAME.partial-*`` / ``.NAME.retired-*``
-    folders, which :func:`remove_stale_staging` clears on the next run. On error the staging
-    folder is removed and ``destination`` is left as it was.
+    An existing ``destination`` is replaced only when it is an empty folder or
+    ``replaceable(destination)`` says it holds nothing but this tool's earlier results;
+    anything else (a user's folder, an input) raises :class:`OutputError` before anything is
+    written. The old folder is renamed aside, the staging folder renamed into place, and the
+    old one removed. On error the staging folder is removed and the old folder put back. A
+    killed process leaves hidden ``.NAME.partial-*`` / ``.NAME.retired-*`` folders, which
+    :func:`remove_stale_staging` clears (or restores) on the next run.
     """
     import shutil
 
     destination = Path(destination)
+    _require_replaceable(destination, replaceable)
     destination.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{destination.name}{_STAGING_MARK}", dir=destination.parent))
     os.chmod(stage, 0o777 & ~_current_umask())
     try:
         yield stage
+        _require_replaceable(destination, replaceable)  # unchanged while the stage was written?
         retired = None
         if destination.exists():
             retired = Path(tempfile.mkdtemp(prefix=f".{destination.name}{_RETIRED_MARK}",
                                             dir=destination.parent))
             os.replace(destination, retired / destination.name)
-        os.replace(stage, destination)
+        try:
+            os.replace(stage, destination)
+        except BaseException:
+            if retired is not None and not destination.exists():
+                os.replace(retired / destination.name, destination)
+            raise
         if retired is not None:
             shutil.rmtree(retired, ignore_errors=True)
     finally:
@@ -114,8 +124,19 @@ def staged_folder(destination: Path) -> Iterator[Path]:
             shutil.rmtree(stage, ignore_errors=True)
 
 
+def _require_replaceable(destination: Path, replaceable: Callable[[Path], bool] | None) -> None:
+    if not destination.exists() and not destination.is_symlink():
+        return
+    if destination.is_dir() and not destination.is_symlink():
+        if not any(destination.iterdir()) or (replaceable is not None and replaceable(destination)):
+            return
+    raise OutputError(f"refusing to replace {destination}: it exists and holds something other than "
+                      "bme-mri's results for it; choose another output folder")
+
+
 def remove_stale_staging(root: Path, depth: int = 3) -> int:
-    """Remove staging folders a crashed run left under ``root`` (``depth`` levels); their count."""
+    """Clear what killed runs left under ``root`` (``depth`` levels): staging folders are
+    removed; a retired folder whose result was never replaced is put back. Returns the count."""
     import shutil
 
     removed = 0
@@ -123,9 +144,16 @@ def remove_stale_staging(root: Path, depth: int = 3) -> int:
     for level in range(1, depth + 1):
         pattern = "/".join(["*"] * (level - 1) + [".*"])
         for path in root.glob(pattern):
-            if path.is_dir() and (_STAGING_MARK in path.name or _RETIRED_MARK in path.name):
-                shutil.rmtree(path, ignore_errors=True)
-                removed += 1
+            if not path.is_dir():
+                continue
+            if _RETIRED_MARK in path.name:
+                name = path.name[1:].split(_RETIRED_MARK)[0]
+                if (path / name).is_dir() and not (path.parent / name).exists():
+                    os.replace(path / name, path.parent / name)
+            elif _STAGING_MARK not in path.name:
+                continue
+            shutil.rmtree(path, ignore_errors=True)
+            removed += 1
     return removed
 
 

@@ -68,6 +68,15 @@ def test_compare_with_the_visits_swapped_is_refused_before_any_analysis(tmp_path
     assert not (tmp_path / "out" / "baseline").exists() and not (tmp_path / "out" / "followup").exists()
 
 
+def test_compare_never_writes_over_an_input_inside_out(tmp_path, capsys):
+    a = _study(tmp_path / "visits" / "baseline", "P1", "1.2.826.0.1.1", "20260101")
+    b = _study(tmp_path / "visits" / "followup", "P1", "1.2.826.0.1.2", "20260401")
+    before = sorted(p.relative_to(tmp_path) for p in (tmp_path / "visits").rglob("*"))
+    code, text = _run(capsys, ["compare", str(a), str(b), "--out", str(tmp_path / "visits")])
+    assert code == 2 and "choose an --out folder apart from the inputs" in _one_error_line(text)
+    assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "visits").rglob("*")) == before
+
+
 def test_compare_force_skips_the_pair_check(tmp_path, capsys):
     from bme_mri.config import load_config
     from bme_mri.errors import BmeError

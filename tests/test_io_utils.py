@@ -45,11 +45,15 @@ def test_output_inside_input_is_refused(tmp_path: Path):
     ensure_outside(tmp_path / "out", [tmp_path / "in"])
 
 
+def _ours(folder: Path) -> bool:
+    return all(p.name in ("labels.nii.gz", "study.json") for p in folder.iterdir())
+
+
 def test_staged_folder_replaces_the_old_result_whole(tmp_path: Path):
     destination = tmp_path / "study"
     destination.mkdir()
     (destination / "labels.nii.gz").write_text("old run")
-    with staged_folder(destination) as stage:
+    with staged_folder(destination, _ours) as stage:
         (stage / "study.json").write_text("{}")
         assert not (destination / "study.json").exists()  # nothing shows before the end
     assert sorted(p.name for p in destination.iterdir()) == ["study.json"]
@@ -61,18 +65,52 @@ def test_staged_folder_keeps_the_old_result_when_writing_fails(tmp_path: Path):
     destination.mkdir()
     (destination / "study.json").write_text("old")
     with pytest.raises(KeyboardInterrupt):
-        with staged_folder(destination) as stage:
+        with staged_folder(destination, _ours) as stage:
             (stage / "labels.nii.gz").write_text("half")
             raise KeyboardInterrupt
     assert (destination / "study.json").read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["study"]
 
 
-def test_stale_staging_folders_of_a_killed_run_are_removed(tmp_path: Path):
+def test_staged_folder_puts_the_old_result_back_when_publishing_fails(tmp_path: Path, monkeypatch):
+    import os
+
+    destination = tmp_path / "study"
+    destination.mkdir()
+    (destination / "study.json").write_text("old")
+    real_replace, calls = os.replace, []
+
+    def replace_then_fail(src, dst):  # the old folder moves aside, then the stage cannot move in
+        calls.append(dst)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    with pytest.raises(KeyboardInterrupt):
+        with staged_folder(destination, _ours) as stage:
+            (stage / "study.json").write_text("new")
+            monkeypatch.setattr(os, "replace", replace_then_fail)
+    monkeypatch.undo()
+    assert (destination / "study.json").read_text() == "old"
+
+
+def test_staged_folder_never_replaces_what_is_not_its_own(tmp_path: Path):
+    user = tmp_path / "baseline"
+    user.mkdir()
+    (user / "IM0001.dcm").write_text("an input")
+    with pytest.raises(OutputError, match="refusing to replace"):
+        with staged_folder(user, _ours) as stage:
+            (stage / "study.json").write_text("{}")
+    assert (user / "IM0001.dcm").read_text() == "an input"
+    assert [p.name for p in tmp_path.iterdir()] == ["baseline"]
+
+
+def test_stale_staging_folders_are_removed_and_an_unreplaced_result_restored(tmp_path: Path):
     patient = tmp_path / "P1"
     (patient / ".20240101_x.partial-abc").mkdir(parents=True)
-    (patient / ".20240101_y.retired-def" / "20240101_y").mkdir(parents=True)
+    (patient / ".20240101_y.retired-def" / "20240101_y").mkdir(parents=True)  # killed mid-publish
+    (patient / ".20240101_z.retired-ghi" / "20240101_z").mkdir(parents=True)  # killed before cleanup
     (patient / "20240101_z").mkdir()
     (patient / ".hidden_user_folder").mkdir()
-    assert remove_stale_staging(tmp_path) == 2
-    assert sorted(p.name for p in patient.iterdir()) == [".hidden_user_folder", "20240101_z"]
+    assert remove_stale_staging(tmp_path) == 3
+    assert sorted(p.name for p in patient.iterdir()) == [".hidden_user_folder", "20240101_y", "20240101_z"]

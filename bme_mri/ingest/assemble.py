@@ -37,8 +37,11 @@ def stack_meta(stack: StackInfo) -> dict[str, Any]:
     }
 
 
-def load_volume(stack: StackInfo, settings: IngestSettings) -> Volume:
+def load_volume(stack: StackInfo, settings: IngestSettings, require_finite_values: bool = True) -> Volume:
     """Read ``stack`` into a float32 :class:`Volume` on its LPS grid.
+
+    With ``require_finite_values`` (default) NaN / inf voxels raise :class:`ImageValueError`;
+    ROI mode turns it off and checks only inside its masks.
 
     Raises
     ------
@@ -51,7 +54,8 @@ def load_volume(stack: StackInfo, settings: IngestSettings) -> Volume:
         if stack.error:
             raise DicomReadError(stack.error)
         volume = read_nifti(stack.nifti_path)
-        require_finite(volume.array, f"{stack.label}")
+        if require_finite_values:
+            require_finite(volume.array, f"{stack.label}")
         meta = stack_meta(stack)
         meta["warnings"] = meta["warnings"] + list(volume.meta.get("warnings", []))
         volume.meta.update(meta)
@@ -63,7 +67,8 @@ def load_volume(stack: StackInfo, settings: IngestSettings) -> Volume:
     if stack.error:
         raise DicomReadError(stack.error)
     array = read_rescaled(assembly.ordered, assembly.geometry, stack.label)
-    require_finite(array, f"{stack.label}")
+    if require_finite_values:
+        require_finite(array, f"{stack.label}")
     meta = stack_meta(stack)
     meta["warnings"] = list(dict.fromkeys(meta["warnings"] + assembly.warnings))
     return Volume(array, assembly.geometry, meta)

@@ -48,13 +48,20 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     from bme_mri.compare.longitudinal import write_longitudinal_csv
     from bme_mri.compare.study_pair import compare_studies
     from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
-    from bme_mri.pipeline.outputs import write_study_outputs
+    from bme_mri.pipeline.outputs import is_study_output_folder, write_study_outputs
     from bme_mri.pipeline.study import analyse_study
     from bme_mri.report.build import patient_report
     from bme_mri.report.html import write_patient_report
 
     out_dir = Path(out_dir)
     ensure_outside(out_dir, [Path(baseline_path), Path(followup_path)])
+    for role in ("baseline", "followup"):  # OUT/ROLE is replaced whole: never over an input
+        folder = (out_dir / role).resolve()
+        for given in (baseline_path, followup_path):
+            path = Path(given).resolve()
+            if path == folder or folder in path.parents:
+                raise BmeError(f"input {given} lies in {out_dir / role}, which compare writes the {role} "
+                               "visit's results to; choose an --out folder apart from the inputs")
     if not force:
         check_pair(baseline_path, followup_path, config)
     paths = {"baseline": baseline_path, "followup": followup_path}
@@ -70,7 +77,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
         identity_note = patient_identity_note(study)
         if identity_note:
             analysis.warnings.append(identity_note)
-        with staged_folder(out_dir / role) as stage:  # a visit's folder is whole or absent
+        with staged_folder(out_dir / role, is_study_output_folder) as stage:  # a visit's folder is whole or absent
             outputs = write_study_outputs(analysis, stage, out_dir, config, final_dir=out_dir / role)
             write_json_atomic(stage / "study.json", {
                 "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(paths[role]),

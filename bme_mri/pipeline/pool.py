@@ -27,8 +27,8 @@ def _sigint_ignored() -> Iterator[None]:
         return
     try:
         yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    finally:  # None: a handler installed from C, which Python cannot restore; the default then
+        signal.signal(signal.SIGINT, previous if previous is not None else signal.default_int_handler)
 
 
 def stop_pool(pool: ProcessPoolExecutor) -> None:

@@ -32,9 +32,8 @@ def load_image(path: Path, config: Config) -> Volume:
                        "or a NIfTI file")
     (study,) = discovery.studies
     usable = [s for s in study.stacks if not s.error]
-    if len(usable) == 1:
-        return load_volume(usable[0], config.ingest)
-    return load_volume(select_series(study, config.ingest).analysis, config.ingest)
+    stack = usable[0] if len(usable) == 1 else select_series(study, config.ingest).analysis
+    return load_volume(stack, config.ingest, require_finite_values=False)  # checked inside the masks
 
 
 def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_dir: Path, config: Config,

@@ -43,8 +43,19 @@ def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str,
     """A record for a study that could not be analysed (written to its study.json)."""
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["error"] = reason
-    publish_record(record, study_out)
+    _publish_or_say_why(record, study_out)
     return record
+
+
+def _publish_or_say_why(record: dict[str, Any], study_out: Path) -> None:
+    """Publish a record without outputs; when its folder cannot be written (e.g. it holds a
+    user's files), the record, still returned to the batch's tables, says so as its error."""
+    from bme_mri.errors import OutputError
+
+    try:
+        publish_record(record, study_out)
+    except OutputError as exc:
+        record["error"] = "; ".join(filter(None, [record.get("error") or record.get("not_analysed"), str(exc)]))
 
 
 def publish_record(record: dict[str, Any], study_out: Path, stage: Path | None = None) -> None:
@@ -54,10 +65,12 @@ def publish_record(record: dict[str, Any], study_out: Path, stage: Path | None =
     written there and published with them; otherwise a folder holding only the record
     replaces ``study_out`` (so no output of an earlier, different run stays beside it).
     """
+    from bme_mri.pipeline.outputs import is_study_output_folder
+
     if stage is not None:
         write_json_atomic(stage / "study.json", record)
         return
-    with staged_folder(study_out) as fresh:
+    with staged_folder(study_out, is_study_output_folder) as fresh:
         write_json_atomic(fresh / "study.json", record)
 
 
@@ -71,7 +84,7 @@ def not_analysed_record(study: Any, study_out: Path, out_root: Path, fingerprint
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["not_analysed"] = reason
     record["series_found"] = [_stack_summary(stack) for stack in study.stacks]
-    publish_record(record, study_out)
+    _publish_or_say_why(record, study_out)
     return record
 
 
@@ -120,7 +133,7 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
     (:func:`bme_mri.io_utils.staged_folder`): an interrupted study leaves nothing in
     ``study_out`` that a rerun would mistake for a result.
     """
-    from bme_mri.pipeline.outputs import write_study_outputs
+    from bme_mri.pipeline.outputs import is_study_output_folder, write_study_outputs
     from bme_mri.pipeline.study import analyse_study
 
     start = time.perf_counter()
@@ -134,7 +147,7 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
         record["reference_marrow"] = _jsonable(analysis.segmentation.reference)
         record["heads"] = _jsonable(analysis.segmentation.heads)
         write_start = time.perf_counter()
-        with staged_folder(study_out) as stage:
+        with staged_folder(study_out, is_study_output_folder) as stage:
             record["outputs"] = write_study_outputs(analysis, stage, out_root, config, final_dir=study_out)
             # after the outputs: writing them may add a warning (e.g. a SEG that was not written)
             unusable = [f"series not used: {stack.error}" for stack in study.stacks

@@ -116,6 +116,9 @@ says so first (only a mask with no voxel inside the image is an error)."""
 MAX_MASK_LABELS = 255
 """A mask holds a few whole-number labels; more distinct values than this is an image."""
 
+SOFT_MASK_SLACK = 1e-3
+"""Interpolation overshoot and float noise tolerated around labels and the 0..1 range."""
+
 
 def require_labels(values: np.ndarray, name: str) -> None:
     """Raise :class:`ImageValueError` unless ``values`` look like a label mask: finite, whole
@@ -127,13 +130,20 @@ def require_labels(values: np.ndarray, name: str) -> None:
         raise ImageValueError(f"{name} holds {int((~finite).sum())} voxels that are not finite (NaN or "
                               "infinite): a mask holds labels 0 / 1; fix the mask")
     if np.issubdtype(values.dtype, np.floating):
-        # fractions within 0..1 are a soft (interpolated, probability) mask, cut at 0.5
-        fractional = (values != np.round(values)) & ((values < 0) | (values > 1))
+        lowest, highest = float(values.min()), float(values.max())
+        if lowest >= -SOFT_MASK_SLACK and highest <= 1 + SOFT_MASK_SLACK:
+            return  # a soft (interpolated, probability) mask within 0..1: cut at 0.5
+        fractional = np.abs(values - np.round(values)) > SOFT_MASK_SLACK
         if fractional.any():
             example = float(values[fractional].flat[0])
-            raise ImageValueError(f"{name} is not a label mask: it holds non-whole values (e.g. {example:.4g}); "
-                                  "a mask holds labels 0 / 1: pass the mask drawn on the image, not an image")
-    labels = np.unique(values[values != 0]) if values.size <= 50_000_000 else np.array([])
+            raise ImageValueError(f"{name} is not a label mask: it holds values that are neither whole labels "
+                                  f"nor fractions within 0..1 (e.g. {example:.6g}); pass the mask drawn on the "
+                                  "image, not an image")
+    nonzero = values[values != 0]
+    small_range = nonzero.size and np.issubdtype(values.dtype, np.integer) and \
+        int(nonzero.max()) - int(nonzero.min()) < 1_000_000
+    labels = (np.flatnonzero(np.bincount(nonzero.astype(np.int64) - int(nonzero.min()))) if small_range
+              else np.unique(np.round(nonzero)))
     if labels.size > MAX_MASK_LABELS:
         raise ImageValueError(f"{name} is not a label mask: it holds {labels.size} distinct values; a mask "
                               "holds labels 0 / 1: pass the mask drawn on the image, not an image")

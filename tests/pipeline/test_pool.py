@@ -15,13 +15,18 @@ def test_results_come_back_in_the_order_of_the_calls():
 def test_an_interrupt_cancels_pending_work_and_terminates_the_workers():
     calls = [(time.sleep, (60,)) for _ in range(4)]
     start = time.perf_counter()
+    import multiprocessing
+
     with pytest.raises(KeyboardInterrupt):
         with worker_pool(2, calls) as futures:
             pool_futures = futures
+            workers = multiprocessing.active_children()
+            assert len(workers) >= 2  # the pool's processes (and its resource tracker, maybe)
             time.sleep(0.5)
             raise KeyboardInterrupt
     assert time.perf_counter() - start < 30  # not the 60 s the running calls would take
     assert all(f.done() for f in pool_futures[2:])  # never started: cancelled
+    assert not any(p.is_alive() for p in workers)  # terminated, not left sleeping
 
 
 def test_workers_ignore_sigint_so_only_the_main_process_handles_it():

@@ -18,3 +18,13 @@ def test_a_failed_rerun_leaves_no_output_of_the_earlier_run_beside_its_record(tm
     assert sorted(p.name for p in study_out.iterdir()) == ["study.json"]
     assert json.loads((study_out / "study.json").read_text())["error"] == record["error"] == "slice missing"
     assert sorted(p.name for p in study_out.parent.iterdir()) == ["20240101_1.2.3"]
+
+
+def test_a_study_folder_holding_a_users_file_is_left_alone_and_the_record_says_why(tmp_path: Path):
+    study_out = tmp_path / "P1" / "20240101_1.2.3"
+    study_out.mkdir(parents=True)
+    (study_out / "notes.txt").write_text("mine")
+    study = SimpleNamespace(patient_id="P1", study_uid="1.2.3", study_date="2024-01-01")
+    record = failed_record(study, study_out, tmp_path, "fp", load_config(), "slice missing")
+    assert record["error"].startswith("slice missing; refusing to replace")
+    assert sorted(p.name for p in study_out.iterdir()) == ["notes.txt"]

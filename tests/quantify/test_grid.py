@@ -87,7 +87,7 @@ def test_mask_mostly_outside_the_image_is_used_with_a_warning_that_says_so_first
 
 
 @pytest.mark.parametrize("values, why", [
-    (lambda rng, shape: rng.normal(300, 50, shape).astype(np.float32), "non-whole values"),
+    (lambda rng, shape: rng.normal(300, 50, shape).astype(np.float32), "neither whole labels"),
     (lambda rng, shape: rng.integers(0, 2000, shape).astype(np.int16), "distinct values"),
     (lambda rng, shape: np.where(rng.random(shape) > 0.5, np.nan, 1.0).astype(np.float32), "not finite"),
 ])
@@ -109,3 +109,14 @@ def test_a_multi_label_mask_is_still_a_mask(image_geometry):
     labels = np.zeros(image_geometry.shape, np.float32)
     labels[5:20, 5:20, 2:5], labels[30:45, 5:20, 2:5] = 1, 2  # e.g. sacrum 1, ilium 2
     assert mask_on_grid(image_geometry, Volume(labels, image_geometry), "bone mask", 0.01).array.sum() == 2 * 15 * 15 * 3
+
+
+def test_a_probability_map_and_float_noise_around_labels_are_masks(image_geometry):
+    rng = np.random.default_rng(2)
+    probability = rng.random(image_geometry.shape).astype(np.float32)  # thousands of values in 0..1
+    kept = mask_on_grid(image_geometry, Volume(probability, image_geometry), "bone mask", 0.01).array
+    assert np.array_equal(kept, probability > 0.5)
+    labels = np.zeros(image_geometry.shape, np.float32)
+    labels[5:20, 5:20, 2:5] = 2.0000002  # a resampler's overshoot around label 2
+    labels[0, 0, 0] = -1e-7
+    assert mask_on_grid(image_geometry, Volume(labels, image_geometry), "bone mask", 0.01).array.sum() == 675
