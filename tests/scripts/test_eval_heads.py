@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,16 +9,6 @@ import numpy as np
 import pytest
 
 from bme_mri.types import Geometry, Volume
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "eval_heads.py"
-
-
-@pytest.fixture(scope="module")
-def eval_heads():
-    spec = importlib.util.spec_from_file_location("eval_heads_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -10,16 +9,6 @@ import pytest
 
 from bme_mri.config import load_config
 from bme_mri.types import Geometry, Volume
-
-SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "perturb_real_heads.py"
-
-
-@pytest.fixture(scope="module")
-def perturb():
-    spec = importlib.util.spec_from_file_location("perturb_real_heads_script", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture()
