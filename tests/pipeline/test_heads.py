@@ -77,8 +77,9 @@ def test_a_poor_fit_of_a_mirrored_pair_is_reported_with_a_flag_and_the_input_is_
     assert [h.side for h in kept] == ["left", "right"]
     assert kept[0].flags[-1].startswith("head_fit_poor") and not kept[1].flags
     assert poor.flags == []  # a copy carries the flag
-    both_poor = sound_heads([poor, _head("right", 0.9, 2.0)], config)
-    assert len(both_poor) == 2 and all(h.flags for h in both_poor)
+    # two failing fits corroborate nothing (a noisy real PD slab: two round organs in front of
+    # the heads, residuals 1.23 / 1.28 mm, lay as a mirror pair)
+    assert sound_heads([poor, _head("right", 0.9, 2.0)], config) == []
 
 
 def test_a_poor_fit_is_not_corroborated_by_a_head_that_is_no_mirror_image():
