@@ -40,6 +40,7 @@ def load_series(path: Path, config: Config, sequence: str | None = None) -> Volu
     stacks = [s for s in discovery.all_stacks() if not s.error]
     if not stacks:
         raise SeriesSelectionError(f"{path}: no readable MR series found")
+
     def name(stack) -> str:  # as listed below, and accepted by --sequence
         tail = stack.stack_id.rsplit("_", 1)[-1]
         extra = f" {tail}" if re.fullmatch(r"b\d+", tail) else ""
@@ -94,9 +95,10 @@ def sound_heads(heads: list[HeadLocation], config: Config) -> list[HeadLocation]
     that head corroborates it and it is reported with a ``head_fit_poor`` flag (phantom T2
     fat-sat heads on 5 mm slices fit poorly but lie within 5 mm of the truth). Two failing
     fits corroborate nothing: on a real PD slab with added noise two round organs in front of
-    the heads (residuals 1.23 / 1.28 mm) lay as a mirror pair (``perturb_real_heads.py``). On the real pelvic series every failing lone fit
-    was a round organ or vessel (residual 1.27-1.34 mm), while the heads' fits scattered
-    0.38-0.90 mm. The heads given are not changed."""
+    the heads (residuals 1.23 / 1.28 mm) lay as a mirror pair (``perturb_real_heads.py``).
+    On the real pelvic series every failing lone fit was a round organ or vessel (residual
+    1.27-1.34 mm), while the heads' fits scattered 0.38-0.90 mm. The heads given are not
+    changed."""
     from bme_mri.quantify.qc import head_fit_flag
 
     def failure(head: HeadLocation) -> str | None:

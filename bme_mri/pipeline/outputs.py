@@ -14,6 +14,7 @@ from bme_mri.nifti import write_nifti
 from bme_mri.types import Label
 
 LABEL_LEGEND = {str(int(label)): label.name.lower() for label in Label}
+NO_DICOM_SOURCE_NOTE = "no DICOM source (NIfTI input): DICOM SEG not written; labels.nii.gz holds the labels"
 
 # every file a study folder may hold (write_study_outputs, study.json, atomic temp files)
 _STUDY_OUTPUT_NAME = re.compile(r"study\.json|labels\.(nii\.gz|json)|edema_headneck\.(nii\.gz|json)"
@@ -24,7 +25,6 @@ def is_study_output_folder(folder: Path) -> bool:
     """Whether ``folder`` holds only files bme-mri writes for a study (so a rerun may replace
     it whole); a folder with anything else (an input, a user's file) is never replaced."""
     return all(path.is_file() and _STUDY_OUTPUT_NAME.fullmatch(path.name) for path in Path(folder).iterdir())
-NO_DICOM_SOURCE_NOTE = "no DICOM source (NIfTI input): DICOM SEG not written; labels.nii.gz holds the labels"
 
 
 def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: Config,

@@ -77,7 +77,8 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
         identity_note = patient_identity_note(study)
         if identity_note:
             analysis.warnings.append(identity_note)
-        with staged_folder(out_dir / role, is_study_output_folder) as stage:  # a visit's folder is whole or absent
+        # a visit's folder is published whole, and only over bme-mri's own earlier results
+        with staged_folder(out_dir / role, is_study_output_folder) as stage:
             outputs = write_study_outputs(analysis, stage, out_dir, config, final_dir=out_dir / role)
             write_json_atomic(stage / "study.json", {
                 "bme_mri_version": __version__, "config_digest": config.digest(), "input": str(paths[role]),
