@@ -1,7 +1,8 @@
 """``bme-mri convert``: every usable stack to NIfTI + JSON sidecar with BIDS-like names.
 
 ``out/sub-<patient>/ses-<date or study>/anat/sub-<patient>_ses-<..>_acq-<orientation>_run-<series
-number>_<suffix>.nii.gz``; every DICOM value in a path goes through
+number>_<suffix>.nii.gz`` (diffusion images and their maps in ``dwi/``, one file per b-value,
+``acq-<orientation>b<b-value>``); every DICOM value in a path goes through
 :func:`bme_mri.io_utils.safe_name`. Sidecar times are in seconds (BIDS convention).
 
 Sidecars carry no identifiers of the person by default, as dcm2niix's anonymised BIDS output
@@ -28,8 +29,17 @@ from bme_mri.ingest.settings import IngestSettings
 from bme_mri.io_utils import ensure_outside, safe_name
 from bme_mri.nifti import write_nifti
 
+# BIDS-like file suffix and data-type folder of every sequence class (every class has one:
+# a class without a name would stop the conversion of the whole tree)
 SUFFIX = {"stir": "STIR", "t2fs": "T2w", "t2": "T2w", "t1": "T1w", "pd": "PDw",
-          "localizer": "localizer", "other": "MR"}
+          "localizer": "localizer", "dwi": "dwi", "adc": "ADC", "dce": "DCE", "post": "T1wCE",
+          "dixon": "dixon", "derived": "derived", "other": "MR"}
+DATATYPE = {"dwi": "dwi", "adc": "dwi"}  # diffusion and its maps apart from anat/, as BIDS
+
+
+def file_suffix(sequence: Any) -> str:
+    """BIDS-like suffix of a sequence class (``MR`` for a class without its own)."""
+    return SUFFIX.get(getattr(sequence, "value", str(sequence)), "MR")
 
 
 # Keys never written to a sidecar unless identifiers are kept: the person (name, IDs, birth
@@ -97,7 +107,7 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings,
     for study in discovery.studies:
         subject = safe_name(study.patient_id)
         session = safe_name(study.study_date.replace("-", "") or study.study_uid)
-        folder = out_dir / f"sub-{subject}" / f"ses-{session}" / "anat"
+        session_dir = out_dir / f"sub-{subject}" / f"ses-{session}"
         for stack in study.stacks:
             if stack.error:
                 results.append(ConvertedSeries(stack.stack_id, None, stack.error))
@@ -109,10 +119,14 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings,
             except BmeError as exc:
                 results.append(ConvertedSeries(stack.stack_id, None, str(exc)))
                 continue
-            acq = safe_name(stack.orientation or "unknown") + ("FS" if stack.sequence.value == "t2fs" else "")
+            kind = stack.sequence.value
+            folder = session_dir / DATATYPE.get(kind, "anat")
+            acq = safe_name(stack.orientation or "unknown") + ("FS" if kind == "t2fs" else "")
             run = safe_name(str(stack.series_number if stack.series_number is not None else 0))
-            stem = f"sub-{subject}_ses-{session}_acq-{acq}_run-{run}"
-            suffix = SUFFIX[stack.sequence.value]
+            b_value = as_float(stack.headers.get("DiffusionBValue")) if kind == "dwi" else None
+            stem = f"sub-{subject}_ses-{session}_acq-{acq}" + (
+                f"b{int(round(b_value))}" if b_value is not None else "") + f"_run-{run}"
+            suffix = file_suffix(stack.sequence)
             target = folder / f"{stem}_{suffix}.nii.gz"
             split = 2
             while target in used:

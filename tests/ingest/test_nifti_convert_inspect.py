@@ -80,6 +80,31 @@ def test_convert_writes_bids_like_nifti_with_sidecars_and_reports_failures(tmp_p
     np.testing.assert_allclose(volume.array, original.array, rtol=1e-6)
 
 
+def test_every_sequence_class_has_a_file_suffix():
+    from bme_mri.ingest.convert import SUFFIX
+
+    assert set(SUFFIX) == {c.value for c in SequenceClass}
+
+
+def test_convert_writes_a_diffusion_series_under_dwi_with_its_b_value(tmp_path, settings):
+    # a diffusion stack used to stop the whole conversion with KeyError: 'dwi' (files left behind)
+    study = {"PatientID": "P2", "StudyInstanceUID": "1.2.826.0.1.3680043.8.498.77", "StudyDate": "20240131"}
+    write_series(tmp_path / "in" / "dwi", make_geometry(AXIAL), seed=4,
+                 tags={**study, "SeriesNumber": 6, "SeriesDescription": "ep2d_diff_tra",
+                       "ImageType": ["DERIVED", "PRIMARY", "DIFFUSION", "TRACEW"], "ScanningSequence": "EP",
+                       "DiffusionBValue": 800, "SeriesInstanceUID": "1.2.826.0.1.3680043.8.498.77.6"})
+    write_series(tmp_path / "in" / "stir", make_geometry(CORONAL), seed=5,
+                 tags={**study, "SeriesNumber": 5, "SeriesDescription": "COR STIR", "InversionTime": 150.0,
+                       "SeriesInstanceUID": "1.2.826.0.1.3680043.8.498.77.5"})
+    results = convert_input(tmp_path / "in", tmp_path / "out", settings)
+    assert [r.error for r in results] == [None, None]
+    paths = sorted(r.path.relative_to(tmp_path / "out").as_posix() for r in results)
+    assert paths == ["sub-P2/ses-20240131/anat/sub-P2_ses-20240131_acq-coronal_run-5_STIR.nii.gz",
+                     "sub-P2/ses-20240131/dwi/sub-P2_ses-20240131_acq-axialb800_run-6_dwi.nii.gz"]
+    back = discover(tmp_path / "out", settings).all_stacks()
+    assert sorted(s.sequence.value for s in back) == ["dwi", "stir"]
+
+
 def test_convert_refuses_an_output_inside_the_input(settings, dicom_tree):
     with pytest.raises(OutputError):
         convert_input(dicom_tree, dicom_tree / "out", settings)
