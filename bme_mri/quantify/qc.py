@@ -23,6 +23,11 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   (:func:`muscle_level`). And on both hips when the analysed series rises with the study's
   T1 across the body's tissues (rank correlation above ``reference.max_t1_rank_correlation``,
   :func:`t1_rank_correlation`): fat suppression failed, whatever the reference looks like.
+* ``not_fat_suppressed``: fat is not suppressed on the analysed image, whatever the series was
+  called (:func:`not_fat_suppressed_flag`, levels from :mod:`bme_mri.quantify.fat_suppression`):
+  the bulk of the head's marrow (its interior, not the reference sample) lies on the bright side
+  of the soft tissue around the head, and the subcutaneous fat does too (or no skin is in view
+  to tell edema from fat), and the marrow is not far brighter than that fat (water).
 * ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
   ``reference.side_ratio_warn`` (diffuse edema, or one side misread); the segmenter used the
   darker one. ``reference_borrowed`` (warning): too little normal-looking marrow on this
@@ -240,12 +245,14 @@ def noise_sd(array: np.ndarray, mask: np.ndarray) -> float | None:
 
 
 def reference_flags(image: Volume, head: HeadFinding, other: HeadFinding | None,
-                    settings: QcSettings) -> tuple[list[QcFlag], dict[str, float | None]]:
-    """Reference-marrow plausibility, sides' agreement and signal-to-noise of one hip."""
+                    settings: QcSettings, surround: tuple | None = None
+                    ) -> tuple[list[QcFlag], dict[str, float | None]]:
+    """Reference-marrow plausibility, sides' agreement and signal-to-noise of one hip;
+    ``surround``: :func:`surrounding_tissue` of this head, when already computed."""
     flags: list[QcFlag] = []
     ref_settings = settings.reference
     reference = head.reference
-    tissue, smoothed, box = surrounding_tissue(image, head, settings)
+    tissue, smoothed, box = surround if surround is not None else surrounding_tissue(image, head, settings)
     muscle = muscle_level(smoothed[tissue], ref_settings.histogram_bins) if tissue.any() else None
     measures: dict[str, float | None] = {"muscle_level": muscle}
     if reference is None:
@@ -349,13 +356,63 @@ def fat_suppression_flag(rho: float | None, settings: QcSettings) -> QcFlag | No
                      "would read as edema", settings)
 
 
+def not_fat_suppressed_flag(marrow: float | None, classes: Any, fat: float | None, muscle: float | None,
+                            settings: QcSettings) -> tuple[QcFlag | None, dict[str, float | None]]:
+    """``not_fat_suppressed`` from the image's own levels (image units): the bulk of the head's
+    marrow (``marrow``), the two classes of the soft tissue around it (``classes``:
+    :class:`~bme_mri.quantify.fat_suppression.SoftTissueClasses`), the subcutaneous fat
+    (``fat``; None when the field holds no skin); ``muscle`` (:func:`muscle_level`) only for
+    the ratios reported. Returns the flag (or None) and the measures.
+
+    Fatty marrow on the bright side of the split between the soft-tissue classes is either
+    unsuppressed fat or marrow full of edema. It is taken for edema when the subcutaneous fat
+    lies on the dark side (fat suppressed) or the marrow is at least
+    ``edema_marrow_fat_ratio`` x the subcutaneous fat (fatty marrow is never brighter than fat
+    by that much without fat suppression: what makes it so is water). Otherwise — or with no
+    skin in view to tell — the flag is raised."""
+    fs = settings.fat_suppression
+    split = None if classes is None else classes.split
+    measures = {
+        "marrow_interior_level": marrow, "subcutaneous_fat_level": fat,
+        "soft_tissue_dark_level": None if classes is None else classes.dark,
+        "soft_tissue_bright_level": None if classes is None else classes.bright,
+        "soft_tissue_split": split,
+        "marrow_interior_muscle_ratio": marrow / muscle if marrow is not None and muscle else None,
+        "fat_muscle_ratio": fat / muscle if fat is not None and muscle else None,
+        "marrow_fat_ratio": marrow / fat if marrow is not None and fat else None,
+        "marrow_split_ratio": marrow / split if marrow is not None and split else None,
+        "fat_split_ratio": fat / split if fat is not None and split else None,
+    }
+    if marrow is None or not split or marrow < split:
+        return None, measures  # dark marrow (or no evidence): fat suppressed
+    marrow_fat = measures["marrow_fat_ratio"]
+    if fat is not None and (fat < split or (marrow_fat is not None and marrow_fat >= fs.edema_marrow_fat_ratio)):
+        return None, measures  # bright marrow, dark fat or marrow far above fat: edema
+    marrow_text = (f"the femoral head's marrow ({marrow:.4g}, median of its interior) is on the bright side "
+                   f"of the soft tissue around the head (split {split:.4g} between its classes "
+                   f"{classes.dark:.4g} and {classes.bright:.4g})")
+    fat_text = ("and no subcutaneous fat is in the field of view to tell edema from unsuppressed fat"
+                if fat is None else
+                f"and so is the subcutaneous fat ({fat:.4g}; the marrow is {marrow_fat:.2f} x it, "
+                f"< {fs.edema_marrow_fat_ratio:g} x: fat, not water)")
+    return make_flag("not_fat_suppressed",
+                     f"{marrow_text}, {fat_text}: fat is not suppressed on this series (a T1, T2 or PD, "
+                     "or a failed suppression), so fatty marrow would be read as edema", settings), measures
+
+
 def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
                 t1: Volume | None = None) -> list[HipQc]:
     """One :class:`HipQc` per head of ``segmentation`` (same order), on ``image``'s grid;
-    with the study's ``t1``, the fat-suppression check (:func:`t1_rank_correlation`) too."""
+    the fat-suppression check on the image (:func:`not_fat_suppressed_flag`) and, with the
+    study's ``t1``, from the T1 (:func:`t1_rank_correlation`) too."""
+    from bme_mri.quantify.fat_suppression import head_interior, soft_tissue_classes, subcutaneous_fat
+
     rho = None if t1 is None or not segmentation.heads else t1_rank_correlation(
         image, t1, settings.reference.t1_correlation_voxels)
     fat_flag = fat_suppression_flag(rho, settings)
+    fs = settings.fat_suppression
+    fat = subcutaneous_fat(image, tuple(fs.fat_depth_mm), fs.fat_tissue_fraction, fs.fat_grid_mm,
+                           fs.min_fat_ml, fs.fat_face_margin_mm) if segmentation.heads else None
     out = []
     for head in segmentation.heads:
         other = next((h for h in segmentation.heads if h is not head), None)
@@ -374,9 +431,21 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
         qc.measures["outside_fov_fraction"] = fraction
         if fov is not None:
             qc.flags.append(fov)
-        flags, measures = reference_flags(image, head, other, settings)
+        surround = surrounding_tissue(image, head, settings)
+        flags, measures = reference_flags(image, head, other, settings, surround)
         qc.flags.extend(flags)
         qc.measures.update(measures)
+        interior = head_interior(image, head, fs.marrow_core_fraction, fs.marrow_min_depth_mm,
+                                 fs.min_marrow_voxels)
+        tissue, smoothed, _ = surround
+        classes = soft_tissue_classes(smoothed[tissue], 2 * settings.reference.histogram_bins)
+        suppressed, levels = not_fat_suppressed_flag(interior.level, classes,
+                                                     None if fat is None else fat.level,
+                                                     qc.measures.get("muscle_level"), settings)
+        qc.measures.update(levels)
+        qc.measures["subcutaneous_fat_ml"] = None if fat is None else fat.volume_ml
+        if suppressed is not None:
+            qc.flags.append(suppressed)
         if rho is not None:
             qc.measures["t1_rank_correlation"] = rho
         if fat_flag is not None:  # one reference_implausible per hip, its reasons joined

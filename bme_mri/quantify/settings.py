@@ -73,6 +73,20 @@ class QcReferenceSettings(Section):
     t1_correlation_voxels: int = 200000  # at most this many body voxels (evenly spread) enter that correlation
 
 
+class QcFatSuppressionSettings(Section):
+    """Fat suppression checked on the image (``not_fat_suppressed``, :mod:`bme_mri.quantify.fat_suppression`)."""
+
+    marrow_core_fraction: float  # head interior: within this fraction of the fitted radius ...
+    marrow_min_depth_mm: float  # ... and at least this deep under the sphere (mm)
+    min_marrow_voxels: int  # fewer interior voxels in the field of view -> no marrow level (no evidence)
+    edema_marrow_fat_ratio: float  # bright marrow at least this x the subcutaneous fat is water (edema), not unsuppressed fat
+    fat_depth_mm: tuple[float, float]  # subcutaneous layer: this deep under the skin (mm; min, max)
+    fat_tissue_fraction: float  # body envelope: above this x the median of the imaged tissue
+    fat_grid_mm: float  # the layer is found on a grid of about this spacing (mm)
+    fat_face_margin_mm: float  # what lies outside the body this close (mm) to a face of the field is not air beyond the skin
+    min_fat_ml: float  # a layer of less than this (ml) is no evidence: no skin in the field of view
+
+
 class QcNoiseSettings(Section):
     """Signal-to-noise (quality-control rule per hip)."""
 
@@ -89,4 +103,5 @@ class QcSettings(Section):
     head: QcHeadSettings
     reference: QcReferenceSettings
     noise: QcNoiseSettings
+    fat_suppression: QcFatSuppressionSettings
     blocking: list[str]  # flag codes that block a status call
