@@ -12,11 +12,11 @@ Booleans are written ``true``/``false``; unknown numbers are empty cells.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from bme_mri.compare.settings import StatusThresholds
-from bme_mri.compare.status import StatusCall, call_status
+from bme_mri.compare.status import Status, StatusCall, call_status
 from bme_mri.compare.timepoints import parse_study_date
 from bme_mri.compare.visit import SideVolumes
 from bme_mri.io_utils import write_csv_atomic
@@ -28,9 +28,11 @@ from bme_mri.types import Side
 class LongitudinalRow:
     """One hip at one follow-up, compared with the baseline or the previous visit.
 
-    Volumes in ml; ``edema_change_pct`` is None when the reference had no edema;
-    ``residual_edema``: follow-up edema >= ``edema_present_ml``; ``focal_necrosis``: follow-up
-    necrosis >= ``necrosis_min_ml``.
+    Volumes in ml, None where a visit's hip was not measured (a blocking QC flag);
+    ``edema_change_pct`` is None when the reference had no edema or the call is
+    ``indeterminate``; ``residual_edema``: follow-up edema >= ``edema_present_ml``;
+    ``focal_necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (both None when
+    ``indeterminate``: no call).
     """
 
     patient_id: str
@@ -38,11 +40,11 @@ class LongitudinalRow:
     baseline_date: str
     followup_date: str
     interval_days: int | None
-    edema_baseline_ml: float
-    edema_followup_ml: float
+    edema_baseline_ml: float | None
+    edema_followup_ml: float | None
     edema_change_pct: float | None
-    residual_edema: bool
-    focal_necrosis: bool
+    residual_edema: bool | None
+    focal_necrosis: bool | None
     status: str
     reason: str
     compared_with: str = "baseline"
@@ -70,6 +72,8 @@ def head_size_flag(baseline: SideVolumes, followup: SideVolumes,
     """``head_size_changed`` (blocking) when the same femoral head's volume (ml) differs by
     more than ``max_head_volume_change`` between the two visits (larger / smaller - 1): a head
     does not grow, so its two measurements do not describe the same thing."""
+    if baseline.femoral_head_ml is None or followup.femoral_head_ml is None:
+        return None  # a head fit that failed is flagged already
     small, large = sorted((float(baseline.femoral_head_ml), float(followup.femoral_head_ml)))
     if small <= 0 or large / small - 1.0 <= thresholds.max_head_volume_change:
         return None
@@ -91,7 +95,8 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
     ``baseline`` is the reference visit's measurements (the baseline, or the previous visit
     when ``compared_with`` is 'previous'); dates as 'YYYYMMDD' or 'YYYY-MM-DD'. A blocking
     QC flag of either visit (or in ``extra_flags``, e.g. the registration's) makes the call
-    ``indeterminate``.
+    ``indeterminate`` with no change figure, and a visit whose own flags block has no volumes
+    in the row (blocked means not measured).
     """
     size = head_size_flag(baseline, followup, thresholds)
     tagged = ([(f, "baseline" if compared_with == "baseline" else "previous visit")
@@ -99,28 +104,37 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
               + [(f, "follow-up") for f in followup.qc_flags] + [(f, "") for f in extra_flags]
               + ([(size, "")] if size is not None else []))
     blocking = [reason for f, where in tagged for reason in blocking_reasons([f], where)]
-    call = call_status(baseline.edema_ml, followup.edema_ml, followup.necrosis_ml, thresholds,
-                       blocking=blocking)
+    before, after = _measured(baseline), _measured(followup)
+    call = call_status(before.edema_ml, after.edema_ml, after.necrosis_ml, thresholds, blocking=blocking)
     first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
     interval = (second - first).days if first and second else None
     side_value = side.value if isinstance(side, Side) else str(side)
+    called = call.status != Status.INDETERMINATE
     row = LongitudinalRow(
         patient_id=str(patient_id), side=side_value,
         baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
         interval_days=interval,
-        edema_baseline_ml=float(baseline.edema_ml), edema_followup_ml=float(followup.edema_ml),
-        edema_change_pct=call.edema_change_pct,
-        residual_edema=bool(followup.edema_ml >= thresholds.edema_present_ml),
-        focal_necrosis=bool(followup.necrosis_ml >= thresholds.necrosis_min_ml),
+        edema_baseline_ml=before.edema_ml, edema_followup_ml=after.edema_ml,
+        edema_change_pct=call.edema_change_pct if called else None,
+        residual_edema=bool(after.edema_ml >= thresholds.edema_present_ml) if called else None,
+        focal_necrosis=bool(after.necrosis_ml >= thresholds.necrosis_min_ml) if called else None,
         status=call.status.value, reason=call.reason, compared_with=compared_with,
-        necrosis_baseline_ml=float(baseline.necrosis_ml),
-        necrosis_followup_ml=float(followup.necrosis_ml),
+        necrosis_baseline_ml=before.necrosis_ml, necrosis_followup_ml=after.necrosis_ml,
         registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc,
         baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
         qc_flags=";".join(dict.fromkeys(f.code for f, _ in tagged)),
         qc_reason="; ".join(f"{f.code}{' at ' + w if w else ''} ({f.severity}): {f.reason}"
                             for f, w in tagged))
     return call, row
+
+
+def _measured(visit: SideVolumes) -> SideVolumes:
+    """``visit`` with its edema and necrosis None when its own QC flags block (whatever
+    numbers it carries: blocked means not measured), else as measured (floats)."""
+    if any(f.severity == BLOCKING for f in visit.qc_flags):
+        return replace(visit, edema_ml=None, necrosis_ml=None)
+    return replace(visit, edema_ml=None if visit.edema_ml is None else float(visit.edema_ml),
+                   necrosis_ml=None if visit.necrosis_ml is None else float(visit.necrosis_ml))
 
 
 def write_longitudinal_csv(rows: Iterable[LongitudinalRow], path: Path) -> Path:

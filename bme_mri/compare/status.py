@@ -7,9 +7,11 @@ same function so that truth and prediction use one definition.
 
 ``indeterminate``: when the evidence of either visit fails a *blocking* quality-control rule
 (:mod:`bme_mri.quantify.qc`: head fit poor, head cut by the field of view, implausible
-reference marrow), no call is made from the volumes, whatever they say: a failed fat
-suppression hides edema (a false ``remission``) and a dark band that QC cannot trust must
-not become ``necrosis``. The volumes are still reported beside the reason.
+reference marrow, fat not suppressed; or the comparison's own, e.g. a head that changed size),
+no call is made and no change is reported: a failed fat suppression hides edema (a false
+``remission``) or makes fatty marrow look like edema, and a dark band that QC cannot trust must
+not become ``necrosis``. A blocked hip has no edema or necrosis figure at that visit at all
+(:mod:`bme_mri.quantify.withhold`).
 """
 
 from __future__ import annotations
@@ -45,12 +47,14 @@ def _pct(baseline_ml: float, followup_ml: float) -> float | None:
     return 100.0 * (followup_ml - baseline_ml) / baseline_ml
 
 
-def call_status(baseline_edema_ml: float, followup_edema_ml: float, followup_necrosis_ml: float,
-                thresholds: StatusThresholds, blocking: Sequence[str] = ()) -> StatusCall:
+def call_status(baseline_edema_ml: float | None, followup_edema_ml: float | None,
+                followup_necrosis_ml: float | None, thresholds: StatusThresholds,
+                blocking: Sequence[str] = ()) -> StatusCall:
     """Classify one hip at one follow-up from volumes in ml (rules in precedence order).
 
     0. ``indeterminate``: ``blocking`` holds the reasons of blocking QC flags of either
-       visit (overrides everything, necrosis included);
+       visit, or a volume was not measured (None); no change figure (overrides everything,
+       necrosis included);
     1. ``necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (overrides the others);
     2. ``no_edema``: baseline and follow-up edema both < ``edema_present_ml``;
     3. ``remission``: follow-up edema < ``edema_present_ml``;
@@ -58,14 +62,15 @@ def call_status(baseline_edema_ml: float, followup_edema_ml: float, followup_nec
        > baseline + ``progression_min_increase_ml``;
     5. ``residual_edema``: otherwise (edema still present).
     """
+    if baseline_edema_ml is None or followup_edema_ml is None or followup_necrosis_ml is None:
+        blocking = list(blocking) or ["edema or necrosis not measured at one of the visits"]
+    if blocking:
+        return StatusCall(Status.INDETERMINATE,
+                          "QC failed: " + "; ".join(blocking) + "; no change is reported", None)
     pct = _pct(baseline_edema_ml, followup_edema_ml)
     pct_text = "n/a" if pct is None else f"{pct:+.0f}%"
     change = f"edema {baseline_edema_ml:.1f} -> {followup_edema_ml:.1f} ml ({pct_text})"
     present = thresholds.edema_present_ml
-    if blocking:
-        return StatusCall(Status.INDETERMINATE,
-                          "QC failed: " + "; ".join(blocking) + f"; measured (not trusted): {change}, "
-                          f"necrosis {followup_necrosis_ml:.2f} ml at follow-up", pct)
     if followup_necrosis_ml >= thresholds.necrosis_min_ml:
         return StatusCall(Status.NECROSIS,
                           f"focal necrosis {followup_necrosis_ml:.2f} ml at follow-up "

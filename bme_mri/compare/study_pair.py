@@ -8,7 +8,8 @@ the baseline grid and map the edema change inside a cube around the head
 
 The status comes from each visit's own volumes, so it does not depend on the registration. The
 change map does: when the registration fails its quality check the change map is **not**
-computed (``change`` is None) and a warning says so.
+computed (``change`` is None) and a warning says so; nor is it when the hip was not measured at
+either visit (a blocking QC flag: no edema or necrosis figure there).
 """
 
 from __future__ import annotations
@@ -97,14 +98,19 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
         warnings: list[str] = []
         change = None
         on_baseline = None
-        if registration.ok:
+        unmeasured = [visit for visit, volumes in (("baseline", base_side), ("follow-up", follow_side))
+                      if not volumes.measured]
+        if unmeasured:  # blocked means not measured: no change to map either
+            warnings.append(f"{side.value} hip not measured at the {' and '.join(unmeasured)} visit "
+                            "(blocking quality control); no change map")
+        elif registration.ok:
             on_baseline = resample_labels(followup.labels, followup.volume.geometry,
                                           base_geometry, registration.matrix_lps)
             region = head_region(base_geometry, center, settings.registration.cube_mm / 2.0)
             change = change_map(baseline.labels, on_baseline, base_geometry.voxel_volume_ml,
                                 region=region,
                                 min_component_ml=settings.change.min_component_ml)
-        else:
+        if not registration.ok:
             warnings.append(f"{side.value} hip: {registration.message}; change map not computed")
         extra = [] if registration.ok else [QcFlag(
             "registration_flagged", f"{registration.message}; change map not computed (the call "

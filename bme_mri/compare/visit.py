@@ -16,19 +16,27 @@ class SideVolumes:
 
     Attributes
     ----------
-    edema_ml : edema inside the femoral head (ml).
-    necrosis_ml : necrosis (ml).
-    femoral_head_ml : femoral head, labels 1-3 together (ml).
+    edema_ml : edema inside the femoral head (ml); None when not measured (a blocking QC flag).
+    necrosis_ml : necrosis (ml); None when not measured.
+    femoral_head_ml : femoral head, labels 1-3 together (ml); None when the head fit failed.
     center_lps_mm : femoral head centre, LPS mm, on this visit's volume.
     qc_flags : this hip's quality-control flags at this visit
         (:class:`bme_mri.quantify.qc.QcFlag`); blocking ones make its calls indeterminate.
     """
 
-    edema_ml: float
-    necrosis_ml: float
-    femoral_head_ml: float
+    edema_ml: float | None
+    necrosis_ml: float | None
+    femoral_head_ml: float | None
     center_lps_mm: tuple[float, float, float]
     qc_flags: tuple[QcFlag, ...] = ()
+    not_measured: str | None = None  # why edema / necrosis are None
+
+    @property
+    def measured(self) -> bool:
+        """Whether this hip's edema and necrosis were measured: figures present and no blocking
+        QC flag (blocked means not measured)."""
+        return (self.edema_ml is not None and self.necrosis_ml is not None
+                and not any(f.severity == "blocking" for f in self.qc_flags))
 
 
 @dataclass

@@ -40,7 +40,7 @@ def visit_from_analysis(analysis: Any):
     centres = {Side(h.side): tuple(h.center_lps_mm) for h in analysis.segmentation.heads}
     flags = {Side(q.side): tuple(q.flags) for q in getattr(analysis, "qc", [])}
     sides = {Side(m.side): SideVolumes(m.edema_ml, m.necrosis_ml, m.femoral_head_ml, centres[Side(m.side)],
-                                       flags.get(Side(m.side), ()))
+                                       flags.get(Side(m.side), ()), getattr(m, "not_measured", None))
              for m in analysis.measurements if Side(m.side) in centres}
     study = analysis.study
     return VisitResult(study.study_uid, study.study_date, analysis.image,
@@ -62,10 +62,14 @@ def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config:
     centres = {h["side"]: tuple(h["center_lps_mm"]) for h in record.get("heads", [])}
     from bme_mri.quantify.qc import QcFlag
 
+    def ml(value: Any) -> float | None:
+        return None if value is None else float(value)
+
     sides = {
-        Side(m["side"]): SideVolumes(float(m["edema_ml"]), float(m["necrosis_ml"]),
-                                     float(m["femoral_head_ml"]), centres[m["side"]],
-                                     tuple(QcFlag.from_dict(f) for f in (m.get("qc") or {}).get("flags", [])))
+        Side(m["side"]): SideVolumes(ml(m["edema_ml"]), ml(m["necrosis_ml"]), ml(m["femoral_head_ml"]),
+                                     centres[m["side"]],
+                                     tuple(QcFlag.from_dict(f) for f in (m.get("qc") or {}).get("flags", [])),
+                                     m.get("not_measured"))
         for m in record.get("sides", []) if m["side"] in centres
     }
     return VisitResult(study.study_uid, study.study_date, volume, labels, sides,

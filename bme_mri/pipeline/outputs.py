@@ -62,12 +62,7 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         quality = {q.side.value: q for q in getattr(analysis, "qc", [])}
         for head in segmentation.heads:
             side = getattr(head.side, "value", head.side)
-            measured = volumes.get(side)
-            figures = (f": head {measured.femoral_head_ml:.1f} ml, edema {measured.edema_ml:.1f} ml, "
-                       f"necrosis {measured.necrosis_ml:.2f} ml" if measured is not None else "")
-            hip_qc = quality.get(side)
-            if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
-                figures += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
+            figures = overlay_figures(volumes.get(side), quality.get(side))
             path = render_overlay_png(image, segmentation.labels, study_out / f"overlay_{side}.png",
                                       half_width_mm=config.report.overlay_half_width_mm,
                                       focus=focus_points(segmentation.labels, image.geometry, head.center_lps_mm),
@@ -94,6 +89,25 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
         except OutputError as exc:  # an all-empty label map has nothing to encode
             analysis.warnings.append(f"DICOM SEG not written: {exc}")
     return outputs
+
+
+def overlay_figures(measured: Any, hip_qc: Any) -> str:
+    """The figures of an overlay's title: ': head 52.1 ml, edema 3.2 ml, necrosis 0.00 ml', or
+    for a hip with a blocking QC flag ': head 52.1 ml; edema and necrosis NOT MEASURED' and the
+    reason on a second line (blocked means not measured: no number to read as a result)."""
+    if measured is None:
+        return ""
+    head = ("head not measured" if measured.femoral_head_ml is None
+            else f"head {measured.femoral_head_ml:.1f} ml")
+    if measured.not_measured or measured.edema_ml is None:
+        codes = ", ".join(dict.fromkeys(f.code for f in hip_qc.blocking)) if hip_qc is not None else ""
+        why = (measured.not_measured or "").removeprefix("not measured: ") or "blocking quality control"
+        return (f": {head}; edema and necrosis NOT MEASURED\n{why}"
+                + (f"\nQC FAILED: {codes}" if codes and codes not in why else ""))
+    text = f": {head}, edema {measured.edema_ml:.1f} ml, necrosis {measured.necrosis_ml:.2f} ml"
+    if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
+        text += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
+    return text
 
 
 def _seg_qc_text(qc: list[Any]) -> tuple[str, str]:

@@ -15,7 +15,8 @@ class StudyAnalysis:
     """Everything the later stages and the writers need from one analysed study.
 
     ``image`` is the analysed (STIR / T2 fat-sat) series; ``segmentation.labels`` lies on its
-    voxel grid. ``measurements`` holds one entry per femoral head found (per side).
+    voxel grid. ``measurements`` holds one entry per femoral head found (per side); a hip with a
+    blocking QC flag has no edema or necrosis figure (:mod:`bme_mri.quantify.withhold`).
     """
 
     study: Any  # bme_mri.ingest StudyInfo
@@ -38,6 +39,7 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     from bme_mri.ingest import load_volume
     from bme_mri.quantify import measure
     from bme_mri.quantify.qc import assess_hips
+    from bme_mri.quantify.withhold import withhold_blocked
     from bme_mri.segment import get_segmenter
 
     timings: dict[str, float] = {}
@@ -65,6 +67,8 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
 
     start = time.perf_counter()
     qc = assess_hips(image, segmentation, config.qc, t1)
+    # blocked means not measured: no edema / necrosis figure (nor lesion labels) for such a hip
+    measurements = withhold_blocked(segmentation, measurements, qc)
     timings["qc"] = time.perf_counter() - start
     return StudyAnalysis(study, selection, image, t1, segmentation, measurements, warnings, timings,
                          qc=qc)

@@ -29,16 +29,22 @@ class SideMeasurement:
     necrosis_ml : label 3, ml.
     reference : the normal-marrow reference used on this side.
     edema_threshold : edema threshold applied on this side (image units).
+    not_measured : why the edema and necrosis figures (and, when the head fit itself failed,
+        the head's) are None: a blocking quality-control flag (:mod:`bme_mri.quantify.withhold`);
+        None for a measured hip.
+    unreliable_measurements : the withheld figures (ml), for diagnosis only; never a result.
     """
 
     side: Side
-    femoral_head_ml: float
-    edema_ml: float
-    edema_headneck_ml: float
-    edema_fraction: float
-    necrosis_ml: float
+    femoral_head_ml: float | None
+    edema_ml: float | None
+    edema_headneck_ml: float | None
+    edema_fraction: float | None
+    necrosis_ml: float | None
     reference: ReferenceMarrow | None
     edema_threshold: float
+    not_measured: str | None = None
+    unreliable_measurements: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +56,8 @@ class SideMeasurement:
             "necrosis_ml": self.necrosis_ml,
             "edema_threshold": self.edema_threshold,
             "reference": None if self.reference is None else self.reference.to_dict(),
+            "not_measured": self.not_measured,
+            "unreliable_measurements": self.unreliable_measurements,
         }
 
 

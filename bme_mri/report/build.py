@@ -17,13 +17,24 @@ from bme_mri.report.overlay import FOCUS_NEAR_MM, FocusPoint, lesion_focus, rend
 from bme_mri.types import Label
 
 
+def _ml_text(value: float | None, digits: int) -> str:
+    return "not measured" if value is None else f"{value:.{digits}f}"
+
+
 def _volumes_text(base: VisitResult, follow: VisitResult, side) -> str:
-    """'edema 12.3 -> 1.2 ml, necrosis 0.00 -> 0.80 ml' for a figure title."""
+    """'edema 12.3 -> 1.2 ml, necrosis 0.00 -> 0.80 ml' for a figure title ('not measured' for
+    a visit whose hip failed a blocking quality-control rule)."""
     before, after = base.sides[side], follow.sides.get(side)
+
+    def figures(v) -> tuple[float | None, float | None]:
+        return (v.edema_ml, v.necrosis_ml) if v.measured else (None, None)
+
+    edema_0, necrosis_0 = figures(before)
     if after is None:
-        return f"edema {before.edema_ml:.1f} ml, necrosis {before.necrosis_ml:.2f} ml at baseline"
-    return (f"edema {before.edema_ml:.1f} -> {after.edema_ml:.1f} ml, "
-            f"necrosis {before.necrosis_ml:.2f} -> {after.necrosis_ml:.2f} ml")
+        return (f"edema {_ml_text(edema_0, 1)}, necrosis {_ml_text(necrosis_0, 2)} (ml) at baseline")
+    edema_1, necrosis_1 = figures(after)
+    return (f"edema {_ml_text(edema_0, 1)} -> {_ml_text(edema_1, 1)}, "
+            f"necrosis {_ml_text(necrosis_0, 2)} -> {_ml_text(necrosis_1, 2)} (ml)")
 
 
 def pair_focus(base: VisitResult, follow: VisitResult, side, matrix_lps) -> list[FocusPoint]:
@@ -66,9 +77,12 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
     by_uid = {v.study_uid: v for v in ordered}
     summaries = [
         VisitSummary(v.study_uid, iso_date(v.study_date) or v.study_date,
-                     {side.value: SideMeasurement(m.edema_ml, m.necrosis_ml, m.femoral_head_ml,
+                     {side.value: SideMeasurement(m.edema_ml if m.measured else None,
+                                                  m.necrosis_ml if m.measured else None,
+                                                  m.femoral_head_ml,
                                                   tuple((f.code, f.severity, f.reason)
-                                                        for f in m.qc_flags))
+                                                        for f in m.qc_flags),
+                                                  m.not_measured or ("" if m.measured else "not measured"))
                       for side, m in v.sides.items()},
                      str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
         for v in ordered]
@@ -80,8 +94,8 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
             for flag in m.qc_flags:
                 if flag.severity == "blocking":
                     notes.append(f"{side.value} hip, {iso_date(visit.study_date) or visit.study_date}: "
-                                 f"quality control failed ({flag.code}): {flag.reason}; its volumes "
-                                 "are not trusted and no status is called from them")
+                                 f"quality control failed ({flag.code}): {flag.reason}; its edema and "
+                                 "necrosis are not measured and no status is called from it")
     with tempfile.TemporaryDirectory(prefix="bme-report-") as tmp:
         for pair_index, pair in enumerate(pairs):
             notes.extend(pair.warnings)

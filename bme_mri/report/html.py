@@ -105,15 +105,16 @@ def volume_chart_png(report: PatientReport) -> bytes:
     ax = fig.subplots()
     styles = {"right": ("-", "o"), "left": ("--", "s")}
     for side in ("right", "left"):
-        points = [(x, v.sides[side]) for x, v in zip(xs, report.visits) if side in v.sides]
+        points = [(x, v.sides[side]) for x, v in zip(xs, report.visits)
+                  if side in v.sides and v.sides[side].edema_ml is not None]  # not measured: no point
         if not points:
             continue
         px = [p[0] for p in points]
         line, marker = styles[side]
         ax.plot(px, [p[1].edema_ml for p in points], linestyle=line, marker=marker,
                 color=palette.EDEMA.colour, label=f"{side} edema")
-        if any(p[1].necrosis_ml > 0 for p in points):
-            ax.plot(px, [p[1].necrosis_ml for p in points], linestyle=line, marker=marker,
+        if any((p[1].necrosis_ml or 0.0) > 0 for p in points):
+            ax.plot(px, [p[1].necrosis_ml or 0.0 for p in points], linestyle=line, marker=marker,
                     color=palette.NECROSIS.colour, markeredgecolor="#6b5a00", linewidth=2.0,
                     label=f"{side} necrosis")
     if report.edema_present_ml is not None:
@@ -170,8 +171,10 @@ def _visits_section(report: PatientReport) -> str:
             rows.append(
                 f"<tr><td>{_esc(visit.study_date)}</td><td>{label}</td><td>{side}</td>"
                 f'<td class="num">{_ml(m.femoral_head_ml)}</td>'
-                f'<td class="num">{_ml(m.edema_ml)}</td><td class="num">{_ml(m.necrosis_ml)}</td>'
-                f"<td>{_qc_cell(m.qc_flags)}</td>"
+                + (f'<td colspan="2" class="qc-blocking">{_esc(m.not_measured or "not measured")}</td>'
+                   if m.edema_ml is None or m.necrosis_ml is None else
+                   f'<td class="num">{_ml(m.edema_ml)}</td><td class="num">{_ml(m.necrosis_ml)}</td>')
+                + f"<td>{_qc_cell(m.qc_flags)}</td>"
                 f"<td>{_esc(visit.series_description)}</td></tr>")
     return ("<table><thead><tr><th>date</th><th>visit</th><th>side</th>"
             "<th>femoral head (ml)</th><th>edema (ml)</th><th>necrosis (ml)</th>"

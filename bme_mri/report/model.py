@@ -16,12 +16,14 @@ DISCLAIMER = (
 
 @dataclass(frozen=True)
 class SideMeasurement:
-    """One hip at one visit (ml)."""
+    """One hip at one visit (ml); edema and necrosis None when not measured (``not_measured``
+    says why: a blocking quality-control flag)."""
 
-    edema_ml: float
-    necrosis_ml: float
+    edema_ml: float | None
+    necrosis_ml: float | None
     femoral_head_ml: float | None = None
     qc_flags: tuple[tuple[str, str, str], ...] = ()  # (code, severity, reason) per QC flag
+    not_measured: str = ""
 
 
 @dataclass(frozen=True)

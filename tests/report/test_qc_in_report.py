@@ -29,6 +29,35 @@ def test_report_shows_each_hips_qc_and_an_indeterminate_call(tmp_path):
     assert ">indeterminate</span>" in html and "#616161" in html
 
 
+def test_a_hip_not_measured_shows_why_and_no_edema_figure(tmp_path):
+    from bme_mri.report.html import volume_chart_png
+
+    report = sample_report(tmp_path)
+    report.visits[1].sides["right"] = SideMeasurement(
+        None, None, 52.1, (("not_fat_suppressed", "blocking", "fat as bright as marrow"),),
+        "not measured: fat not suppressed on this series (not_fat_suppressed)")
+    html = render_patient_html(report)
+    row = html[html.index("<td>2024-04-12</td><td>follow-up 1</td><td>right</td>"):]
+    row = row[:row.index("</tr>")]
+    assert "not measured: fat not suppressed" in row and "52.1" in row
+    assert '<td class="num">0.3</td>' not in row  # no edema number where none was measured
+    assert volume_chart_png(report).startswith(b"\x89PNG")
+
+
+def test_overlay_title_of_a_blocked_hip_has_no_edema_number():
+    from bme_mri.pipeline.outputs import overlay_figures
+    from bme_mri.quantify.volumes import SideMeasurement as Measured
+
+    flag = QcFlag("not_fat_suppressed", "fat as bright as marrow", BLOCKING)
+    blocked = Measured(Side.LEFT, 52.0, None, None, None, None, None, 1.0,
+                       "not measured: fat not suppressed on this series (not_fat_suppressed)",
+                       {"edema_ml": 46.0})
+    title = overlay_figures(blocked, HipQc(Side.LEFT, [flag]))
+    assert "NOT MEASURED" in title and "fat not suppressed" in title and "46" not in title
+    measured = Measured(Side.LEFT, 52.0, 3.25, 3.3, 0.06, 0.0, None, 1.0)
+    assert overlay_figures(measured, HipQc(Side.LEFT)) == ": head 52.0 ml, edema 3.2 ml, necrosis 0.00 ml"
+
+
 def test_seg_qc_text_says_which_hip_failed():
     qc = [HipQc(Side.RIGHT, [QcFlag("head_cut_by_fov", "24% outside", BLOCKING),
                              QcFlag("low_snr", "snr 5", WARNING)]),

@@ -1,0 +1,84 @@
+"""Blocked means not measured: a hip whose evidence fails a blocking quality-control rule gets no
+edema or necrosis figure.
+
+A blocking flag (``qc.blocking``: ``head_fit_poor``, ``head_cut_by_fov``,
+``reference_implausible``, ``not_fat_suppressed``) says the evidence cannot carry an edema or
+necrosis volume: the head is not where the sphere says, a sixth of it is unseen, the edema
+threshold comes from marrow of an unknown place, or fatty marrow is as bright as edema. Such a
+hip keeps its row, its flags and (unless the head fit itself failed) its femoral head volume;
+its edema, edema fraction, head-and-neck edema and necrosis are None (empty cells), the reason
+is ``not_measured``, and the label map holds no edema or necrosis for it (the head region
+stays, for review). The withheld figures are kept under ``unreliable_measurements`` for
+diagnosis, never in the tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from bme_mri.quantify.volumes import SideMeasurement
+from bme_mri.types import Label
+
+HEAD_FIT_CODE = "head_fit_poor"  # the head itself was not found reliably: no head volume either
+WITHHELD = ("edema_ml", "edema_fraction", "edema_headneck_ml", "necrosis_ml")
+
+# what a picture's title says for each blocking code (the full reasons are in the tables)
+SHORT_REASON = {
+    "head_fit_poor": "femoral head fit unreliable",
+    "head_cut_by_fov": "femoral head cut by the field of view",
+    "reference_implausible": "normal-marrow reference implausible",
+    "not_fat_suppressed": "fat not suppressed on this series",
+}
+
+
+def not_measured_text(blocking: list) -> str:
+    """'not measured: fat not suppressed on this series (not_fat_suppressed); ...' for a hip's
+    blocking flags (objects with ``code``)."""
+    codes = list(dict.fromkeys(f.code for f in blocking))
+    return "not measured: " + "; ".join(f"{SHORT_REASON.get(c, c.replace('_', ' '))} ({c})" for c in codes)
+
+
+def withhold_blocked(segmentation, measurements: list[SideMeasurement], qc: list) -> list[SideMeasurement]:
+    """``measurements`` with the figures of every hip whose :class:`~bme_mri.quantify.qc.HipQc`
+    has a blocking flag set to None (see module); ``segmentation.labels`` and
+    ``segmentation.edema_headneck`` lose that hip's edema and necrosis (in place: voxels nearest
+    its head centre, as they were counted)."""
+    blocked = {q.side: q.blocking for q in qc if q.blocking}
+    if not blocked:
+        return measurements
+    out = []
+    for m in measurements:
+        flags = blocked.get(m.side)
+        if not flags:
+            out.append(m)
+            continue
+        codes = {f.code for f in flags}
+        keys = WITHHELD + (("femoral_head_ml",) if HEAD_FIT_CODE in codes else ())
+        raw = {k: float(getattr(m, k)) for k in keys if getattr(m, k) is not None}
+        out.append(replace(m, **{k: None for k in keys}, not_measured=not_measured_text(flags),
+                           unreliable_measurements=raw))
+    _clear_lesions(segmentation, {side for side in blocked})
+    return out
+
+
+def _clear_lesions(segmentation, sides: set) -> None:
+    """Edema and necrosis voxels of the heads on ``sides`` become head marrow (label map) or
+    nothing (head-and-neck edema)."""
+    heads = segmentation.heads
+    withheld = np.array([h.side in sides for h in heads])
+    if not withheld.any():
+        return
+    labels = segmentation.labels
+    lesion = labels >= Label.EDEMA
+    owner = segmentation.nearest_head(lesion)
+    if owner.size:
+        idx = np.argwhere(lesion)[withheld[owner]]
+        labels[tuple(idx.T)] = Label.HEAD_MARROW
+    headneck = segmentation.edema_headneck
+    if headneck is not None:
+        owner = segmentation.nearest_head(headneck)
+        if owner.size:
+            idx = np.argwhere(headneck)[withheld[owner]]
+            headneck[tuple(idx.T)] = False
