@@ -30,8 +30,11 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 SequenceOpt = Annotated[Optional[str], typer.Option(
     "--sequence", metavar="CLASS",
     help="What every NIfTI file of the input is (stir, t2fs, t1, ...: a sequence class), when its name "
-         "and JSON sidecar cannot say; overrides the sidecar's bme_mri_sequence. DICOM is classified "
-         "from its headers.")]
+         "and JSON sidecar cannot say. stir / t2fs on a file whose sidecar or name says otherwise "
+         "(a T1, T2, PD...) is refused unless --force. DICOM is classified from its headers.")]
+ForceSequenceOpt = Annotated[bool, typer.Option(
+    "--force", help="Take --sequence even where a file's sidecar or name says another class (the "
+                    "image's own fat-suppression check still blocks a series without it).")]
 
 
 def _sequence(value: str | None):
@@ -136,6 +139,7 @@ def inspect(
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,
+    force: ForceSequenceOpt = False,
 ) -> None:
     """List patient -> study -> series, which series would be analysed and why."""
 
@@ -146,7 +150,7 @@ def inspect(
         from bme_mri.ingest.inspect import inspect_json
 
         settings = _config(config)
-        result = inspect_input(input, settings.ingest, sequence_override=_sequence(sequence))
+        result = inspect_input(input, settings.ingest, sequence_override=_sequence(sequence), force=force)
         if as_json:
             typer.echo(json.dumps(inspect_json(result), indent=2, default=str))
         else:
@@ -224,6 +228,7 @@ def run(
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,
+    force: ForceSequenceOpt = False,
 ) -> None:
     """Analyse every study: segment, quantify (ml), compare follow-ups; tables + masks in OUT."""
 
@@ -234,7 +239,8 @@ def run(
         override = _sequence(sequence)
         try:
             result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
-                                                                    on_study=cb, sequence_override=override))
+                                                                    on_study=cb, sequence_override=override,
+                                                                    force=force))
         except KeyboardInterrupt:
             typer.secho(f"interrupted: the studies finished so far are kept in {out}; run the same "
                         "command again to resume", fg=typer.colors.YELLOW, err=True)
@@ -330,7 +336,8 @@ def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice, "
+                                                         "or take --sequence against a file's sidecar.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,

@@ -35,6 +35,11 @@ class NoEdemaSeriesError(SeriesSelectionError):
     """
 
 
+class SequenceConflictError(BmeError, ValueError):
+    """``--sequence`` names an edema-sensitive class (STIR, T2 fat-sat) for a file whose own
+    sidecar, tags or name say it is something else (a T1, a T2, a PD...)."""
+
+
 class SegmentationError(BmeError, RuntimeError):
     """Segmentation could not find the anatomy it needs (e.g. no femoral head)."""
 

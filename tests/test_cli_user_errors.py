@@ -322,3 +322,39 @@ def test_compare_check_ignores_missing_dicom_ids(tmp_path):
                 "EchoTime": 40.0, "RepetitionTime": 4000.0}
         write_mr_series(rng.uniform(0, 500, geometry.shape), geometry, tmp_path / name / "s", tags)
     check_pair(tmp_path / "a", tmp_path / "b", load_config())
+
+
+# -- --sequence against what the file says it is ---------------------------------------------------
+
+def _t1_nifti(folder: Path, date: str = "20260101") -> Path:
+    from bme_mri.nifti import write_nifti
+
+    geometry = Geometry((16, 12, 6), (1.5, 1.5, 4.0), (-12.0, 0.0, 10.0), CORONAL)
+    path = folder / "cor_t1.nii.gz"
+    write_nifti(np.random.default_rng(2).uniform(0, 500, geometry.shape), geometry, path,
+                sidecar={"bme_mri_sequence": "t1", "EchoTime": 0.012, "RepetitionTime": 0.5,
+                         "PatientID": "P1", "StudyDate": date, "StudyInstanceUID": f"1.2.826.0.1.{date}"})
+    return path
+
+
+@pytest.mark.parametrize("command", ["run", "inspect", "compare"])
+def test_sequence_stir_on_a_t1_file_is_refused_with_one_line(tmp_path, capsys, command):
+    t1 = _t1_nifti(tmp_path / "in")
+    later = _t1_nifti(tmp_path / "later", "20260401")
+    args = {"run": ["run", str(t1), "--out", str(tmp_path / "out"), "--sequence", "stir"],
+            "inspect": ["inspect", str(t1), "--sequence", "stir"],
+            "compare": ["compare", str(t1), str(later), "--out", str(tmp_path / "out"), "--sequence", "stir"]}
+    code, text = _run(capsys, args[command])
+    assert code == 2
+    line = _one_error_line(text)
+    assert "--sequence stir conflicts with cor_t1.nii.gz: its JSON sidecar says T1" in line
+    assert "EchoTime 12 ms" in line and "--force" in line
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+
+
+def test_sequence_stir_on_dicom_is_refused_saying_what_the_headers_hold(tmp_path, capsys):
+    folder = _study(tmp_path / "a", "P1", "1.2.826.0.1.1")
+    code, text = _run(capsys, ["run", str(folder), "--out", str(tmp_path / "out"), "--sequence", "stir"])
+    assert code == 2
+    line = _one_error_line(text)
+    assert "NIfTI files only" in line and "found STIR x1" in line

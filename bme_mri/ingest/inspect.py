@@ -25,13 +25,14 @@ from bme_mri.types import SequenceClass
 
 
 def inspect_input(path: Path, settings: IngestSettings,
-                  sequence_override: SequenceClass | None = None) -> InspectResult:
+                  sequence_override: SequenceClass | None = None, force: bool = False) -> InspectResult:
     """Discover ``path`` and select the analysis stack of every study.
 
-    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input.
+    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
+    (refused on a file whose sidecar or name says otherwise, unless ``force``).
     """
     discovery = discover(Path(path), settings)
-    apply_sequence_override(discovery, sequence_override)
+    apply_sequence_override(discovery, sequence_override, force=force)
     selections = {}
     require_images(discovery)  # no image at all: InputError, one line
     errors = {}

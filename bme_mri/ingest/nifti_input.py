@@ -38,10 +38,11 @@ from typing import Any
 
 import numpy as np
 
-from bme_mri.errors import BmeError
+from bme_mri.errors import BmeError, SequenceConflictError
 from bme_mri.ingest.classify import classify_stack
 from bme_mri.ingest.headers import SkipFile
 from bme_mri.ingest.models import Discovery, StackInfo, StudyInfo, as_float
+from bme_mri.ingest.select import study_contents
 from bme_mri.ingest.settings import IngestSettings
 from bme_mri.nifti import sidecar_path
 from bme_mri.types import Geometry, SequenceClass
@@ -254,16 +255,55 @@ def acquisition_plane(geometry: Geometry, oblique_tol_deg: float) -> str:
     return permuted.orientation_label(oblique_tol_deg)
 
 
-def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str | None) -> int:
+def _evidence(stack: StackInfo) -> str:
+    """What a NIfTI stack's own tags say about its contrast, for a message: 'EchoTime 104 ms,
+    RepetitionTime 5660 ms, no inversion, ScanOptions without FS' (tags in ms)."""
+    tags = stack.headers or {}
+    parts = [f"{key} {as_float(tags[key]):g} ms" for key in ("EchoTime", "RepetitionTime")
+             if as_float(tags.get(key)) is not None]
+    inversion = as_float(tags.get("InversionTime"))
+    parts.append(f"InversionTime {inversion:g} ms" if inversion else "no inversion")
+    options = tags.get("ScanOptions")
+    words = [str(v) for v in options] if isinstance(options, list) else str(options or "").replace("\\", " ").split()
+    if options is not None or "ScanningSequence" in tags:
+        parts.append("ScanOptions with FS" if any(w.upper().startswith(("FS", "SFS")) for w in words)
+                     else "ScanOptions without FS")
+    return ", ".join(parts)
+
+
+def sequence_conflict(stack: StackInfo, sequence: SequenceClass) -> str | None:
+    """Why ``--sequence sequence`` contradicts what ``stack`` (a NIfTI file) says it is, or None.
+
+    Only an edema-sensitive class (STIR, T2 fat-sat: what gets measured) can conflict, and only
+    with a file its sidecar, tags or name place in another known class (T1, T2, PD, diffusion,
+    ...): a file nothing identifies (``other``) is what ``--sequence`` is for, and STIR vs T2
+    fat-sat are both fat-suppressed."""
+    own = stack.sequence
+    if not sequence.edema_sensitive or own == SequenceClass.OTHER or own.edema_sensitive:
+        return None
+    path = stack.nifti_path
+    has_sidecar = path is not None and sidecar_path(path).is_file()
+    source = "its JSON sidecar says" if has_sidecar else "its file name says"
+    reason = stack.classification_reason.replace(" in the JSON sidecar", "")
+    return (f"--sequence {sequence.value} conflicts with {path.name if path else stack.label}: {source} "
+            f"{own.display} ({reason}; {_evidence(stack)})")
+
+
+def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str | None,
+                            force: bool = False) -> int:
     """Set every NIfTI stack of ``discovery`` to ``sequence`` (``--sequence``); DICOM untouched.
 
-    Returns the number of stacks changed.
+    Returns the number of stacks changed. With ``force`` a file whose own class conflicts
+    (:func:`sequence_conflict`) is set too, and its warnings say what it was.
 
     Raises
     ------
     BmeError
         ``sequence`` is not a SequenceClass value, or the input holds no NIfTI file (the
         option says what a NIfTI is; DICOM series are classified from their headers).
+    SequenceConflictError
+        Without ``force``: ``sequence`` is STIR or T2 fat-sat and a file's sidecar, tags or name
+        say it is another known class (one line: the first such file, and how many more).
     """
     if sequence is None:
         return 0
@@ -274,11 +314,24 @@ def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str 
                        f"{', '.join(c.value for c in SequenceClass)}") from None
     stacks = [s for s in discovery.all_stacks() if s.nifti_path is not None]
     if not stacks:
-        raise BmeError(f"--sequence applies to NIfTI files only; {discovery.root} holds none "
-                       "(DICOM series are classified from their headers)")
+        studies = discovery.studies
+        held = (f"; found {study_contents(studies[0])}" + (f" (and {len(studies) - 1} more "
+                f"stud{'ies' if len(studies) > 2 else 'y'})" if len(studies) > 1 else "")) if studies else ""
+        raise BmeError(f"--sequence applies to NIfTI files only; {discovery.root} holds none (DICOM series "
+                       f"are classified from their headers{held})")
+    conflicts = [(stack, sequence_conflict(stack, sequence)) for stack in stacks]
+    conflicts = [(stack, why) for stack, why in conflicts if why]
+    if conflicts and not force:
+        more = f" (and {len(conflicts) - 1} more file{'s' if len(conflicts) > 2 else ''})" if len(conflicts) > 1 else ""
+        raise SequenceConflictError(f"{conflicts[0][1]}{more} — pass --force to measure it anyway")
+    forced = {id(stack): why for stack, why in conflicts}
     for stack in stacks:
         stack.sequence = sequence
         stack.classification_reason = f"--sequence {sequence.value} given on the command line"
+        if id(stack) in forced:
+            stack.classification_reason += " with --force"
+            stack.warnings.append(f"{forced[id(stack)]}; measured as {sequence.display} because of --force "
+                                  "(the image's own fat-suppression check still applies)")
     return len(stacks)
 
 

@@ -132,11 +132,13 @@ def _init_worker(threads: int) -> None:
 
 def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
               on_study: ProgressCallback | None = None,
-              sequence_override: SequenceClass | None = None) -> BatchResult:
+              sequence_override: SequenceClass | None = None, force: bool = False) -> BatchResult:
     """Analyse every study under ``input_path``; write tables, masks and reports to ``out_dir``.
 
     ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
-    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`).
+    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`); a file whose sidecar or
+    name says it is another class is refused (one line, before anything is written) unless
+    ``force`` (``--force``).
 
     Never raises for a bad study: its reason lands in ``summary.csv`` and ``study.json``.
     Raises :class:`~bme_mri.errors.BmeError` only for unusable arguments (missing input,
@@ -153,9 +155,9 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
     discovery = require_images(discover(input_path, config.ingest))
+    apply_sequence_override(discovery, sequence_override, force=force)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out_dir)  # half-written study folders of an interrupted run
-    apply_sequence_override(discovery, sequence_override)
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)
 
     records: list[dict[str, Any]] = []

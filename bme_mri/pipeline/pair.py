@@ -18,7 +18,8 @@ from bme_mri.io_utils import ensure_outside, staged_folder, write_json_atomic
 from bme_mri.types import SequenceClass
 
 
-def _single_study(path: Path, config: Config, sequence_override: SequenceClass | None = None):
+def _single_study(path: Path, config: Config, sequence_override: SequenceClass | None = None,
+                  force: bool = False):
     from bme_mri.ingest import discover
     from bme_mri.ingest.nifti_input import apply_sequence_override
 
@@ -26,7 +27,7 @@ def _single_study(path: Path, config: Config, sequence_override: SequenceClass |
     if not path.exists():
         raise BmeError(f"{path} does not exist")
     discovery = discover(path, config.ingest)
-    apply_sequence_override(discovery, sequence_override)
+    apply_sequence_override(discovery, sequence_override, force=force)
     studies = discovery.studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
@@ -39,7 +40,8 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     """Analyse both visits, compare them, write the report; returns the report path.
 
     Unless ``force``, two different patients or one study given twice is refused before
-    anything is analysed (:func:`check_pair`).
+    anything is analysed (:func:`check_pair`), and so is ``--sequence stir`` on a file whose
+    sidecar or name says otherwise.
     ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of both inputs.
     A study whose patient is unknown (NIfTI without PatientID or BIDS ``sub-``: patient id
     ``""``) is compared, and the report and study.json say the identity could not be checked.
@@ -65,7 +67,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     if not force:
         check_pair(baseline_path, followup_path, config)
     paths = {"baseline": baseline_path, "followup": followup_path}
-    studies = {role: _single_study(path, config, sequence_override) for role, path in paths.items()}
+    studies = {role: _single_study(path, config, sequence_override, force) for role, path in paths.items()}
     dated = bool(studies["baseline"].study_date and studies["followup"].study_date)
     if dated and ((studies["baseline"].study_date, studies["baseline"].study_time)
                   > (studies["followup"].study_date, studies["followup"].study_time)):

@@ -9,7 +9,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from bme_mri.errors import BmeError, SeriesSelectionError
+from bme_mri.errors import BmeError, SequenceConflictError, SeriesSelectionError
 from bme_mri.ingest import discover, inspect_input, select_series
 from bme_mri.ingest.nifti_input import SEQUENCE_FIELD, apply_sequence_override, selection_hint
 from bme_mri.nifti import read_nifti, write_nifti
@@ -51,11 +51,44 @@ def test_sequence_precedence_is_option_then_sidecar_field_then_tags(tmp_path, se
     path = _nifti(tmp_path / "in" / "scan.nii.gz", sidecar={"InversionTime": 0.16, SEQUENCE_FIELD: "t1"})
     discovery, _, stack = _only_stack(tmp_path / "in", settings)
     assert stack.sequence == SequenceClass.T1 and SEQUENCE_FIELD in stack.classification_reason
-    assert apply_sequence_override(discovery, SequenceClass.T2FS) == 1
+    with pytest.raises(SequenceConflictError):  # the sidecar's own class is not given up silently
+        apply_sequence_override(discovery, SequenceClass.T2FS)
+    assert apply_sequence_override(discovery, SequenceClass.T2FS, force=True) == 1
     assert stack.sequence == SequenceClass.T2FS and "--sequence t2fs" in stack.classification_reason
     path.with_name("scan.json").write_text(json.dumps({"InversionTime": 0.16}))
     _, _, stack = _only_stack(tmp_path / "in", settings)
     assert stack.sequence == SequenceClass.STIR and "TI 160 ms" in stack.classification_reason
+
+
+T1_SIDECAR = {"SeriesDescription": "COR T1", "EchoTime": 0.013, "RepetitionTime": 0.48,
+              "ScanningSequence": "SE", "ScanOptions": "FAST_GEMS"}
+
+
+def test_sequence_stir_on_a_file_whose_sidecar_says_t1_is_refused_naming_the_conflict(tmp_path, settings):
+    _nifti(tmp_path / "in" / "cor_t1.nii.gz", sidecar=T1_SIDECAR)
+    discovery, _, stack = _only_stack(tmp_path / "in", settings)
+    with pytest.raises(SequenceConflictError) as refused:
+        apply_sequence_override(discovery, SequenceClass.STIR)
+    message = str(refused.value)
+    assert message.startswith("--sequence stir conflicts with cor_t1.nii.gz: its JSON sidecar says T1")
+    assert "EchoTime 13 ms" in message and "no inversion" in message and "without FS" in message
+    assert message.endswith("pass --force to measure it anyway") and "\n" not in message
+    assert stack.sequence == SequenceClass.T1  # nothing changed
+    assert apply_sequence_override(discovery, SequenceClass.STIR, force=True) == 1
+    assert stack.sequence == SequenceClass.STIR and "--force" in stack.classification_reason
+    assert any("conflicts with cor_t1.nii.gz" in w and "--force" in w for w in stack.warnings)
+
+
+@pytest.mark.parametrize("sidecar, option", [
+    (None, SequenceClass.STIR),                            # nothing says what it is: what --sequence is for
+    ({SEQUENCE_FIELD: "t2fs"}, SequenceClass.STIR),        # both fat-suppressed
+    (T1_SIDECAR, SequenceClass.T1),                        # not a class that gets measured
+])
+def test_sequence_option_without_conflict_is_taken(tmp_path, settings, sidecar, option):
+    _nifti(tmp_path / "in" / "scan.nii.gz", sidecar=sidecar)
+    discovery, _, stack = _only_stack(tmp_path / "in", settings)
+    assert apply_sequence_override(discovery, option) == 1 and stack.sequence == option
+    assert not any("conflicts" in w for w in stack.warnings)
 
 
 def test_a_misspelt_sidecar_field_is_a_warning_not_a_class(tmp_path, settings):
