@@ -44,6 +44,18 @@ class SegmentationError(BmeError, RuntimeError):
     """Segmentation could not find the anatomy it needs (e.g. no femoral head)."""
 
 
+class NoFemoralHeadError(SegmentationError):
+    """No femoral head was found in the analysed series; ``missing`` lists the sides whose head
+    should lie in its field of view (:class:`bme_mri.segment.missing.MissingHead`)."""
+
+    def __init__(self, message: str, missing: tuple = ()) -> None:
+        super().__init__(message)
+        self.missing = tuple(missing)
+
+    def __reduce__(self):
+        return type(self), (str(self), self.missing)
+
+
 class RegistrationError(BmeError, RuntimeError):
     """Follow-up to baseline registration failed its quality check."""
 

@@ -30,7 +30,9 @@ def _qc_cells(side: dict[str, Any]) -> dict[str, str]:
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Flatten study records into summary rows (a failed study is one row with its error)."""
+    """Flatten study records into summary rows: one per side measured, one per side whose head
+    lies in view but was not found (``not_analysed`` says so; a study where no head was found
+    at all has such rows with its error), one for a study failed or not analysable."""
     rows = []
     for record in records:
         series = record.get("series") or {}
@@ -49,16 +51,19 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "not_analysed": record.get("not_analysed"),
         }
         sides = record.get("sides") or []
-        if record.get("error") or record.get("not_analysed") or not sides:
+        missing = record.get("sides_not_analysed") or []
+        if record.get("not_analysed") or (not sides and not missing):
             if not record.get("error") and not record.get("not_analysed"):
                 base["error"] = "no femoral head found in the field of view"
             rows.append(base)
             continue
-        for side in sides:
-            base = {**base, **_applied_to_side(record, side)}
-            rows.append({**base, **{k: side.get(k) for k in (
-                "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")},
-                         **_qc_cells(side)})
+        study_rows = [{**base, **_applied_to_side(record, side), **{k: side.get(k) for k in (
+            "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")},
+                       **_qc_cells(side)} for side in sides]
+        # no hip lost in silence: a side whose head lies in view but was not found says so
+        study_rows += [{**base, "side": side.get("side"), "not_analysed": side.get("not_analysed"),
+                        "reference_median": None, "edema_threshold": None} for side in missing]
+        rows.extend(sorted(study_rows, key=lambda row: str(row.get("side"))))
     return rows
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from bme_mri import __version__
 from bme_mri.config import Config
-from bme_mri.errors import BmeError, NoEdemaSeriesError
+from bme_mri.errors import BmeError, NoEdemaSeriesError, NoFemoralHeadError
 from bme_mri.io_utils import staged_folder, write_json_atomic
 
 DISCLAIMER = "Research software, not a medical device: results must be reviewed by a qualified reader."
@@ -35,14 +35,19 @@ def _base_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, 
         "not_analysed": None,  # why a readable study was not measured (no edema-sensitive series)
         "warnings": [],
         "sides": [],
+        "sides_not_analysed": [],  # sides whose femoral head lies in view but was not found, and why
     }
 
 
 def failed_record(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config,
-                  reason: str) -> dict[str, Any]:
-    """A record for a study that could not be analysed (written to its study.json)."""
+                  reason: str, missing: tuple = ()) -> dict[str, Any]:
+    """A record for a study that could not be analysed (written to its study.json);
+    ``missing``: the sides whose femoral head lies in view but was not found
+    (:class:`~bme_mri.segment.missing.MissingHead`), each a row of its own."""
     record = _base_record(study, study_out, out_root, fingerprint, config)
     record["error"] = reason
+    if missing:
+        record["sides_not_analysed"] = [m.to_dict() for m in missing]
     _publish_or_say_why(record, study_out)
     return record
 
@@ -156,11 +161,14 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
             qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
             record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
                                for m in analysis.measurements]
+            record["sides_not_analysed"] = [m.to_dict() for m in analysis.segmentation.missing_heads]
             record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
                                    "total": time.perf_counter() - start}
             publish_record(record, study_out, stage)
     except NoEdemaSeriesError as exc:
         return not_analysed_record(study, study_out, out_root, fingerprint, config, str(exc))
+    except NoFemoralHeadError as exc:
+        return failed_record(study, study_out, out_root, fingerprint, config, str(exc), exc.missing)
     except BmeError as exc:
         return failed_record(study, study_out, out_root, fingerprint, config, str(exc))
     except MemoryError:

@@ -123,6 +123,8 @@ class Segmentation:
     reference : the study-level reference marrow (the one reported).
     warnings : human-readable warnings for the study JSON.
     timings_s : seconds per step.
+    missing_heads : sides without a head whose head should lie in the field of view
+        (:class:`bme_mri.segment.missing.MissingHead`): they get a row saying so.
     """
 
     labels: np.ndarray
@@ -132,6 +134,7 @@ class Segmentation:
     reference: ReferenceMarrow | None
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
+    missing_heads: list[Any] = field(default_factory=list)
 
     def nearest_head(self, mask: np.ndarray) -> np.ndarray:
         """For the True voxels of ``mask`` (C order), the index into ``heads`` of the

@@ -21,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 from scipy import ndimage
 
-from bme_mri.errors import SegmentationError
+from bme_mri.errors import NoFemoralHeadError, SegmentationError
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow, Segmentation
 from bme_mri.segment.fatty_marrow import fat_bright_field
 from bme_mri.segment.head_fit import fit_candidate, sound_fit
@@ -31,6 +31,7 @@ from bme_mri.segment.localize import (
     side_from_neck, vote_centres,
 )
 from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_values, smooth_image
+from bme_mri.segment.missing import missing_heads
 from bme_mri.segment.necrosis import find_necrosis
 from bme_mri.segment.order_stats import exact_median, exact_percentile
 from bme_mri.segment.regions import deep_marrow, head_regions
@@ -301,12 +302,14 @@ class ClassicalSegmenter:
         sides = self._locate(image, work_geom, work, vote_image, body, warnings)
         sides = self._refine_native(image, sides, warnings)
         timings["localize"] = time.perf_counter() - t0
+        midline, how = self._midline_x(body, work_geom, warnings)
         if not sides:
-            raise SegmentationError(
+            why = (f"no sphere of radius {s.localize.radius_min_mm:g}-{s.localize.radius_max_mm:g} mm "
+                   "with a cortical shell")
+            raise NoFemoralHeadError(
                 f"no femoral head found in series {image.meta.get('series_uid', '?')} "
-                f"({image.meta.get('description', 'no description')}): no sphere of radius "
-                f"{s.localize.radius_min_mm:g}-{s.localize.radius_max_mm:g} mm with a cortical "
-                "shell; check that the series covers the hips")
+                f"({image.meta.get('description', 'no description')}): {why}; check that the series "
+                "covers the hips", missing_heads(image.geometry, {}, midline, how, s.localize, why))
         t0 = time.perf_counter()
         heads: list[HeadFinding] = []
         for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
@@ -338,6 +341,8 @@ class ClassicalSegmenter:
         seg = self._label(image, t1, heads, warnings)
         timings["label"] = time.perf_counter() - t0
         seg.timings_s = timings
+        seg.missing_heads = missing_heads(image.geometry, {h.side: (np.asarray(h.center_lps_mm), h.radius_mm)
+                                                           for h in heads}, midline, how, s.localize)
         return seg
 
     def _label(self, image: Volume, t1: Volume | None, heads: list[HeadFinding],

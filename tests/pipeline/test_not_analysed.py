@@ -53,3 +53,40 @@ def test_a_rerun_does_not_redo_a_not_analysable_study(tmp_path):
     run_batch(tmp_path / "in", tmp_path / "out", load_config())
     again = run_batch(tmp_path / "in", tmp_path / "out", load_config())
     assert again.n_resumed == 1 and again.n_not_analysed == 1
+
+
+def test_a_stir_with_no_femoral_head_found_has_a_row_per_side_in_view(tmp_path):
+    # a 360 mm wide coronal STIR of nothing head-like: both hips lie in its field, neither is found
+    geometry = Geometry((180, 60, 16), (2.0, 2.0, 5.0), (-180.0, -40.0, 60.0),
+                        np.array([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]]).T)  # i +x, j -z, k +y
+    rng = np.random.default_rng(1)
+    write_mr_series(rng.normal(300.0, 10.0, geometry.shape), geometry, tmp_path / "in" / "stir", {
+        **STUDY, "SeriesDescription": "COR STIR", "SeriesNumber": 3, "InversionTime": 150.0,
+        "EchoTime": 40.0, "RepetitionTime": 4000.0}, rng=rng)
+    result = run_batch(tmp_path / "in", tmp_path / "out", load_config())
+    assert result.n_failed == 1  # still a failure of this study: rerun retries it
+    with open(tmp_path / "out" / "summary.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["side"] for r in rows] == ["left", "right"]
+    for row in rows:
+        assert row["not_analysed"].startswith(f"femoral head not found: the field of view reaches the "
+                                              f"{row['side']} hip")
+        assert "no femoral head found in series" in row["error"]
+        assert not any(row[k] for k in ("edema_ml", "necrosis_ml", "femoral_head_ml", "edema_fraction"))
+    (study_json,) = (tmp_path / "out").rglob("study.json")
+    record = json.loads(study_json.read_text())
+    assert [s["side"] for s in record["sides_not_analysed"]] == ["right", "left"] and record["sides"] == []
+
+
+def test_a_side_without_a_head_is_a_row_beside_the_measured_one():
+    from bme_mri.pipeline.tables import summary_rows
+
+    record = {"patient_id": "P", "study_uid": "1", "study_date": "2024-01-01", "error": None,
+              "sides": [{"side": "right", "femoral_head_ml": 52.0, "edema_ml": 3.0, "edema_fraction": 0.06,
+                         "necrosis_ml": 0.0, "edema_headneck_ml": 3.1, "qc": {"flags": []}}],
+              "sides_not_analysed": [{"side": "left", "not_analysed": "femoral head not found: the left head "
+                                                                      "was expected near LPS (90, 5, 0) mm"}]}
+    rows = summary_rows([record])
+    assert [r["side"] for r in rows] == ["left", "right"]
+    assert rows[0]["not_analysed"].startswith("femoral head not found") and rows[0].get("edema_ml") is None
+    assert rows[1]["edema_ml"] == 3.0 and not rows[1].get("not_analysed")
