@@ -54,7 +54,8 @@ class BatchResult:
 
     def problem_lines(self) -> list[str]:
         """One line per failed study (patient, study date and UID, reason), one per patient
-        whose follow-up comparison failed, then one per study not analysable (and why)."""
+        whose follow-up comparison failed, one per side of an analysed study whose femoral head
+        lies in view but was not found, then one per study not analysable (and why)."""
 
         def study(r: dict[str, Any]) -> str:
             return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
@@ -62,6 +63,8 @@ class BatchResult:
 
         lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
         lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
+        lines += [f"NOT ANALYSED {study(r)} {side.get('side')} hip: {side.get('not_analysed')}"
+                  for r in self.records if not r.get("error") for side in r.get("sides_not_analysed") or []]
         return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
                         if r.get("not_analysed") and not r.get("error")]
 

@@ -90,3 +90,13 @@ def test_a_side_without_a_head_is_a_row_beside_the_measured_one():
     assert [r["side"] for r in rows] == ["left", "right"]
     assert rows[0]["not_analysed"].startswith("femoral head not found") and rows[0].get("edema_ml") is None
     assert rows[1]["edema_ml"] == 3.0 and not rows[1].get("not_analysed")
+
+
+def test_run_names_a_side_whose_head_was_not_found(tmp_path):
+    from bme_mri.pipeline.batch import BatchResult
+
+    record = {"patient_id": "P", "study_uid": "1.2", "study_date": "2024-01-01", "error": None,
+              "sides": [{"side": "right"}],
+              "sides_not_analysed": [{"side": "left", "not_analysed": "femoral head not found: expected near x"}]}
+    lines = BatchResult(tmp_path, [record], 0, 0).problem_lines()
+    assert lines == ["NOT ANALYSED patient P study 2024-01-01 1.2 left hip: femoral head not found: expected near x"]
