@@ -167,12 +167,15 @@ def _near_faces(shape: tuple[int, ...], spacing: tuple[float, ...], margin_mm: f
 
 
 def subcutaneous_fat(image: Volume, depth_mm: tuple[float, float], tissue_fraction: float,
-                     grid_mm: float, min_ml: float, face_margin_mm: float) -> SubcutaneousFat:
+                     grid_mm: float, min_ml: float, face_margin_mm: float,
+                     noise_multiple: float = 3.0) -> SubcutaneousFat:
     """The median of the body's outer layer, ``depth_mm`` (min, max) under the skin.
 
     The image is taken on a grid of about ``grid_mm`` (every n-th voxel) and smoothed by half
     that; the body is what lies above ``tissue_fraction`` x the median of the clearly imaged
-    tissue (above 5% of the 99.5th percentile) (:func:`_envelope`). Depth under the skin is
+    tissue (above 5% of the 99.5th percentile) and above ``noise_multiple`` x the noise sd
+    (:func:`bme_mri.quantify.qc.noise_sd`: air is Rician noise of mean 1.25 sd, and at low SNR it
+    passed the first bound and filled the field) (:func:`_envelope`). Depth under the skin is
     the distance to the nearest air voxel: outside the body and more than ``face_margin_mm``
     from a face of the field of view (a face is no skin, nor a dark strip along it); air is
     continued beyond the faces as it reaches them (edge padding). ``level`` is None when the
@@ -193,7 +196,11 @@ def subcutaneous_fat(image: Volume, depth_mm: tuple[float, float], tissue_fracti
     clear = smoothed > 0.05 * top
     if top <= 0 or not clear.any():
         return SubcutaneousFat(None, 0.0, (lo, hi))
-    body = _envelope(smoothed > tissue_fraction * float(np.median(smoothed[clear])))
+    from bme_mri.quantify.qc import noise_sd
+
+    sigma = noise_sd(sub, np.ones(sub.shape, bool)) or 0.0
+    floor = max(tissue_fraction * float(np.median(smoothed[clear])), noise_multiple * sigma)
+    body = _envelope(smoothed > floor)
     # air is what lies outside the body away from the field's faces: a dark strip along a face
     # (coil fall-off, a scanner's blank edge) is no skin, and neither is the face itself
     air = ~body & ~_near_faces(body.shape, spacing, face_margin_mm)

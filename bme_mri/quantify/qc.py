@@ -412,7 +412,7 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
     fat_flag = fat_suppression_flag(rho, settings)
     fs = settings.fat_suppression
     fat = subcutaneous_fat(image, tuple(fs.fat_depth_mm), fs.fat_tissue_fraction, fs.fat_grid_mm,
-                           fs.min_fat_ml, fs.fat_face_margin_mm) if segmentation.heads else None
+                           fs.min_fat_ml, fs.fat_face_margin_mm, fs.fat_noise_multiple) if segmentation.heads else None
     out = []
     for head in segmentation.heads:
         other = next((h for h in segmentation.heads if h is not head), None)

@@ -81,7 +81,8 @@ class QcFatSuppressionSettings(Section):
     min_marrow_voxels: int  # fewer interior voxels in the field of view -> no marrow level (no evidence)
     edema_marrow_fat_ratio: float  # bright marrow at least this x the subcutaneous fat is water (edema), not unsuppressed fat
     fat_depth_mm: tuple[float, float]  # subcutaneous layer: this deep under the skin (mm; min, max)
-    fat_tissue_fraction: float  # body envelope: above this x the median of the imaged tissue
+    fat_tissue_fraction: float  # body envelope: above this x the median of the imaged tissue ...
+    fat_noise_multiple: float  # ... and above this x the noise sd (air is Rician noise)
     fat_grid_mm: float  # the layer is found on a grid of about this spacing (mm)
     fat_face_margin_mm: float  # what lies outside the body this close (mm) to a face of the field is not air beyond the skin
     min_fat_ml: float  # a layer of less than this (ml) is no evidence: no skin in the field of view

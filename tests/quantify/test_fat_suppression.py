@@ -70,6 +70,17 @@ def test_subcutaneous_fat_is_the_outer_layer_and_the_cut_faces_are_not_skin():
     assert fat.volume_ml > 100
 
 
+def test_noisy_air_is_not_taken_for_the_body():
+    # SNR ~8 on muscle: air is Rician noise (mean ~1.25 sd), above 0.2 x the body's median
+    geometry = _geometry((70, 70, 24), (2.0, 2.0, 4.0))
+    clean = _body(geometry, fat=150.0, muscle=400.0).array
+    rng = np.random.default_rng(7)
+    sd = 50.0
+    noisy = np.hypot(clean + rng.normal(0, sd, geometry.shape), rng.normal(0, sd, geometry.shape))
+    fat = subcutaneous_fat(Volume(noisy.astype(np.float32), geometry), (3.0, 12.0), 0.2, 2.0, 5.0, 10.0)
+    assert fat.level is not None and fat.level < 250.0  # the dark fat layer, not muscle nor air
+
+
 def test_a_field_inside_the_body_has_no_skin_even_with_dark_edges():
     # a prostate-like field: all body, with a dark strip along one face (coil fall-off)
     geometry = _geometry((60, 60, 20), (2.0, 2.0, 4.0))
