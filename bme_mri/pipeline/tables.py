@@ -63,7 +63,7 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         # no hip lost in silence: a side whose head lies in view but was not found says so
         study_rows += [{**base, "side": side.get("side"), "not_analysed": side.get("not_analysed"),
                         "reference_median": None, "edema_threshold": None} for side in missing]
-        rows.extend(sorted(study_rows, key=lambda row: str(row.get("side"))))
+        rows.extend(study_rows)
     return rows
 
 

@@ -79,7 +79,6 @@ class QcFatSuppressionSettings(Section):
     marrow_core_fraction: float  # head interior: within this fraction of the fitted radius ...
     marrow_min_depth_mm: float  # ... and at least this deep under the sphere (mm)
     min_marrow_voxels: int  # fewer interior voxels in the field of view -> no marrow level (no evidence)
-    edema_marrow_fat_ratio: float  # bright marrow at least this x the subcutaneous fat is water (edema), not unsuppressed fat
     fat_depth_mm: tuple[float, float]  # subcutaneous layer: this deep under the skin (mm; min, max)
     fat_tissue_fraction: float  # body envelope: above this x the median of the imaged tissue ...
     fat_noise_multiple: float  # ... and above this x the noise sd (air is Rician noise)

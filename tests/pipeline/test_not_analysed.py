@@ -67,7 +67,7 @@ def test_a_stir_with_no_femoral_head_found_has_a_row_per_side_in_view(tmp_path):
     assert result.n_failed == 1  # still a failure of this study: rerun retries it
     with open(tmp_path / "out" / "summary.csv", newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    assert [r["side"] for r in rows] == ["left", "right"]
+    assert [r["side"] for r in rows] == ["right", "left"]
     for row in rows:
         assert row["not_analysed"].startswith(f"femoral head not found: the field of view reaches the "
                                               f"{row['side']} hip")
@@ -87,9 +87,9 @@ def test_a_side_without_a_head_is_a_row_beside_the_measured_one():
               "sides_not_analysed": [{"side": "left", "not_analysed": "femoral head not found: the left head "
                                                                       "was expected near LPS (90, 5, 0) mm"}]}
     rows = summary_rows([record])
-    assert [r["side"] for r in rows] == ["left", "right"]
-    assert rows[0]["not_analysed"].startswith("femoral head not found") and rows[0].get("edema_ml") is None
-    assert rows[1]["edema_ml"] == 3.0 and not rows[1].get("not_analysed")
+    assert [r["side"] for r in rows] == ["right", "left"]
+    assert rows[1]["not_analysed"].startswith("femoral head not found") and rows[1].get("edema_ml") is None
+    assert rows[0]["edema_ml"] == 3.0 and not rows[0].get("not_analysed")
 
 
 def test_run_names_a_side_whose_head_was_not_found(tmp_path):

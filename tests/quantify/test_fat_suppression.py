@@ -105,7 +105,7 @@ CLASSES = SoftTissueClasses(100.0, 400.0)  # split 200
 @pytest.mark.parametrize("marrow, fat, flagged", [
     (60.0, 400.0, False),   # dark marrow: suppressed, whatever the skin shows
     (380.0, 90.0, False),   # bright marrow under dark fat: edema on a fat-suppressed series
-    (600.0, 380.0, False),  # marrow 1.6 x the fat: water, not fat (edema; coil-bright skin)
+    (600.0, 380.0, True),   # bright marrow under a bright layer, even 1.6 x it: cannot tell, say so
     (400.0, 420.0, True),   # marrow and fat alike bright: no fat suppression (T1, T2, PD)
     (400.0, None, True),    # bright marrow, no skin in view: cannot tell, say so
     (None, 420.0, False),   # no marrow level (head out of the field): no evidence
