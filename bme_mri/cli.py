@@ -197,6 +197,10 @@ def phantom(
     seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic output).")] = 0,
     png: Annotated[bool, typer.Option("--png", help="Render a few slices with the truth overlaid.")] = False,
     list_cohorts: Annotated[bool, typer.Option("--list", help="List cohorts and exit.")] = False,
+    snr: Annotated[Optional[tuple[float, float]], typer.Option(
+        "--snr", help="Replace the cohort's noise: each patient's muscle SNR drawn within LO HI.")] = None,
+    bias: Annotated[Optional[float], typer.Option(
+        "--bias", help="Replace the cohort's bias field amplitude (fraction, 0-0.35).")] = None,
     debug: DebugOpt = False,
 ) -> None:
     """Write synthetic hip MRI studies (DICOM) with ground truth beside them."""
@@ -213,8 +217,10 @@ def phantom(
         if out is None:
             raise BmeError("give the output folder: bme-mri phantom OUT [--cohort NAME]")
         _refuse_file(out)
-        manifest = generate_cohort(out, cohort=cohort, seed=seed, png=png)
-        typer.echo(f"wrote cohort {cohort!r} (seed {seed}); truth manifest: {manifest}")
+        manifest = generate_cohort(out, cohort=cohort, seed=seed, png=png, snr=snr, bias=bias)
+        changed = "".join([f", SNR {snr[0]:g}-{snr[1]:g}" if snr else "",
+                           f", bias {bias:g}" if bias is not None else ""])
+        typer.echo(f"wrote cohort {cohort!r} (seed {seed}{changed}); truth manifest: {manifest}")
 
     _run(debug, action)
 

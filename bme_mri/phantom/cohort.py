@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from bme_mri import __version__
@@ -10,7 +11,7 @@ from bme_mri.compare.settings import StatusThresholds
 from bme_mri.errors import ConfigError
 from bme_mri.io_utils import write_json_atomic
 from bme_mri.phantom.plan import (
-    PatientPlan, plan_anatomy, plan_pathology, plan_repositioning,
+    PatientPlan, patient_rng, plan_anatomy, plan_pathology, plan_repositioning,
 )
 from bme_mri.phantom.scene import Scene
 from bme_mri.phantom.series import VENDORS
@@ -30,6 +31,9 @@ COHORTS: dict[str, str] = {
     "stress": "9 patients x 2 visits, small grids, hard images: muscle SNR 10-15, bias fields up to "
               "+/-30%, large joint effusions, the bladder a few mm from the femoral heads; "
               "remission / no_edema / necrosis / residual courses",
+    "stress-noisy": "the stress patients with noise and bias turned up: noise sd x1.25, muscle "
+                    "SNR 8-12 (stress: 10-15), bias fields of +/-35% with 150-300 mm wavelengths (up to ~30% across "
+                    "one femoral head; stress: 5-15%)",
     "qc": "3 patients x 2 visits, small grids, faults quality control must catch: a follow-up STIR "
           "whose fat suppression failed (fat and marrow bright), a follow-up whose field of view "
           "ends through one femoral head",
@@ -129,6 +133,12 @@ def cohort_plans(cohort: str) -> list[PatientPlan]:
                    snr=float(10 + (i * 7) % 6), bias=0.3 if i % 3 else 0.2, effusion_scale=2.0,
                    bladder_near=True, max_reposition=(12.0, 4.0))
                 for i, (c, o, u, e) in enumerate(rows)]
+    if cohort == "stress-noisy":
+        # each patient's noise sd x1.25 (muscle SNR 8-12; stress: 10-15); the bias at the
+        # generator's cap with shorter waves: the stress fields (250-600 mm) vary by 5-15% across
+        # one head, these by up to ~30%
+        return [replace(p, snr=0.8 * p.snr, bias=0.35, bias_wavelength_mm=(150.0, 300.0))
+                for p in cohort_plans("stress")]
     if cohort == "qc":
         return [_p(0, {"left": "remission", "right": "no_edema"}, n_visits=2, fast=True,
                    fat_suppression_failed=(1,), snr=25.0, bias=0.1),
@@ -198,13 +208,35 @@ def expected_followups(seed: int, plan: PatientPlan, scenes: list[Scene],
     return out
 
 
-def generate_cohort(out_dir: Path, cohort: str, seed: int, png: bool = False) -> Path:
+def with_acquisition(plans: list[PatientPlan], seed: int, snr: tuple[float, float] | None = None,
+                     bias: float | None = None) -> list[PatientPlan]:
+    """The plans with their noise and bias replaced: each patient's muscle SNR drawn uniformly
+    within ``snr`` (low, high) from its own random stream (the anatomy, pathology and images
+    draw as before), every bias field of amplitude ``bias`` (fraction, at most 0.35)."""
+    if snr is not None and not 0 < snr[0] <= snr[1]:
+        raise ConfigError(f"phantom SNR range {snr[0]:g}-{snr[1]:g}: give 0 < low <= high")
+    if bias is not None and not 0 <= bias <= 0.35:
+        raise ConfigError(f"phantom bias {bias:g}: give a fraction within 0-0.35")
+    out = []
+    for plan in plans:
+        if snr is not None:
+            plan = replace(plan, snr=float(patient_rng(seed, plan.index, 4).uniform(snr[0], snr[1])))
+        if bias is not None:
+            plan = replace(plan, bias=float(bias))
+        out.append(plan)
+    return out
+
+
+def generate_cohort(out_dir: Path, cohort: str, seed: int, png: bool = False,
+                    snr: tuple[float, float] | None = None, bias: float | None = None) -> Path:
     """Write cohort ``cohort`` for ``seed`` under ``out_dir``; return the manifest path.
 
     Layout: ``out_dir/dicom/`` (input tree), ``out_dir/truth/`` (cohort.json and per study
     labels.nii.gz + truth.json), ``out_dir/png/`` with ``png``. Same seed -> same bytes.
+    ``snr`` / ``bias`` replace the cohort's noise and bias (:func:`with_acquisition`).
     """
-    return generate_plans(Path(out_dir), cohort, cohort_plans(cohort), seed, png)
+    plans = with_acquisition(cohort_plans(cohort), seed, snr, bias)
+    return generate_plans(Path(out_dir), cohort, plans, seed, png)
 
 
 def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: int,

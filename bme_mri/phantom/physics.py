@@ -1,9 +1,10 @@
 """Acquisition physics applied after partial-volume sampling: bias field and Rician noise.
 
 * Bias (coil sensitivity): a smooth multiplicative field ``1 + amplitude * f(x)`` with
-  ``f`` a normalised sum of a few long-wavelength (250-600 mm) cosines in patient LPS mm, so
-  it varies by up to +/- ``amplitude`` (<= 0.35) over a both-hips field of view and is the same
-  physical field for every series of one study.
+  ``f`` a normalised sum of a few long-wavelength (default 250-600 mm) cosines in patient LPS
+  mm, so it varies by up to +/- ``amplitude`` (<= 0.35) over a both-hips field of view and is
+  the same physical field for every series of one study. Shorter wavelengths (a surface coil
+  close to the body) make the field vary more across one femoral head.
 * Noise: magnitude images have Rician noise, ``|S + n_re + i n_im|`` with
   ``n ~ N(0, sigma^2)``. ``sigma = S_muscle / snr`` where ``S_muscle`` is the noise-free
   muscle signal of that sequence, so "SNR 10-40" means muscle SNR.
@@ -33,14 +34,15 @@ class BiasField:
         return (1.0 + self.amplitude * total).astype(np.float32)
 
 
-def make_bias(rng: np.random.Generator, amplitude: float) -> BiasField:
+def make_bias(rng: np.random.Generator, amplitude: float,
+              wavelength_mm: tuple[float, float] = (250.0, 600.0)) -> BiasField:
     """Random smooth field with peak deviation ``amplitude`` (fraction, <= 0.35; the ``stress``
-    cohort uses 0.3)."""
+    cohort uses 0.3) from 3 cosines whose wavelengths are drawn within ``wavelength_mm``."""
     waves = []
     for _ in range(3):
         direction = rng.normal(0, 1, 3)
         direction /= np.linalg.norm(direction)
-        k = direction * 2 * np.pi / rng.uniform(250.0, 600.0)
+        k = direction * 2 * np.pi / rng.uniform(*wavelength_mm)
         waves.append((float(k[0]), float(k[1]), float(k[2]), float(rng.uniform(0, 2 * np.pi))))
     return BiasField(amplitude=float(min(amplitude, 0.35)), waves=tuple(waves))
 

@@ -62,6 +62,7 @@ class PatientPlan:
     unilateral: str | None = None  # imaged side, None = both hips
     snr: float = 25.0  # muscle SNR
     bias: float = 0.1  # bias field amplitude (fraction)
+    bias_wavelength_mm: tuple[float, float] = (250.0, 600.0)  # range of the bias field's wavelengths
     effusion: tuple[str, ...] = ()  # sides with a joint effusion
     t2fs: bool = False
     distractors: tuple[str, ...] = ()  # extra series kinds: 'pd', 't2', 'dwi'

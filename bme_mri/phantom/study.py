@@ -129,7 +129,7 @@ def generate_study(out_root: Path, seed: int, plan: PatientPlan, visit: int, sce
     study_uid = deterministic_uid("bme-mri-phantom", seed, pid, visit, "study")
     grids = _main_grids(plan, scene, rng, visit)
     series = _series_plans(plan, grids)
-    bias = make_bias(rng, plan.bias)
+    bias = make_bias(rng, plan.bias, plan.bias_wavelength_mm)
     # one render per distinct grid, all sequences of that grid at once
     params = {id(s): sequence_params(s.kind, rng) for s in series}
     if visit in plan.fat_suppression_failed:  # the analysed STIR(s) do not null fat

@@ -3,7 +3,8 @@
 Rule (fixed and documented):
 
 1. *Band voxels*: head-marrow voxels darker than normal marrow — STIR below
-   ``median - band_k_sd x sd`` of the reference, or (with a T1) T1 below
+   ``median - band_k_sd x sd`` of the reference (with ``band_sd_from_band_image`` the sd of
+   normal marrow on the band image itself, :func:`band_image_sd`), or (with a T1) T1 below
    ``band_t1_fraction`` x the T1 level of normal marrow (the ``t1_normal_percentile`` of the
    head marrow's T1: edema only lowers T1, so a high percentile is normal marrow). Only band
    voxels at least ``band_min_depth_mm`` under the head surface count (the partial-volume
@@ -39,6 +40,10 @@ Rule (fixed and documented):
    level (marrow-like, or brighter: a bright inner line is allowed) and is at least
    ``min_inside_fraction`` of it. A smaller lesion is a few voxels deep: partial volume with
    the rim and the cortex darkens all of it, so only its band and depth can be judged.
+4. The kept lesions are closed with the 26-neighbourhood ``lesion_closing_voxels`` times
+   (:func:`close_gaps`): where partial volume or noise hides the band voxel by voxel, the cap
+   cast from the rest of the band has holes and notches a voxel wide. The closing only fills a
+   lesion already kept; it never makes one.
 """
 
 from __future__ import annotations
@@ -124,6 +129,35 @@ def band_core(piece: np.ndarray, smooth: np.ndarray, marrow_level: float, band_l
     return piece & ~((smooth >= half) & (smooth < band_level))
 
 
+def close_gaps(mask: np.ndarray, voxels: int) -> np.ndarray:
+    """Closing of ``mask`` with the 26-neighbourhood, ``voxels`` times: fills holes and notches
+    of that many voxels' width, whatever the voxel size (a border of empty voxels keeps the
+    array's edge from eroding it)."""
+    structure = np.ones((3, 3, 3), bool)
+    padded = np.pad(mask, voxels + 1)
+    closed = ndimage.binary_closing(padded, structure=structure, iterations=voxels)
+    inner = tuple(slice(voxels + 1, -(voxels + 1)) for _ in range(3))
+    return closed[inner] | mask
+
+
+def band_image_sd(values: np.ndarray, marrow_level: float, reference_sd: float) -> float:
+    """Robust sd of normal marrow on the band image itself: 1.4826 x the median distance under
+    ``marrow_level`` (the reference median) of the ``values`` at or under it (deep head marrow;
+    edema only raises the STIR, so its lower half is normal marrow: noise, the bias field's
+    spread, and the few voxels of a band), never under ``reference_sd``.
+
+    The reference's sd is measured on the edema image (``segment.edema.smoothing_sigma_mm``);
+    the band is sought on a less smoothed image, whose noise is larger. In the reference's
+    units the band level is fewer of the band image's own sd under normal marrow than
+    ``band_k_sd`` says, and at low SNR that passes several percent of normal marrow as dark.
+    Where this sd comes out smaller (a head full of edema: its lower half is the few spared
+    voxels), the reference's own sd stands."""
+    below = marrow_level - values[values <= marrow_level]
+    if below.size < 5:
+        return reference_sd
+    return max(1.4826 * float(np.median(below)), reference_sd)
+
+
 def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions,
                   reference: ReferenceMarrow, head: HeadFinding, centre_index: np.ndarray,
                   spacing: tuple[float, float, float], settings: NecrosisSettings) -> np.ndarray:
@@ -137,7 +171,14 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         return empty
     voxel_ml = float(np.prod(spacing)) / 1000.0
     smooth = smooth_image(image, spacing, settings.band_smoothing_sigma_mm)
-    band_level = reference.median - settings.band_k_sd * reference.robust_sd
+    extra = settings.band_depth_voxel_fraction * normal_extent_mm(marrow.shape, centre_index, spacing)
+    depth = head.radius_mm - regions.radial_mm  # under the fitted surface (mm)
+    floor = settings.band_min_depth_mm + extra
+    deep = depth >= floor
+    band_sd = reference.robust_sd
+    if settings.band_sd_from_band_image:
+        band_sd = band_image_sd(smooth[marrow & deep], reference.median, reference.robust_sd)
+    band_level = reference.median - settings.band_k_sd * band_sd
     dark = smooth < band_level
     t1_dark = None
     if t1 is not None and np.any(t1[marrow] > 0):
@@ -145,10 +186,6 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         t1_level = float(np.percentile(t1_smooth[marrow], settings.t1_normal_percentile))
         t1_dark = t1_smooth < settings.band_t1_fraction * t1_level
         dark |= t1_dark
-    extra = settings.band_depth_voxel_fraction * normal_extent_mm(marrow.shape, centre_index, spacing)
-    depth = head.radius_mm - regions.radial_mm  # under the fitted surface (mm)
-    floor = settings.band_min_depth_mm + extra
-    deep = depth >= floor
     band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
     labels, n = ndimage.label(band, structure=np.ones((3, 3, 3), bool))
     if n == 0:
@@ -189,4 +226,6 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
             if (cap & ~piece).sum() < settings.min_inside_fraction * cap.sum():
                 continue
         lesion |= grown
+    if settings.lesion_closing_voxels > 0 and lesion.any():
+        lesion |= close_gaps(lesion, settings.lesion_closing_voxels) & marrow
     return lesion

@@ -138,6 +138,7 @@ class NecrosisSettings(Section):
 
     enabled: bool
     band_k_sd: NonNegative  # STIR band: below reference median - band_k_sd x robust sd
+    band_sd_from_band_image: bool  # ... that sd measured on the band image itself (never under the reference's)
     band_t1_fraction: Fraction  # T1 band: below this x the T1 level of normal head marrow
     t1_normal_percentile: Percentile  # percentile of head-marrow T1 taken as normal marrow
     band_t1_min_fraction: Fraction  # with a T1, this fraction of a band piece must be dark on the T1
@@ -158,6 +159,7 @@ class NecrosisSettings(Section):
     min_inside_fraction: Fraction  # fraction of the lesion that must lie outside the band itself
     interior_check_min_ml: NonNegative  # lesions at least this large (ml) must show a marrow-like inside
     band_smoothing_sigma_mm: NonNegative  # smoothing before the band thresholds (mm)
+    lesion_closing_voxels: NonNegativeInt  # kept lesions closed with the 26-neighbourhood this often (voxels; 0 = off)
 
 
 class LearnedTrainingSettings(Section):
