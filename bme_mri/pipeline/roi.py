@@ -68,7 +68,8 @@ def run_roi(image_path: Path, roi_path: Path, reference_path: Path | None, out_d
     overlay = render_roi_overlay_png(
         image.array, image.geometry, bone_on_grid, result.edema_mask, result.reference.mask,
         out_dir / "overlay.png",
-        title=f"edema {result.edema_ml:.1f} ml ({result.method}, {result.reference_source} reference)")
+        title=(f"edema {result.edema_ml:.1f} ml (range {result.edema_ml_range[0]:.1f}-{result.edema_ml_range[1]:.1f}; "
+               f"{result.method}, {result.reference_source} reference)"))
     payload = {"bme_mri_version": __version__, "config_digest": config.digest(), "disclaimer": DISCLAIMER,
                "image": str(image_path), "roi": str(roi_path),
                "reference_input": str(reference_path) if reference_path else None,

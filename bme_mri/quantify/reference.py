@@ -1,21 +1,12 @@
-"""Normal-marrow reference for ROI mode: a given sample, or found automatically in the bone.
+"""Normal-marrow reference for ROI mode: what the lesions are judged against, reported.
 
-* **Given** (as in the VHI study): every voxel of the user's normal-marrow mask is used; the
-  centre is their median and the spread their robust sd (1.4826 x MAD), which holds the
-  marrow's own heterogeneity as well as the noise.
-* **Automatic**: real marrow is heterogeneous (red and yellow marrow, vessels, partial volume
-  with cortex and joint fluid, edema). The candidates are the bone mask's voxels deeper than
-  ``reference_depth_mm`` (clear of cortex and surface fluid). Edema and vessels only *raise*
-  STIR signal, so the normal marrow is the lowest substantial peak of the candidates'
-  histogram (``reference_peak_min_fraction`` of the highest peak); its sd is measured from the
-  peak's half width at half maximum on its narrower side (edema widens only the upper side,
-  sclerosis and cortex only the lower one). The reference voxels are the
-  candidates within mode +/- ``reference_window_sd`` x that sd, so bright outliers (edema,
-  vessels) and dark ones (cortex, sclerosis) are left out; they are returned as a mask for the
-  reader to check. Their centre is the peak (mode); their spread (the sd the lesion rules use) is
-  measured around each voxel's neighbourhood mean (``reference_local_scale_mm``), as a
-  hand-drawn sample of that size would show it: the whole-bone peak also holds slow variation
-  from one bone to the next, which is not the noise a lesion must stand out from.
+The normal marrow itself is estimated with the lesions (:mod:`bme_mri.quantify.lesions`,
+:mod:`bme_mri.quantify.normal_field`): its level per voxel, its spread, and the voxels it was
+fitted to. :class:`ReferenceEstimate` is its summary for the reader (and the mask written as
+``reference.nii.gz``); :func:`lowest_peak` gives the bone-wide normal centre (the lowest
+substantial histogram peak of the deep bone: edema and vessels only raise STIR signal, so the
+normal marrow is the lowest peak, even when edema fills much of the bone); :func:`given_reference`
+summarises a normal-marrow sample drawn by the user (the VHI baseline's input).
 """
 
 from __future__ import annotations
@@ -26,7 +17,6 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
-from bme_mri.quantify.settings import RoiSettings
 
 
 @dataclass
@@ -52,11 +42,6 @@ class ReferenceEstimate:
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "description": self.description, "n_voxels": self.n_voxels,
                 "median": self.median, "robust_sd": self.robust_sd}
-
-
-def erode_mm(mask: np.ndarray, depth_mm: float, spacing_mm: tuple[float, float, float]) -> np.ndarray:
-    """Voxels of ``mask`` deeper than ``depth_mm`` (mm) under its surface (array edge = outside)."""
-    return depth_below_surface_mm(mask, spacing_mm) > depth_mm
 
 
 def depth_below_surface_mm(mask: np.ndarray, spacing_mm: tuple[float, float, float]) -> np.ndarray:
@@ -109,41 +94,3 @@ def lowest_peak(values: np.ndarray, bins: int, smooth_bins: float,
     hwhm = min(sides) if sides else 0.5 * (hi - lo)
     sd = np.sqrt(max((hwhm / 1.1774) ** 2 - (smooth_bins * width) ** 2, 0.0))
     return float(centres[top]), max(float(sd), width)
-
-
-def automatic_reference(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tuple[float, float, float],
-                        settings: RoiSettings) -> ReferenceEstimate | None:
-    """Normal marrow found inside ``bone`` (see the module docstring); None when too few voxels."""
-    deep = erode_mm(bone, settings.reference_depth_mm, spacing_mm)
-    description = f"automatic: lowest histogram peak of the bone mask deeper than {settings.reference_depth_mm} mm"
-    if deep.sum() < settings.reference_source_min_voxels:
-        deep = bone
-        description = "automatic: lowest histogram peak of the whole bone mask (too thin to erode)"
-    values = smoothed[deep].astype(np.float64)
-    if values.size < settings.reference_source_min_voxels:
-        return None
-    mode, sd = lowest_peak(values, settings.reference_histogram_bins, settings.reference_histogram_smooth_bins,
-                           settings.reference_peak_min_fraction)
-    window = settings.reference_window_sd * sd
-    chosen = deep & (smoothed >= mode - window) & (smoothed <= mode + window)
-    if chosen.sum() < settings.reference_source_min_voxels:
-        return None
-    local_sd = local_spread(smoothed, chosen, spacing_mm, settings.reference_local_scale_mm)
-    # The centre is the peak itself: the window's median is pulled up by whatever brighter
-    # marrow (red marrow, faint edema) shares the window's upper half.
-    return ReferenceEstimate(mask=chosen, source="automatic", median=mode,
-                             robust_sd=max(local_sd, 1e-6 * max(abs(mode), 1.0)),
-                             n_voxels=int(chosen.sum()), description=description)
-
-
-def local_spread(smoothed: np.ndarray, mask: np.ndarray, spacing_mm: tuple[float, float, float],
-                 scale_mm: float) -> float:
-    """Robust sd of the voxels of ``mask`` around their neighbourhood mean (Gaussian of
-    ``scale_mm``, normalised inside ``mask``): the spread a hand-drawn sample of that size
-    would show, without the slow variation across bones (coil shading, red vs yellow marrow
-    from one bone to the next) that the whole-bone histogram's width holds."""
-    sigma = [scale_mm / s for s in spacing_mm]
-    weight = ndimage.gaussian_filter(mask.astype(np.float32), sigma, mode="constant")
-    total = ndimage.gaussian_filter(np.where(mask, smoothed, 0).astype(np.float32), sigma, mode="constant")
-    local_mean = total[mask] / np.maximum(weight[mask], 1e-6)
-    return robust_sd(smoothed[mask] - local_mean)

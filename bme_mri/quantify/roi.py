@@ -1,10 +1,10 @@
 """ROI mode: edema inside a user-given bone mask (knee, ankle, foot, sacroiliac joint, ...).
 
-Steps: the masks are brought onto the image grid (:mod:`bme_mri.quantify.grid`); the normal
-marrow reference is the given sample or found in the bone (:mod:`bme_mri.quantify.reference`);
-lesions follow the rules of :mod:`bme_mri.quantify.lesions` (method ``hysteresis``) or the VHI
-authors' published thresholds (:mod:`bme_mri.quantify.vhi`, method ``vhi``, which needs the
-given sample). Every constant is in ``configs/default.yaml`` under ``quantify.roi``; the hip
+Steps: the masks are brought onto the image grid (:mod:`bme_mri.quantify.grid`); normal
+marrow (its level voxel by voxel and its spread) and the lesions are estimated together by the
+rules of :mod:`bme_mri.quantify.lesions` (method ``hysteresis``; a given normal-marrow sample
+anchors the normal level and always counts as normal), or the VHI authors' published thresholds
+are applied (:mod:`bme_mri.quantify.vhi`, method ``vhi``, which needs the given sample). Every constant is in ``configs/default.yaml`` under ``quantify.roi``; the hip
 segmenter's rules (``segment.*``) are not used here.
 """
 
@@ -19,7 +19,7 @@ from scipy import ndimage
 from bme_mri.errors import BmeError, SegmentationError
 from bme_mri.quantify.grid import mask_on_grid
 from bme_mri.quantify.lesions import find_lesions
-from bme_mri.quantify.reference import ReferenceEstimate, automatic_reference, given_reference
+from bme_mri.quantify.reference import ReferenceEstimate, given_reference
 from bme_mri.quantify.vhi import vhi_lesions, vhi_thresholds
 from bme_mri.types import Volume
 
@@ -34,8 +34,10 @@ class RoiResult:
     ----------
     edema_mask : bool ``[i, j, k]`` on the image grid.
     edema_ml, bone_ml : volumes (ml); edema_fraction = edema_ml / bone_ml.
-    threshold : the level lesion voxels exceed (image units): the grow level (hysteresis) or
-        the lower VHI threshold.
+    edema_ml_range : (low, high) edema volumes (ml) at levels ``quantify.roi.range_sd`` higher and
+        lower (hysteresis), or the volumes above the VHI upper and lower thresholds (vhi).
+    threshold : the level lesion voxels exceed (image units): the median over the bone of the
+        local grow level (hysteresis) or the lower VHI threshold.
     reference : the normal marrow (its ``mask`` is the voxels used).
     reference_source : "given" (a normal-marrow mask) or "automatic" (inside the bone mask).
     method : "hysteresis" or "vhi".
@@ -47,6 +49,7 @@ class RoiResult:
     edema_ml: float
     bone_ml: float
     edema_fraction: float
+    edema_ml_range: tuple[float, float]
     threshold: float
     reference: ReferenceEstimate
     reference_source: str
@@ -55,7 +58,8 @@ class RoiResult:
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"method": self.method, "edema_ml": self.edema_ml, "bone_ml": self.bone_ml,
+        return {"method": self.method, "edema_ml": self.edema_ml,
+                "edema_ml_range": list(self.edema_ml_range), "bone_ml": self.bone_ml,
                 "edema_fraction": self.edema_fraction, "threshold": self.threshold,
                 "reference_source": self.reference_source, "reference": self.reference.to_dict(),
                 "details": self.details, "warnings": list(self.warnings)}
@@ -137,25 +141,35 @@ def quantify_roi(image: Volume, bone_mask: Volume, reference_mask: Volume | None
         reference = given_reference(raw, normal)
         thresholds = vhi_thresholds(raw[normal], settings)
         edema = vhi_lesions(raw, bone, thresholds, settings)
+        certain = edema & (raw >= thresholds.upper)
+        edema_range = (float(certain.sum() * voxel_ml), float(edema.sum() * voxel_ml))
         threshold = thresholds.lower
         details: dict[str, Any] = {"vhi": thresholds.to_dict()}
     else:
         smoothed = smooth_image(image.array, geometry.spacing_mm, settings.smoothing_sigma_mm, inside=bone)
-        if normal is not None:
-            reference = given_reference(smoothed, normal)
-        else:
-            reference = automatic_reference(smoothed, bone, geometry.spacing_mm, settings)
-            if reference is None:
-                raise SegmentationError("no marrow voxels in the bone mask to estimate the normal reference from")
-        lesions = find_lesions(smoothed, bone, reference, geometry.spacing_mm, settings,
-                               raw=np.asarray(image.array, dtype=np.float32))
+        try:
+            lesions = find_lesions(smoothed, bone, geometry.spacing_mm, settings,
+                                   raw=np.asarray(image.array, dtype=np.float32), given=normal)
+        except ValueError as exc:
+            raise SegmentationError(f"no normal marrow to judge edema against: {exc}") from exc
         edema = lesions.mask
-        threshold = lesions.grow_level
+        used = lesions.field.mask & ~edema  # the final lesions may reach a voxel fitted as normal
+        values = smoothed[used]
+        reference = ReferenceEstimate(
+            mask=used, source="given" if normal is not None else "automatic",
+            median=float(np.median(values)), robust_sd=lesions.field.scale, n_voxels=int(used.sum()),
+            description=("the given normal-marrow sample and the bone's marrow taken as normal with it"
+                         if normal is not None else
+                         "the bone's marrow taken as normal (lowest histogram peak, then every deep "
+                         "voxel that is neither lesion nor next to one)"))
+        threshold = lesions.grow_level(bone)
+        edema_range = lesions.volume_range_ml
         details = lesions.to_dict()
     edema_ml = float(edema.sum() * voxel_ml)
     bone_ml = float(bone.sum() * voxel_ml)
     return RoiResult(edema_mask=edema, edema_ml=edema_ml, bone_ml=bone_ml,
                      edema_fraction=edema_ml / bone_ml if bone_ml > 0 else 0.0,
+                     edema_ml_range=(min(edema_range[0], edema_ml), max(edema_range[1], edema_ml)),
                      threshold=float(threshold), reference=reference,
                      reference_source=reference.source, method=method, details=details,
                      warnings=warnings)

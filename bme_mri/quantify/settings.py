@@ -9,33 +9,37 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bme_mri.settings import Section
+from bme_mri.settings import Count, Fraction, NonNegative, Positive, PositiveRange, Section
 
 
 class RoiSettings(Section):
-    """ROI mode (any joint: a bone mask given by the user). Units in the names or below."""
+    """ROI mode (any joint: a bone mask given by the user). Units in the names or below; the
+    rules are those of :mod:`bme_mri.quantify.lesions`."""
 
-    reference_source_min_voxels: int  # a given reference mask needs at least this many voxels
-    reference_depth_mm: float  # estimated reference from bone this deep (mm)
+    reference_source_min_voxels: int  # a given reference mask (and the normal marrow found) needs at least this many voxels
     method: Literal["hysteresis", "vhi"]  # default lesion method
     grid_tolerance_voxel: float  # masks within this x the smallest voxel size are on the image grid
     smoothing_sigma_mm: float  # Gaussian smoothing before the rules (mm)
     reference_histogram_bins: int
     reference_histogram_smooth_bins: float
     reference_peak_min_fraction: float  # lowest histogram peak at least this x the highest
-    reference_window_sd: float  # automatic reference voxels: mode +/- this x robust sd
-    reference_local_scale_mm: float  # automatic reference spread around the neighbourhood mean (mm)
-    seed_family_false_positive_rate: float  # expected false seeds per scan (random field theory)
-    grow_false_positive_rate: float  # ... above the grow level
-    contrast_fraction: float  # border between normal marrow and lesion plateau (0-1)
-    plateau_depth_mm: float  # plateau from the lesion this deep inside it (mm)
-    border_max_iterations: int  # border <-> plateau fixed-point iterations at most
-    border_tolerance_fraction: float  # ... stop when the border moves less than this fraction
-    seed_min_depth_mm: float  # seeds at least this deep under the bone surface (mm)
+    reference_window_sd: float  # normal marrow at first: centre +/- this x its bone-wide sd; the local level stays in that range
+    background_sigma_mm: Positive  # the normal-marrow level is a Gaussian-weighted mean of this sigma (mm)
+    background_min_depth_mm: NonNegative  # normal marrow deeper than this under the bone surface (mm)
+    background_outlier_sd: Positive  # normal marrow within this many sd of its level, either side
+    background_max_iterations: Count  # normal marrow <-> lesions re-estimated at most this often
+    background_tolerance_fraction: Fraction  # ... until the lesion volume changes by less than this fraction
+    lesion_halo_mm: NonNegative  # lesions and this margin (mm) are left out of normal marrow
+    seed_family_false_positive_rate: Fraction  # floor: a smooth Gaussian field's level with a false blob in this fraction of scans
+    seed_false_discovery_rate: Fraction  # seeds: dark blobs at most this x bright blobs above the seed level
+    seed_search_sd: PositiveRange  # the seed level is searched between these (sd)
+    seed_count_min_ml: NonNegative  # blobs counted for the seed level hold at least this (ml)
+    seed_min_depth_mm: NonNegative  # seeds at least this deep under the bone surface (mm)
+    grow_sd: NonNegative  # lesions grow down to this many sd above their local normal marrow
+    range_sd: NonNegative  # volume range: seed and grow levels this many sd lower and higher
     vessel_max_radius_mm: float  # thinner components (in-plane inscribed radius, mm) ...
     vessel_min_elongation: float  # ... this many diameters long are vessels
     min_lesion_ml: float  # smaller components are speckle (ml)
-    outline_edge_pixels: bool  # add each lesion's in-plane edge pixels above the noise floor, as readers outline
     fill_hole_max_mm2: float  # in-plane islands enclosed by lesion up to this area count (mm^2)
     vhi_tukey_multiple: float  # VHI baseline (published): start multiple of IQR above Q3
     vhi_multiple_step: float  # ... raised in these steps
