@@ -138,10 +138,10 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
               sequence_override: SequenceClass | None = None, force: bool = False) -> BatchResult:
     """Analyse every study under ``input_path``; write tables, masks and reports to ``out_dir``.
 
-    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
-    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`); a file whose sidecar or
-    name says it is another class is refused (one line, before anything is written) unless
-    ``force`` (``--force``).
+    ``sequence_override`` (``--sequence``) sets the class of the NIfTI files nothing identifies
+    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`); files whose sidecar or name
+    give a class keep it. Given one file whose own sidecar or name says another class, it is
+    refused (one line, before anything is written) unless ``force`` (``--force``).
 
     Never raises for a bad study: its reason lands in ``summary.csv`` and ``study.json``.
     Raises :class:`~bme_mri.errors.BmeError` only for unusable arguments (missing input,
@@ -158,7 +158,7 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
     discovery = require_images(discover(input_path, config.ingest))
-    apply_sequence_override(discovery, sequence_override, force=force)
+    apply_sequence_override(discovery, sequence_override, force=force, settings=config.ingest)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out_dir)  # half-written study folders of an interrupted run
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)

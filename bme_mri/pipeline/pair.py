@@ -27,7 +27,7 @@ def _single_study(path: Path, config: Config, sequence_override: SequenceClass |
     if not path.exists():
         raise BmeError(f"{path} does not exist")
     discovery = discover(path, config.ingest)
-    apply_sequence_override(discovery, sequence_override, force=force)
+    apply_sequence_override(discovery, sequence_override, force=force, settings=config.ingest)
     studies = discovery.studies
     if len(studies) != 1:
         raise BmeError(f"{path} holds {len(studies)} studies; give one study folder (or NIfTI file) per visit")
@@ -42,7 +42,9 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     Unless ``force``, two different patients or one study given twice is refused before
     anything is analysed (:func:`check_pair`), and so is ``--sequence stir`` on a file whose
     sidecar or name says otherwise.
-    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of both inputs.
+    ``sequence_override`` (``--sequence``) sets the class of the NIfTI files of both inputs that
+    nothing identifies, or of an input that is one file
+    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`).
     A study whose patient is unknown (NIfTI without PatientID or BIDS ``sub-``: patient id
     ``""``) is compared, and the report and study.json say the identity could not be checked.
     ``on_warning`` receives each of the report's warnings (the CLI prints them).
