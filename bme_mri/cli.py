@@ -344,8 +344,9 @@ def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice, "
-                                                         "or take --sequence against a file's sidecar.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice (a "
+                                                         "warning line per check overridden), or take --sequence "
+                                                         "against an input file's sidecar.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,
