@@ -25,7 +25,7 @@ from bme_mri.compare.register import Registration, register_hip
 from bme_mri.compare.settings import CompareSettings
 from bme_mri.compare.status import StatusCall
 from bme_mri.compare.visit import VisitResult
-from bme_mri.quantify.qc import QcFlag
+from bme_mri.quantify.qc import BLOCKING, WARNING, QcFlag
 from bme_mri.types import Geometry, Label, Side
 
 
@@ -115,7 +115,7 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
         extra = [] if registration.ok else [QcFlag(
             "registration_flagged", f"{registration.message}; change map not computed (the call "
             "uses each visit's own volumes)",
-            "blocking" if "registration_flagged" in qc_blocking else "warning")]
+            BLOCKING if "registration_flagged" in qc_blocking else WARNING)]
         call, row = call_side(patient_id, side, baseline.study_date, followup.study_date,
                               base_side, follow_side, settings.status, compared_with,
                               registration.ok, registration.quality_ncc,

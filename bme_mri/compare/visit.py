@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bme_mri.quantify.qc import QcFlag
+from bme_mri.quantify.qc import QcFlag, is_measured
 from bme_mri.types import Side, Volume
 
 
@@ -35,8 +35,7 @@ class SideVolumes:
     def measured(self) -> bool:
         """Whether this hip's edema and necrosis were measured: figures present and no blocking
         QC flag (blocked means not measured)."""
-        return (self.edema_ml is not None and self.necrosis_ml is not None
-                and not any(f.severity == "blocking" for f in self.qc_flags))
+        return is_measured(self.edema_ml, self.necrosis_ml, self.qc_flags)
 
 
 @dataclass

@@ -83,6 +83,30 @@ class QcFlag:
         return cls(str(data["code"]), str(data["reason"]), str(data["severity"]))
 
 
+def is_blocking(flag: Any) -> bool:
+    """Whether a QC flag blocks (blocked means not measured): a :class:`QcFlag`, its dict (as in
+    study.json) or a ``(code, severity, reason)`` tuple (as in the report model). The one place
+    that test is written."""
+    if isinstance(flag, dict):
+        severity = flag.get("severity")
+    elif isinstance(flag, tuple):
+        severity = flag[1]
+    else:
+        severity = flag.severity
+    return severity == BLOCKING
+
+
+def blocking_flags(flags: Any) -> list:
+    """The blocking ones of ``flags`` (:func:`is_blocking`), in order."""
+    return [f for f in flags or () if is_blocking(f)]
+
+
+def is_measured(edema_ml: float | None, necrosis_ml: float | None, flags: Any) -> bool:
+    """Whether a hip's edema and necrosis are results: both figures present and no blocking QC
+    flag (whatever numbers it carries: blocked means not measured)."""
+    return edema_ml is not None and necrosis_ml is not None and not blocking_flags(flags)
+
+
 @dataclass
 class HipQc:
     """Quality control of one hip at one visit: flags and the measured numbers."""
@@ -93,7 +117,7 @@ class HipQc:
 
     @property
     def blocking(self) -> list[QcFlag]:
-        return [f for f in self.flags if f.severity == BLOCKING]
+        return blocking_flags(self.flags)
 
     @property
     def codes(self) -> str:
@@ -510,4 +534,4 @@ def _no_fat_why(fat: Any, min_ml: float) -> str:
 def blocking_reasons(flags: list[QcFlag] | tuple[QcFlag, ...], visit: str = "") -> list[str]:
     """'code (visit): reason' of every blocking flag, for a status reason."""
     where = f" at {visit}" if visit else ""
-    return [f"{f.code}{where}: {f.reason}" for f in flags if f.severity == BLOCKING]
+    return [f"{f.code}{where}: {f.reason}" for f in blocking_flags(flags)]

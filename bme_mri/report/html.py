@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 from bme_mri.io_utils import write_text_atomic
+from bme_mri.quantify.qc import is_blocking
 from bme_mri.report import palette
 from bme_mri.report.model import DISCLAIMER, PatientReport, ReportImage
 
@@ -189,7 +190,7 @@ def _qc_cell(flags) -> str:
         return '<span class="qc-ok">passed</span>'
     items = []
     for code, severity, reason in flags:
-        css = "qc-blocking" if severity == "blocking" else "qc-warning"
+        css = "qc-blocking" if is_blocking((code, severity, reason)) else "qc-warning"
         items.append(f'<div class="{css}">{_esc(code)} ({_esc(severity)}): {_esc(reason)}</div>')
     return "".join(items)
 
