@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pydicom
 
@@ -50,10 +51,9 @@ def test_overlay_title_of_a_blocked_hip_has_no_edema_number():
 
     flag = QcFlag("not_fat_suppressed", "fat as bright as marrow", BLOCKING)
     blocked = Measured(Side.LEFT, 52.0, None, None, None, None, None, 1.0,
-                       "not measured: fat not suppressed on this series (not_fat_suppressed)",
-                       {"edema_ml": 46.0})
+                       "not measured: fat not suppressed on this series (not_fat_suppressed)")
     title = overlay_figures(blocked, HipQc(Side.LEFT, [flag]))
-    assert "NOT MEASURED" in title and "fat not suppressed" in title and "46" not in title
+    assert "NOT MEASURED" in title and "fat not suppressed" in title and not re.search(r"(edema|necrosis) \d", title)
     measured = Measured(Side.LEFT, 52.0, 3.25, 3.3, 0.06, 0.0, None, 1.0)
     assert overlay_figures(measured, HipQc(Side.LEFT)) == ": head 52.0 ml, edema 3.2 ml, necrosis 0.00 ml"
 
