@@ -50,6 +50,8 @@ class VisitResult:
     labels : uint8 label map on ``volume``'s grid (:class:`~bme_mri.types.Label`).
     sides : per-side measurements; a side not in the field of view is absent.
     study_time : StudyTime (DICOM TM) for ordering same-day visits.
+    not_found : sides whose femoral head lies in the field of view but was not found, with the
+        reason ("femoral head not found: ..."); absent from ``sides`` too.
     """
 
     study_uid: str
@@ -59,6 +61,12 @@ class VisitResult:
     sides: dict[Side, SideVolumes]
     study_time: str = ""
     meta: dict = field(default_factory=dict)
+    not_found: dict[Side, str] = field(default_factory=dict)
+
+    def absence(self, side: Side) -> str:
+        """Why ``side`` has no measurement at this visit: its 'femoral head not found: ...'
+        reason, else 'outside the field of view' (the head does not lie in the imaged volume)."""
+        return self.not_found.get(side) or "outside the field of view"
 
     def __post_init__(self) -> None:
         if tuple(self.labels.shape) != tuple(self.volume.geometry.shape):

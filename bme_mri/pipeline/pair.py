@@ -57,6 +57,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
     from bme_mri.pipeline.followup import METHOD_TEXT, visit_from_analysis, write_registrations
     from bme_mri.pipeline.outputs import is_study_output_folder, write_study_outputs
     from bme_mri.pipeline.study import analyse_study
+    from bme_mri.pipeline.worker import side_records
     from bme_mri.report.build import patient_report
     from bme_mri.report.html import write_patient_report
 
@@ -95,7 +96,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
                 "patient_id": analysis.study.patient_id, "study_uid": analysis.study.study_uid,
                 "study_date": analysis.study.study_date, "selection_reason": analysis.selection.reason,
                 "outputs": outputs, "warnings": analysis.warnings, "timings_s": analysis.timings_s,
-                "qc": [q.to_dict() for q in analysis.qc]})
+                **side_records(analysis), "qc": [q.to_dict() for q in analysis.qc]})
         analyses[role] = analysis
     baseline, followup = visit_from_analysis(analyses["baseline"]), visit_from_analysis(analyses["followup"])
     patient_id = analyses["baseline"].study.patient_id

@@ -85,7 +85,8 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
                                                         for f in m.qc_flags),
                                                   m.not_measured or ("" if m.measured else "not measured"))
                       for side, m in v.sides.items()},
-                     str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
+                     str(v.meta.get("series_description") or v.volume.meta.get("description", "")),
+                     {side.value: why for side, why in v.not_found.items()})
         for v in ordered]
     calls: list[SideCall] = []
     images: list[ReportImage] = []

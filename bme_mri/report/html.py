@@ -167,6 +167,10 @@ def _visits_section(report: PatientReport) -> str:
         label = "baseline" if index == 0 else f"follow-up {index}"
         for side in ("right", "left"):
             if side not in visit.sides:
+                if side in visit.not_found:  # no hip lost in silence
+                    rows.append(f"<tr><td>{_esc(visit.study_date)}</td><td>{label}</td><td>{side}</td>"
+                                f'<td colspan="4" class="qc-blocking">not analysed: {_esc(visit.not_found[side])}</td>'
+                                f"<td>{_esc(visit.series_description)}</td></tr>")
                 continue
             m = visit.sides[side]
             rows.append(
