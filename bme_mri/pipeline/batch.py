@@ -55,18 +55,37 @@ class BatchResult:
     def problem_lines(self) -> list[str]:
         """One line per failed study (patient, study date and UID, reason), one per patient
         whose follow-up comparison failed, one per side of an analysed study whose femoral head
-        lies in view but was not found, then one per study not analysable (and why)."""
+        lies in view but was not found, one per hip not measured (a blocking QC flag: ``NOT
+        MEASURED <patient> <date> <side>: <reason>``), one per hip whose fat suppression could
+        not be verified, one per file ``--force`` relabelled, then one per study not analysable
+        (and why)."""
 
         def study(r: dict[str, Any]) -> str:
             return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
                     f"{r.get('study_uid') or '?'}")
 
+        def hip(r: dict[str, Any], side: dict[str, Any]) -> str:
+            return f"{r.get('patient_id') or '?'} {r.get('study_date') or '(no date)'} {side.get('side')}"
+
+        analysed = [r for r in self.records if not r.get("error")]
         lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
         lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
         lines += [f"NOT ANALYSED {study(r)} {side.get('side')} hip: {side.get('not_analysed')}"
-                  for r in self.records if not r.get("error") for side in r.get("sides_not_analysed") or []]
+                  for r in analysed for side in r.get("sides_not_analysed") or []]
+        lines += [f"NOT MEASURED {hip(r, side)}: {_blocked_reason(side)}"
+                  for r in analysed for side in r.get("sides") or [] if _blocked_reason(side)]
+        lines += [f"CHECK {hip(r, side)}: {flag.get('reason')}" for r in analysed for side in r.get("sides") or []
+                  for flag in (side.get("qc") or {}).get("flags") or [] if flag.get("code") in _CHECK_CODES]
+        lines += [f"FORCED {study(r)}: {warning}" for r in analysed for warning in r.get("warnings") or []
+                  if "because of --force" in warning]
         return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
                         if r.get("not_analysed") and not r.get("error")]
+
+    @property
+    def n_hips_not_measured(self) -> int:
+        """Hips of analysed studies with a blocking QC flag (no edema or necrosis figure)."""
+        return sum(1 for r in self.records if not r.get("error") for side in r.get("sides") or []
+                   if _blocked_reason(side))
 
     @property
     def n_not_analysed(self) -> int:
@@ -81,10 +100,27 @@ class BatchResult:
             return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
         n = len(self.records)
+        blocked = self.n_hips_not_measured
+        not_measured = f" ({count(blocked, 'hip')} not measured: quality control)" if blocked else ""
         return (f"{n} {'study' if n == 1 else 'studies'} ({self.n_resumed} kept from an earlier run): "
-                f"{ok} analysed, {not_analysed}{self.n_failed} failed; "
+                f"{ok} analysed{not_measured}, {not_analysed}{self.n_failed} failed; "
                 f"{count(self.n_skipped_files, 'file')} skipped; "
                 f"{count(self.longitudinal_rows, 'follow-up comparison')}; results in {self.out_dir}")
+
+
+_CHECK_CODES = ("fat_suppression_unverified",)  # warnings a reader must act on: printed by run
+
+
+def _blocked_reason(side: dict[str, Any]) -> str:
+    """'fat not suppressed on this series (not_fat_suppressed): <reason>' for a hip of a study
+    record with a blocking QC flag, '' for a measured one."""
+    from bme_mri.quantify.qc import blocking_flags
+
+    flags = blocking_flags((side.get("qc") or {}).get("flags") or [])
+    if not flags and not side.get("not_measured"):
+        return ""
+    short = (side.get("not_measured") or "not measured").removeprefix("not measured: ")
+    return f"{short}; " + "; ".join(f"{f.get('code')}: {f.get('reason')}" for f in flags) if flags else short
 
 
 def study_dir_name(study: Any) -> tuple[str, str]:

@@ -97,6 +97,11 @@ def test_the_sidecar_of_a_t1_refuses_sequence_stir_unless_forced(contrasts, tmp_
     code = main(["run", str(contrasts["T1"]), "--out", str(tmp_path / "out"), "--sequence", "stir",
                  "--force", "--no-progress"])
     assert code == 0
+    printed = capsys.readouterr()
+    assert "(2 hips not measured: quality control)" in printed.out  # not "1 analysed" alone
+    not_measured = [line for line in printed.err.splitlines() if line.startswith("NOT MEASURED ")]
+    assert len(not_measured) == 2 and all("not_fat_suppressed" in line for line in not_measured)
+    assert any(line.startswith("FORCED ") and "--force" in line for line in printed.err.splitlines())
     for row in _summary(tmp_path / "out"):  # forced, and still not measured
         assert row["edema_ml"] == "" and "not_fat_suppressed" in row["qc_flags"]
     (study_json,) = (tmp_path / "out").rglob("study.json")
