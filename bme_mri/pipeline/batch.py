@@ -112,15 +112,17 @@ _CHECK_CODES = ("fat_suppression_unverified",)  # warnings a reader must act on:
 
 
 def _blocked_reason(side: dict[str, Any]) -> str:
-    """'fat not suppressed on this series (not_fat_suppressed): <reason>' for a hip of a study
-    record with a blocking QC flag, '' for a measured one."""
+    """'fat not suppressed on this series (not_fat_suppressed); the reasons in summary.csv
+    qc_reason' for a hip of a study record with a blocking QC flag, '' for a measured one (one
+    console line per hip: the measured levels behind each flag are in the tables)."""
     from bme_mri.quantify.qc import blocking_flags
 
     flags = blocking_flags((side.get("qc") or {}).get("flags") or [])
     if not flags and not side.get("not_measured"):
         return ""
-    short = (side.get("not_measured") or "not measured").removeprefix("not measured: ")
-    return f"{short}; " + "; ".join(f"{f.get('code')}: {f.get('reason')}" for f in flags) if flags else short
+    codes = ", ".join(dict.fromkeys(str(f.get("code")) for f in flags))
+    short = (side.get("not_measured") or f"not measured: {codes}").removeprefix("not measured: ")
+    return f"{short}; the reasons in summary.csv qc_reason"
 
 
 def study_dir_name(study: Any) -> tuple[str, str]:

@@ -118,7 +118,7 @@ def test_run_names_every_hip_it_did_not_measure_and_every_hip_it_could_not_check
     result = BatchResult(tmp_path, [record], 0, 0)
     lines = result.problem_lines()
     assert ("NOT MEASURED P 2024-01-01 left: fat not suppressed on this series (not_fat_suppressed); "
-            "not_fat_suppressed: fat 2.1 x muscle") in lines
+            "the reasons in summary.csv qc_reason") in lines
     assert "CHECK P 2024-01-01 right: could not verify fat suppression: no skin in the field of view" in lines
     assert any(line.startswith("FORCED patient P study 2024-01-01 1.2: --sequence stir conflicts") for line in lines)
     assert not any("low_snr" in line for line in lines)  # a plain warning stays in the tables
