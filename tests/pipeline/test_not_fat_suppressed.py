@@ -83,6 +83,11 @@ def test_a_series_without_fat_suppression_given_as_stir_is_flagged_and_not_measu
         assert flags["not_fat_suppressed"]["severity"] == "blocking", (contrast, side["qc"]["measures"])
         assert all(side[key] is None for key in FIGURES) and side["not_measured"]
         assert _lesion_numbers(side) == []  # no withheld figure kept under any key
+    (labels_json,) = (tmp_path / "out").rglob("labels.json")  # the label map says it too
+    legend = json.loads(labels_json.read_text())
+    assert sorted(legend["not_measured"]) == ["left", "right"]
+    assert all(text.startswith("NOT MEASURED (not measured: ") and "(not_fat_suppressed)" in text
+               for text in legend["not_measured"].values())
     rows = _summary(tmp_path / "out")
     assert len(rows) == 2
     for row in rows:

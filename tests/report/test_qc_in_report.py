@@ -83,3 +83,33 @@ def test_seg_description_carries_the_qc_failure(tmp_path, report_settings):  # n
                                             report_settings), stop_before_pixels=True)
     assert "QC" not in clean.SeriesDescription
     assert not hasattr(clean, "ImageComments") or not clean.ImageComments
+
+
+def test_seg_series_description_names_both_failed_hips_within_64_characters(tmp_path, report_settings):  # noqa: F811
+    from bme_mri.pipeline.outputs import seg_series_note
+
+    qc = [HipQc(Side.RIGHT, [QcFlag("head_cut_by_fov", "24% outside", BLOCKING)]),
+          HipQc(Side.LEFT, [QcFlag("not_fat_suppressed", "fat 2.1 x muscle", BLOCKING)])]
+    assert seg_series_note(qc) == "QC FAILED R,L: not measured"
+    assert seg_series_note([HipQc(Side.LEFT, [QcFlag("low_snr", "snr 5", WARNING)])]) == "QC warnings L"
+    assert seg_series_note([HipQc(Side.LEFT)]) == ""
+    geometry, labels, files = _series(tmp_path)
+    note, detail = _seg_qc_text(qc)
+    not_measured = {"left": "not measured: fat not suppressed on this series (not_fat_suppressed)",
+                    "right": "not measured: femoral head cut by the field of view (head_cut_by_fov)"}
+    path = write_dicom_seg(labels, geometry, files, tmp_path / "seg.dcm", report_settings, qc_note=note,
+                           qc_detail=detail, qc_series_note=seg_series_note(qc), not_measured=not_measured)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert ds.SeriesDescription.endswith("QC FAILED R,L: not measured") and len(ds.SeriesDescription) <= 64
+    segments = {int(s.SegmentNumber): s for s in ds.SegmentSequence}
+    assert segments[2].SegmentLabel == "Bone marrow edema; R,L hips NOT MEASURED"
+    assert segments[3].SegmentLabel == "Osteonecrosis; R,L hips NOT MEASURED"
+    assert "NOT MEASURED" in segments[1].SegmentLabel
+    assert all("left hip NOT MEASURED: not measured: fat not suppressed" in s.SegmentDescription
+               for s in segments.values())
+    one = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "one.dcm", report_settings,
+                                          not_measured={"left": not_measured["left"]}), stop_before_pixels=True)
+    assert [s.SegmentLabel for s in one.SegmentSequence][1] == "Bone marrow edema; L hip NOT MEASURED"
+    clean = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "c.dcm", report_settings),
+                            stop_before_pixels=True)
+    assert [s.SegmentLabel for s in clean.SegmentSequence] == ["Femoral head", "Bone marrow edema", "Osteonecrosis"]
