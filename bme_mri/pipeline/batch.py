@@ -31,6 +31,7 @@ from bme_mri.config import Config
 from bme_mri.io_utils import ensure_outside, remove_stale_staging, safe_name
 from bme_mri.pipeline.pool import worker_pool
 from bme_mri.pipeline.tables import write_skipped_csv, write_summary_csv
+from bme_mri.quantify.qc import REVIEW_CODES
 from bme_mri.types import SequenceClass
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -75,7 +76,7 @@ class BatchResult:
         lines += [f"NOT MEASURED {hip(r, side)}: {_blocked_reason(side)}"
                   for r in analysed for side in r.get("sides") or [] if _blocked_reason(side)]
         lines += [f"CHECK {hip(r, side)}: {flag.get('reason')}" for r in analysed for side in r.get("sides") or []
-                  for flag in (side.get("qc") or {}).get("flags") or [] if flag.get("code") in _CHECK_CODES]
+                  for flag in (side.get("qc") or {}).get("flags") or [] if flag.get("code") in REVIEW_CODES]
         lines += [f"FORCED {study(r)}: {warning}" for r in analysed for warning in r.get("warnings") or []
                   if "because of --force" in warning]
         return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
@@ -106,9 +107,6 @@ class BatchResult:
                 f"{ok} analysed{not_measured}, {not_analysed}{self.n_failed} failed; "
                 f"{count(self.n_skipped_files, 'file')} skipped; "
                 f"{count(self.longitudinal_rows, 'follow-up comparison')}; results in {self.out_dir}")
-
-
-_CHECK_CODES = ("fat_suppression_unverified",)  # warnings a reader must act on: printed by run
 
 
 def _blocked_reason(side: dict[str, Any]) -> str:

@@ -104,7 +104,8 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
 def overlay_figures(measured: Any, hip_qc: Any) -> str:
     """The figures of an overlay's title: ': head 52.1 ml, edema 3.2 ml, necrosis 0.00 ml', or
     for a hip with a blocking QC flag ': head 52.1 ml; edema and necrosis NOT MEASURED' and the
-    reason on a second line (blocked means not measured: no number to read as a result)."""
+    reason on a second line (blocked means not measured: no number to read as a result); a hip
+    whose fat suppression could not be verified gets a 'CHECK: ...' line under its figures."""
     if measured is None:
         return ""
     head = ("head not measured" if measured.femoral_head_ml is None
@@ -117,6 +118,10 @@ def overlay_figures(measured: Any, hip_qc: Any) -> str:
     text = f": {head}, edema {measured.edema_ml:.1f} ml, necrosis {measured.necrosis_ml:.2f} ml"
     if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
         text += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
+    from bme_mri.quantify.qc import REVIEW_CODES
+
+    if hip_qc is not None and any(f.code in REVIEW_CODES for f in hip_qc.flags):
+        text += "\nCHECK: fat suppression not verified - the edema may be fatty marrow"
     return text
 
 

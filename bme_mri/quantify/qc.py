@@ -64,6 +64,9 @@ from bme_mri.types import Geometry, Side, Volume
 
 BLOCKING = "blocking"
 WARNING = "warning"
+# warnings a reader must act on (the figures stand, but may be wrong): said on the console, the
+# overlay and in the report's notes, not only in the tables
+REVIEW_CODES = ("fat_suppression_unverified",)
 
 
 @dataclass(frozen=True)

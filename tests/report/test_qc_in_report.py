@@ -113,3 +113,26 @@ def test_seg_series_description_names_both_failed_hips_within_64_characters(tmp_
     clean = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "c.dcm", report_settings),
                             stop_before_pixels=True)
     assert [s.SegmentLabel for s in clean.SegmentSequence] == ["Femoral head", "Bone marrow edema", "Osteonecrosis"]
+
+
+def test_overlay_title_of_an_unverified_hip_says_to_check_it():
+    from bme_mri.pipeline.outputs import overlay_figures
+    from bme_mri.quantify.volumes import SideMeasurement as Measured
+
+    unverified = QcFlag("fat_suppression_unverified", "could not verify fat suppression: no skin", WARNING)
+    measured = Measured(Side.LEFT, 52.0, 24.8, 25.0, 0.48, 0.0, None, 1.0)
+    title = overlay_figures(measured, HipQc(Side.LEFT, [unverified]))
+    assert title.startswith(": head 52.0 ml, edema 24.8 ml") and "\nCHECK: fat suppression not verified" in title
+    assert "CHECK" not in overlay_figures(measured, HipQc(Side.LEFT, [QcFlag("low_snr", "snr 5", WARNING)]))
+
+
+def test_a_long_overlay_title_is_wrapped_to_the_picture_not_cut_at_its_edges():
+    from bme_mri.report.overlay import _title_room_in, _wrap_title
+
+    title = ("BME0000 2024-04-08 left hip: head 52.7 ml; edema and necrosis NOT MEASURED\n"
+             "normal-marrow reference implausible (reference_implausible); fat not suppressed on this series "
+             "(not_fat_suppressed)\nQC FAILED: reference_implausible, not_fat_suppressed")
+    wrapped = _wrap_title(title, 8.4)
+    assert wrapped.replace("\n", " ").split() == title.replace("\n", " ").split()  # nothing lost
+    assert max(len(line) for line in wrapped.split("\n")) <= 92 and wrapped.count("\n") >= 3
+    assert _title_room_in(wrapped) > _title_room_in("one line")
