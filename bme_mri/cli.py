@@ -29,12 +29,14 @@ ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file m
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
 SequenceOpt = Annotated[Optional[str], typer.Option(
     "--sequence", metavar="CLASS",
-    help="What every NIfTI file of the input is (stir, t2fs, t1, ...: a sequence class), when its name "
-         "and JSON sidecar cannot say. stir / t2fs on a file whose sidecar or name says otherwise "
-         "(a T1, T2, PD...) is refused unless --force. DICOM is classified from its headers.")]
+    help="What the NIfTI files are that nothing identifies (stir, t2fs, t1, ...: a sequence class); files "
+         "whose JSON sidecar or name gives a class keep it. Given one file, it names that file: stir / t2fs "
+         "on a file whose sidecar or name says another class (a T1, T2, PD... without fat suppression) is "
+         "refused unless --force. DICOM is classified from its headers.")]
 ForceSequenceOpt = Annotated[bool, typer.Option(
-    "--force", help="Take --sequence even where a file's sidecar or name says another class (the "
-                    "image's own fat-suppression check still blocks a series without it).")]
+    "--force", help="With --sequence on one file: take it even where that file's sidecar or name says "
+                    "another class (only that file; the image's own fat-suppression check still blocks a "
+                    "series without it).")]
 
 
 def _sequence(value: str | None):
@@ -342,8 +344,9 @@ def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
     out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice, "
-                                                         "or take --sequence against a file's sidecar.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice (a "
+                                                         "warning line per check overridden), or take --sequence "
+                                                         "against an input file's sidecar.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,

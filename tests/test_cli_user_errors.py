@@ -77,7 +77,7 @@ def test_compare_never_writes_over_an_input_inside_out(tmp_path, capsys):
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "visits").rglob("*")) == before
 
 
-def test_compare_force_skips_the_pair_check(tmp_path, capsys):
+def test_compare_force_overrides_the_pair_check_and_says_so_for_each_check(tmp_path, capsys):
     from bme_mri.config import load_config
     from bme_mri.errors import BmeError
     from bme_mri.pipeline.pair import check_pair
@@ -86,9 +86,19 @@ def test_compare_force_skips_the_pair_check(tmp_path, capsys):
     b = _study(tmp_path / "b", "P2", "1.2.826.0.1.2")
     with pytest.raises(BmeError, match="different patients"):
         check_pair(a, b, load_config())
-    # with --force the pair check is not what stops it (the noise image has no femoral head)
+    # with --force the pair check is not what stops it (the noise image has no femoral head), and the
+    # check it overrode is printed, one warning line, before the analysis
     code, text = _run(capsys, ["compare", str(a), str(b), "--out", str(tmp_path / "out"), "--force"])
-    assert "different patients" not in text and "internal error" not in text
+    warned = [line for line in text.splitlines() if line.startswith("warning: --force:")]
+    assert len(warned) == 1 and "different patients (PatientID 'P1' vs 'P2'); compared anyway" in warned[0]
+    assert "internal error" not in text
+    # the same study given twice (a copy, same patient): that check, and only that one
+    copy = tmp_path / "copy"
+    shutil.copytree(a, copy)
+    code, text = _run(capsys, ["compare", str(a), str(copy), "--out", str(tmp_path / "out2"), "--force"])
+    warned = [line for line in text.splitlines() if line.startswith("warning: --force:")]
+    assert len(warned) == 1 and "same study (StudyInstanceUID 1.2.826.0.1.1)" in warned[0]
+    assert check_pair(a, _study(tmp_path / "c", "P1", "1.2.826.0.1.3", "20260401"), load_config(), force=True) == []
 
 
 # -- user mistakes are exit 2, one line -----------------------------------------------------------

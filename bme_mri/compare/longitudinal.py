@@ -131,7 +131,7 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
 def _measured(visit: SideVolumes) -> SideVolumes:
     """``visit`` with its edema and necrosis None when its own QC flags block (whatever
     numbers it carries: blocked means not measured), else as measured (floats)."""
-    if any(f.severity == BLOCKING for f in visit.qc_flags):
+    if not visit.measured:
         return replace(visit, edema_ml=None, necrosis_ml=None)
     return replace(visit, edema_ml=None if visit.edema_ml is None else float(visit.edema_ml),
                    necrosis_ml=None if visit.necrosis_ml is None else float(visit.necrosis_ml))

@@ -9,7 +9,10 @@ the baseline grid and map the edema change inside a cube around the head
 The status comes from each visit's own volumes, so it does not depend on the registration. The
 change map does: when the registration fails its quality check the change map is **not**
 computed (``change`` is None) and a warning says so; nor is it when the hip was not measured at
-either visit (a blocking QC flag: no edema or necrosis figure there).
+either visit (a blocking QC flag: no edema or necrosis figure there). A side missing at a visit
+is said so in the pair's warnings, with why: its femoral head was not found ("femoral head not
+found: ...", :attr:`~bme_mri.compare.visit.VisitResult.not_found`) or it lies outside the field
+of view.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from bme_mri.compare.register import Registration, register_hip
 from bme_mri.compare.settings import CompareSettings
 from bme_mri.compare.status import StatusCall
 from bme_mri.compare.visit import VisitResult
-from bme_mri.quantify.qc import QcFlag
+from bme_mri.quantify.qc import BLOCKING, WARNING, QcFlag
 from bme_mri.types import Geometry, Label, Side
 
 
@@ -84,10 +87,13 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
         base_side = baseline.sides.get(side)
         follow_side = followup.sides.get(side)
         if base_side is None or follow_side is None:
-            if base_side is not None or follow_side is not None:
-                missing = "baseline" if base_side is None else "follow-up"
-                result.warnings.append(f"{side.value} hip not measured at the {missing} visit; "
-                                       "no comparison for this side")
+            # no hip lost in silence: a head not found is said so, apart from a side out of view
+            seen = base_side is not None or follow_side is not None
+            absent = [(name, visit.absence(side)) for name, visit, volumes in
+                      (("baseline", baseline, base_side), ("follow-up", followup, follow_side))
+                      if volumes is None and (seen or side in visit.not_found)]
+            for name, why in absent:
+                result.warnings.append(f"{side.value} hip at the {name} visit: {why}; no comparison for this side")
             continue
         center = np.asarray(base_side.center_lps_mm, dtype=np.float64)
         registration = register_hip(baseline.volume, followup.volume, center,
@@ -115,7 +121,7 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
         extra = [] if registration.ok else [QcFlag(
             "registration_flagged", f"{registration.message}; change map not computed (the call "
             "uses each visit's own volumes)",
-            "blocking" if "registration_flagged" in qc_blocking else "warning")]
+            BLOCKING if "registration_flagged" in qc_blocking else WARNING)]
         call, row = call_side(patient_id, side, baseline.study_date, followup.study_date,
                               base_side, follow_side, settings.status, compared_with,
                               registration.ok, registration.quality_ncc,

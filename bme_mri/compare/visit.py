@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bme_mri.quantify.qc import QcFlag
+from bme_mri.quantify.qc import QcFlag, is_measured
 from bme_mri.types import Side, Volume
 
 
@@ -35,8 +35,7 @@ class SideVolumes:
     def measured(self) -> bool:
         """Whether this hip's edema and necrosis were measured: figures present and no blocking
         QC flag (blocked means not measured)."""
-        return (self.edema_ml is not None and self.necrosis_ml is not None
-                and not any(f.severity == "blocking" for f in self.qc_flags))
+        return is_measured(self.edema_ml, self.necrosis_ml, self.qc_flags)
 
 
 @dataclass
@@ -51,6 +50,8 @@ class VisitResult:
     labels : uint8 label map on ``volume``'s grid (:class:`~bme_mri.types.Label`).
     sides : per-side measurements; a side not in the field of view is absent.
     study_time : StudyTime (DICOM TM) for ordering same-day visits.
+    not_found : sides whose femoral head lies in the field of view but was not found, with the
+        reason ("femoral head not found: ..."); absent from ``sides`` too.
     """
 
     study_uid: str
@@ -60,6 +61,12 @@ class VisitResult:
     sides: dict[Side, SideVolumes]
     study_time: str = ""
     meta: dict = field(default_factory=dict)
+    not_found: dict[Side, str] = field(default_factory=dict)
+
+    def absence(self, side: Side) -> str:
+        """Why ``side`` has no measurement at this visit: its 'femoral head not found: ...'
+        reason, else 'outside the field of view' (the head does not lie in the imaged volume)."""
+        return self.not_found.get(side) or "outside the field of view"
 
     def __post_init__(self) -> None:
         if tuple(self.labels.shape) != tuple(self.volume.geometry.shape):

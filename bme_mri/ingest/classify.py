@@ -125,6 +125,58 @@ def _fat_sat(headers: Mapping[str, Any], rules: ClassifySettings) -> str:
     return scan_options if scan_options and _compile(rules.fat_sat_scan_options_pattern).search(scan_options) else ""
 
 
+def fat_suppression_evidence(headers: Mapping[str, Any], settings: IngestSettings | ClassifySettings) -> str:
+    """What a stack's own headers or name say of fat suppression, '' when nothing: ScanOptions
+    naming it (``fat_sat_scan_options_pattern``: FS, SPAIR, SPIR...) or a name that does
+    (``fat_sat_name_pattern``: pd_spair_cor, cor_pd_tse_fs, pd_sag_fatsat, PDW_SPAIR). Not a class:
+    a fat-suppressed PD stays ``pd`` (vendor recognition is the classifier's), but it is no
+    contradiction of ``--sequence stir`` / ``t2fs``."""
+    rules = settings.classify if isinstance(settings, IngestSettings) else settings
+    fat_sat = _fat_sat(headers, rules)
+    if fat_sat:
+        return f"ScanOptions '{fat_sat}'"
+    text = _names(headers)
+    match = _compile(rules.fat_sat_name_pattern).search(text) if text else None
+    return f"name '{text}' says {match.group(2)}" if match else ""
+
+
+def no_fat_suppression_evidence(headers: Mapping[str, Any], settings: IngestSettings | ClassifySettings) -> str:
+    """Why a stack's headers reliably say its fat is NOT suppressed, '' when they do not.
+
+    Reliable only where the maker writes fat saturation into ScanOptions
+    (``no_fat_sat_manufacturer_pattern``: Siemens writes FS for fat-sat and SPAIR), the
+    ScanningSequence is present (so a missing ScanOptions means none), there is no inversion (no
+    IR, no InversionTime), every ScanOptions token is one known to be something else
+    (``plain_scan_options_pattern``: partial Fourier, saturation bands, flow compensation), the
+    ImageType holds no Dixon output and neither the name nor :func:`fat_suppression_evidence`
+    speaks of fat suppression. Anything else says nothing either way."""
+    rules = settings.classify if isinstance(settings, IngestSettings) else settings
+    maker = _text(headers.get("Manufacturer")).strip()
+    scanning = " ".join(_text(headers.get(k)) for k in ("ScanningSequence", "SequenceVariant")).strip()
+    if not maker or not _compile(rules.no_fat_sat_manufacturer_pattern).search(maker) or not _text(
+            headers.get("ScanningSequence")).strip():
+        return ""
+    sequence_name = _text(headers.get("SequenceName"))
+    inversion_ms = as_float(headers.get("InversionTime"))
+    if _compile(rules.inversion_scanning_pattern).search(f"{scanning} {sequence_name}") or inversion_ms:
+        return ""
+    if fat_suppression_evidence(headers, rules):
+        return ""
+    options = _text(headers.get("ScanOptions")).split()
+    if any(not _compile(rules.plain_scan_options_pattern).fullmatch(o) for o in options):
+        return ""
+    rest = " ".join(_text(headers.get("ImageType")).split()[2:])
+    if rest and (_compile(rules.dixon_water_image_type_pattern).search(rest)
+                 or _compile(rules.dixon_other_image_type_pattern).search(rest)):
+        return ""
+    named = _by_name(headers, rules)
+    if named is not None and named[0] in (C.STIR, C.T2FS, C.DIXON):
+        return ""
+    return (f"{maker}, ScanningSequence {scanning}, no inversion, ScanOptions "
+            f"'{' '.join(options) or 'none'}' without fat saturation"
+            + (f", name '{_names(headers)}'" if _names(headers) else ""))
+
+
 def _diffusion(headers: Mapping[str, Any], rules: ClassifySettings, image_type: str
                ) -> tuple[SequenceClass, str] | None:
     """adc / dwi from ImageType, b-value tags, SequenceName or an EPI readout; else None."""

@@ -28,11 +28,12 @@ def inspect_input(path: Path, settings: IngestSettings,
                   sequence_override: SequenceClass | None = None, force: bool = False) -> InspectResult:
     """Discover ``path`` and select the analysis stack of every study.
 
-    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
-    (refused on a file whose sidecar or name says otherwise, unless ``force``).
+    ``sequence_override`` (``--sequence``) sets the class of the NIfTI files nothing
+    identifies, or of the one file given (refused where that file's sidecar or name says
+    otherwise, unless ``force``): :func:`~bme_mri.ingest.nifti_input.apply_sequence_override`.
     """
     discovery = discover(Path(path), settings)
-    apply_sequence_override(discovery, sequence_override, force=force)
+    apply_sequence_override(discovery, sequence_override, force=force, settings=settings)
     selections = {}
     require_images(discovery)  # no image at all: InputError, one line
     errors = {}

@@ -4,15 +4,14 @@ A ``.nii`` / ``.nii.gz`` file becomes one :class:`~bme_mri.ingest.models.StackIn
 :class:`~bme_mri.ingest.models.StudyInfo`. What the file is (its
 :class:`~bme_mri.types.SequenceClass`) is decided in this order:
 
-1. ``--sequence`` on the command line (:func:`apply_sequence_override`, every NIfTI stack of
-   the input);
-2. the sidecar field ``"bme_mri_sequence"`` (written by ``bme-mri convert``; a user may add it
+1. the sidecar field ``"bme_mri_sequence"`` (written by ``bme-mri convert``; a user may add it
    to a dcm2niix sidecar);
-3. the DICOM classification rules applied to the sidecar's tags (BIDS / dcm2niix names:
+2. the DICOM classification rules applied to the sidecar's tags (BIDS / dcm2niix names:
    ``InversionTime`` etc. in seconds) and the file name.
 
 Nothing known -> ``other``, never analysed; :func:`selection_hint` then tells the user how to
-say what the file is. Such a file that holds only a few integer values
+say what the file is: ``--sequence`` on the command line (:func:`apply_sequence_override`)
+names the files nothing identifies, and a single file given alone. Such a file that holds only a few integer values
 (``ingest.nifti_label_map_max_values``) is a mask or label map: it is listed as skipped, so
 neither ``--sequence`` nor the hint ever applies to it.
 
@@ -271,30 +270,50 @@ def _evidence(stack: StackInfo) -> str:
     return ", ".join(parts)
 
 
-def sequence_conflict(stack: StackInfo, sequence: SequenceClass) -> str | None:
+def sequence_conflict(stack: StackInfo, sequence: SequenceClass,
+                      settings: IngestSettings | None = None) -> str | None:
     """Why ``--sequence sequence`` contradicts what ``stack`` (a NIfTI file) says it is, or None.
 
     Only an edema-sensitive class (STIR, T2 fat-sat: what gets measured) can conflict, and only
     with a file its sidecar, tags or name place in another known class (T1, T2, PD, diffusion,
-    ...): a file nothing identifies (``other``) is what ``--sequence`` is for, and STIR vs T2
-    fat-sat are both fat-suppressed."""
+    ...): a file nothing identifies (``other``) is what ``--sequence`` is for, STIR vs T2
+    fat-sat are both fat-suppressed, and a file whose tags or name say fat suppression (ScanOptions
+    FS, ``pd_spair_cor``, ``cor_pd_tse_fs``: :func:`~bme_mri.ingest.classify.fat_suppression_evidence`,
+    with ``settings``) is no contradiction either."""
     own = stack.sequence
     if not sequence.edema_sensitive or own == SequenceClass.OTHER or own.edema_sensitive:
         return None
+    if settings is not None:
+        from bme_mri.ingest.classify import fat_suppression_evidence
+
+        if fat_suppression_evidence(stack.headers or {}, settings):
+            return None
+    return f"--sequence {sequence.value} conflicts with {_own_class_text(stack)}"
+
+
+def _own_class_text(stack: StackInfo) -> str:
+    """'x.nii.gz: its JSON sidecar says T1 (...; EchoTime 13 ms, ...)' for a message."""
+    own = stack.sequence
     path = stack.nifti_path
     has_sidecar = path is not None and sidecar_path(path).is_file()
     source = "its JSON sidecar says" if has_sidecar else "its file name says"
     reason = stack.classification_reason.replace(" in the JSON sidecar", "")
-    return (f"--sequence {sequence.value} conflicts with {path.name if path else stack.label}: {source} "
-            f"{own.display} ({reason}; {_evidence(stack)})")
+    return f"{path.name if path else stack.label}: {source} {own.display} ({reason}; {_evidence(stack)})"
 
 
 def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str | None,
-                            force: bool = False) -> int:
-    """Set every NIfTI stack of ``discovery`` to ``sequence`` (``--sequence``); DICOM untouched.
+                            force: bool = False, settings: IngestSettings | None = None) -> int:
+    """``--sequence``: set the NIfTI files of ``discovery`` that nothing identifies to ``sequence``.
 
-    Returns the number of stacks changed. With ``force`` a file whose own class conflicts
-    (:func:`sequence_conflict`) is set too, and its warnings say what it was.
+    A file whose sidecar, tags or name give it a class keeps it (a T1w beside a STIR in one
+    folder stays a T1w; a warning on it says ``--sequence`` was not applied); ``--sequence`` is
+    for the files nothing identifies (class ``other``). When the input is one file
+    (``discovery.root`` is a file), the user has said what *that* file is: it is taken, unless
+    it conflicts with the file's own class (:func:`sequence_conflict`, with ``settings`` for the
+    fat-suppression evidence), and a conflict is refused unless ``force``, which relabels that
+    file only (its warnings say what it was). DICOM stacks are never touched.
+
+    Returns the number of stacks changed.
 
     Raises
     ------
@@ -302,8 +321,8 @@ def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str 
         ``sequence`` is not a SequenceClass value, or the input holds no NIfTI file (the
         option says what a NIfTI is; DICOM series are classified from their headers).
     SequenceConflictError
-        Without ``force``: ``sequence`` is STIR or T2 fat-sat and a file's sidecar, tags or name
-        say it is another known class (one line: the first such file, and how many more).
+        Without ``force``: the input is one file, ``sequence`` is STIR or T2 fat-sat and the
+        file's sidecar, tags or name say it is another known class without fat suppression.
     """
     if sequence is None:
         return 0
@@ -319,20 +338,32 @@ def apply_sequence_override(discovery: Discovery, sequence: SequenceClass | str 
                 f"stud{'ies' if len(studies) > 2 else 'y'})" if len(studies) > 1 else "")) if studies else ""
         raise BmeError(f"--sequence applies to NIfTI files only; {discovery.root} holds none (DICOM series "
                        f"are classified from their headers{held})")
-    conflicts = [(stack, sequence_conflict(stack, sequence)) for stack in stacks]
-    conflicts = [(stack, why) for stack, why in conflicts if why]
-    if conflicts and not force:
-        more = f" (and {len(conflicts) - 1} more file{'s' if len(conflicts) > 2 else ''})" if len(conflicts) > 1 else ""
-        raise SequenceConflictError(f"{conflicts[0][1]}{more} — pass --force to measure it anyway")
-    forced = {id(stack): why for stack, why in conflicts}
+    one_file = Path(discovery.root).is_file()
+    changed = 0
     for stack in stacks:
+        if stack.sequence == sequence:
+            continue
+        if stack.sequence == SequenceClass.OTHER:
+            stack.sequence = sequence
+            stack.classification_reason = (f"--sequence {sequence.value} given on the command line (nothing in "
+                                           "the file's sidecar or name says what it is)")
+            changed += 1
+            continue
+        if not one_file:
+            stack.warnings.append(f"--sequence {sequence.value} not applied to {_own_class_text(stack)}: "
+                                  "in a folder, --sequence names only the files nothing identifies")
+            continue
+        conflict = sequence_conflict(stack, sequence, settings)
+        if conflict and not force:
+            raise SequenceConflictError(f"{conflict} — pass --force to measure it anyway")
         stack.sequence = sequence
-        stack.classification_reason = f"--sequence {sequence.value} given on the command line"
-        if id(stack) in forced:
+        stack.classification_reason = f"--sequence {sequence.value} given on the command line for this file"
+        if conflict:
             stack.classification_reason += " with --force"
-            stack.warnings.append(f"{forced[id(stack)]}; measured as {sequence.display} because of --force "
+            stack.warnings.append(f"{conflict}; measured as {sequence.display} because of --force "
                                   "(the image's own fat-suppression check still applies)")
-    return len(stacks)
+        changed += 1
+    return changed
 
 
 def selection_hint(study: StudyInfo) -> str:

@@ -42,6 +42,9 @@ class ClassifySettings(Section):
     stir_inversion_time_ms: PositiveRange  # TI range (ms) that makes an IR series a STIR
     inversion_scanning_pattern: str  # regex on ScanningSequence/SequenceVariant/SequenceName meaning IR
     fat_sat_scan_options_pattern: str  # regex on ScanOptions meaning fat saturation
+    fat_sat_name_pattern: str  # regex on description | protocol | sequence name meaning fat suppression (group 2: the word)
+    no_fat_sat_manufacturer_pattern: str  # makers whose ScanOptions reliably say fat saturation (no FS there = none)
+    plain_scan_options_pattern: str  # ScanOptions tokens known not to be fat suppression (full match)
     text_rules: list[TextRule]  # ordered, first match wins
     t1_max_repetition_time_ms: Positive  # TR <= this and TE <= t1_max_echo -> t1
     t1_max_echo_time_ms: Positive

@@ -31,6 +31,7 @@ from bme_mri.config import Config
 from bme_mri.io_utils import ensure_outside, remove_stale_staging, safe_name
 from bme_mri.pipeline.pool import worker_pool
 from bme_mri.pipeline.tables import write_skipped_csv, write_summary_csv
+from bme_mri.quantify.qc import REVIEW_CODES
 from bme_mri.types import SequenceClass
 
 ProgressCallback = Callable[[int, int, str], None]
@@ -55,18 +56,37 @@ class BatchResult:
     def problem_lines(self) -> list[str]:
         """One line per failed study (patient, study date and UID, reason), one per patient
         whose follow-up comparison failed, one per side of an analysed study whose femoral head
-        lies in view but was not found, then one per study not analysable (and why)."""
+        lies in view but was not found, one per hip not measured (a blocking QC flag: ``NOT
+        MEASURED <patient> <date> <side>: <reason>``), one per hip whose fat suppression could
+        not be verified, one per file ``--force`` relabelled, then one per study not analysable
+        (and why)."""
 
         def study(r: dict[str, Any]) -> str:
             return (f"patient {r.get('patient_id') or '?'} study {r.get('study_date') or '(no date)'} "
                     f"{r.get('study_uid') or '?'}")
 
+        def hip(r: dict[str, Any], side: dict[str, Any]) -> str:
+            return f"{r.get('patient_id') or '?'} {r.get('study_date') or '(no date)'} {side.get('side')}"
+
+        analysed = [r for r in self.records if not r.get("error")]
         lines = [f"FAILED {study(r)}: {r['error']}" for r in self.records if r.get("error")]
         lines += [f"FAILED follow-up comparison, {error}" for error in self.errors]
         lines += [f"NOT ANALYSED {study(r)} {side.get('side')} hip: {side.get('not_analysed')}"
-                  for r in self.records if not r.get("error") for side in r.get("sides_not_analysed") or []]
+                  for r in analysed for side in r.get("sides_not_analysed") or []]
+        lines += [f"NOT MEASURED {hip(r, side)}: {_blocked_reason(side)}"
+                  for r in analysed for side in r.get("sides") or [] if _blocked_reason(side)]
+        lines += [f"CHECK {hip(r, side)}: {flag.get('reason')}" for r in analysed for side in r.get("sides") or []
+                  for flag in (side.get("qc") or {}).get("flags") or [] if flag.get("code") in REVIEW_CODES]
+        lines += [f"FORCED {study(r)}: {warning}" for r in analysed for warning in r.get("warnings") or []
+                  if "because of --force" in warning]
         return lines + [f"NOT ANALYSED {study(r)}: {r['not_analysed']}" for r in self.records
                         if r.get("not_analysed") and not r.get("error")]
+
+    @property
+    def n_hips_not_measured(self) -> int:
+        """Hips of analysed studies with a blocking QC flag (no edema or necrosis figure)."""
+        return sum(1 for r in self.records if not r.get("error") for side in r.get("sides") or []
+                   if _blocked_reason(side))
 
     @property
     def n_not_analysed(self) -> int:
@@ -81,10 +101,26 @@ class BatchResult:
             return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
         n = len(self.records)
+        blocked = self.n_hips_not_measured
+        not_measured = f" ({count(blocked, 'hip')} not measured: quality control)" if blocked else ""
         return (f"{n} {'study' if n == 1 else 'studies'} ({self.n_resumed} kept from an earlier run): "
-                f"{ok} analysed, {not_analysed}{self.n_failed} failed; "
+                f"{ok} analysed{not_measured}, {not_analysed}{self.n_failed} failed; "
                 f"{count(self.n_skipped_files, 'file')} skipped; "
                 f"{count(self.longitudinal_rows, 'follow-up comparison')}; results in {self.out_dir}")
+
+
+def _blocked_reason(side: dict[str, Any]) -> str:
+    """'fat not suppressed on this series (not_fat_suppressed); the reasons in summary.csv
+    qc_reason' for a hip of a study record with a blocking QC flag, '' for a measured one (one
+    console line per hip: the measured levels behind each flag are in the tables)."""
+    from bme_mri.quantify.qc import blocking_flags
+
+    flags = blocking_flags((side.get("qc") or {}).get("flags") or [])
+    if not flags and not side.get("not_measured"):
+        return ""
+    codes = ", ".join(dict.fromkeys(str(f.get("code")) for f in flags))
+    short = (side.get("not_measured") or f"not measured: {codes}").removeprefix("not measured: ")
+    return f"{short}; the reasons in summary.csv qc_reason"
 
 
 def study_dir_name(study: Any) -> tuple[str, str]:
@@ -138,10 +174,10 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
               sequence_override: SequenceClass | None = None, force: bool = False) -> BatchResult:
     """Analyse every study under ``input_path``; write tables, masks and reports to ``out_dir``.
 
-    ``sequence_override`` (``--sequence``) sets the class of every NIfTI file of the input
-    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`); a file whose sidecar or
-    name says it is another class is refused (one line, before anything is written) unless
-    ``force`` (``--force``).
+    ``sequence_override`` (``--sequence``) sets the class of the NIfTI files nothing identifies
+    (:func:`~bme_mri.ingest.nifti_input.apply_sequence_override`); files whose sidecar or name
+    give a class keep it. Given one file whose own sidecar or name says another class, it is
+    refused (one line, before anything is written) unless ``force`` (``--force``).
 
     Never raises for a bad study: its reason lands in ``summary.csv`` and ``study.json``.
     Raises :class:`~bme_mri.errors.BmeError` only for unusable arguments (missing input,
@@ -158,7 +194,7 @@ def run_batch(input_path: Path, out_dir: Path, config: Config, workers: int = 1,
         raise BmeError(f"input {input_path} does not exist")
     ensure_outside(out_dir, [input_path])
     discovery = require_images(discover(input_path, config.ingest))
-    apply_sequence_override(discovery, sequence_override, force=force)
+    apply_sequence_override(discovery, sequence_override, force=force, settings=config.ingest)
     out_dir.mkdir(parents=True, exist_ok=True)
     remove_stale_staging(out_dir)  # half-written study folders of an interrupted run
     write_skipped_csv(out_dir / "skipped_files.csv", discovery.skipped)

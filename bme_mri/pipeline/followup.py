@@ -43,10 +43,11 @@ def visit_from_analysis(analysis: Any):
                                        flags.get(Side(m.side), ()), getattr(m, "not_measured", None))
              for m in analysis.measurements if Side(m.side) in centres}
     study = analysis.study
+    not_found = {Side(m.side): m.reason for m in getattr(analysis.segmentation, "missing_heads", None) or []}
     return VisitResult(study.study_uid, study.study_date, analysis.image,
                        analysis.segmentation.labels.astype(np.uint8), sides,
                        getattr(study, "study_time", "") or "",
-                       {"series_description": analysis.selection.analysis.description})
+                       {"series_description": analysis.selection.analysis.description}, not_found)
 
 
 def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config: Config):
@@ -72,8 +73,11 @@ def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config:
                                      m.get("not_measured"))
         for m in record.get("sides", []) if m["side"] in centres
     }
+    not_found = {Side(m["side"]): str(m.get("not_analysed") or "femoral head not found")
+                 for m in record.get("sides_not_analysed") or []}
     return VisitResult(study.study_uid, study.study_date, volume, labels, sides,
-                       getattr(study, "study_time", "") or "", {"series_description": stack.description})
+                       getattr(study, "study_time", "") or "", {"series_description": stack.description},
+                       not_found)
 
 
 def registration_records(results: list[Any]) -> list[dict[str, Any]]:

@@ -39,6 +39,9 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
     """
     segmentation, image = analysis.segmentation, analysis.image
     outputs: dict[str, Any] = {}
+    # blocked means not measured: the label files say which hip, not only the tables
+    not_measured = {getattr(m.side, "value", m.side): m.not_measured for m in analysis.measurements
+                    if getattr(m, "not_measured", None)}
 
     def relative(path: Path) -> str:
         return ((final_dir or study_out) / path.relative_to(study_out)).relative_to(out_root).as_posix()
@@ -47,7 +50,10 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
                               sidecar={"labels": LABEL_LEGEND,
                                        "series_uid": image.meta.get("series_uid"),
                                        "femoral_head": "labels 1-3: bone inside the head's best-fit sphere, "
-                                                       "articular side of the head-neck junction plane"})
+                                                       "articular side of the head-neck junction plane",
+                                       "not_measured": {side: f"NOT MEASURED ({why}): this hip has no edema or "
+                                                              "necrosis label, which does not mean it has none"
+                                                        for side, why in not_measured.items()}})
     outputs["labels"] = relative(labels_path)
     headneck = getattr(segmentation, "edema_headneck", None)
     if headneck is not None:
@@ -82,9 +88,13 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
 
         try:
             note, detail = _seg_qc_text(getattr(analysis, "qc", []))
+            short = seg_series_note(getattr(analysis, "qc", []))
+            if len(note) > 64:  # ContentDescription is LO: a note cut through a side's codes misleads
+                note = f"{short}; the reasons in ImageComments"
             path = write_dicom_seg(segmentation.labels, image.geometry, list(source_files),
                                    study_out / "seg.dcm", config.report, version=__version__,
-                                   qc_note=note, qc_detail=detail)
+                                   qc_note=note, qc_detail=detail, qc_series_note=short,
+                                   not_measured=not_measured)
             outputs["dicom_seg"] = relative(path)
         except OutputError as exc:  # an all-empty label map has nothing to encode
             analysis.warnings.append(f"DICOM SEG not written: {exc}")
@@ -94,7 +104,8 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
 def overlay_figures(measured: Any, hip_qc: Any) -> str:
     """The figures of an overlay's title: ': head 52.1 ml, edema 3.2 ml, necrosis 0.00 ml', or
     for a hip with a blocking QC flag ': head 52.1 ml; edema and necrosis NOT MEASURED' and the
-    reason on a second line (blocked means not measured: no number to read as a result)."""
+    reason on a second line (blocked means not measured: no number to read as a result); a hip
+    whose fat suppression could not be verified gets a 'CHECK: ...' line under its figures."""
     if measured is None:
         return ""
     head = ("head not measured" if measured.femoral_head_ml is None
@@ -107,7 +118,23 @@ def overlay_figures(measured: Any, hip_qc: Any) -> str:
     text = f": {head}, edema {measured.edema_ml:.1f} ml, necrosis {measured.necrosis_ml:.2f} ml"
     if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
         text += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
+    from bme_mri.quantify.qc import REVIEW_CODES
+
+    if hip_qc is not None and any(f.code in REVIEW_CODES for f in hip_qc.flags):
+        text += "\nCHECK: fat suppression not verified - the edema may be fatty marrow"
     return text
+
+
+def seg_series_note(qc: list[Any]) -> str:
+    """The short QC note of the SEG's SeriesDescription: 'QC FAILED R,L: not measured' when a
+    hip has a blocking flag, 'QC warnings L' for warnings only, '' when clean (the codes and
+    reasons are in ContentDescription and ImageComments)."""
+    order = {"right": 0, "left": 1}
+    failed = sorted((q.side.value for q in qc if q.blocking), key=order.get)
+    warned = sorted((q.side.value for q in qc if q.flags and not q.blocking), key=order.get)
+    if failed:
+        return f"QC FAILED {','.join(s[0].upper() for s in failed)}: not measured"
+    return f"QC warnings {','.join(s[0].upper() for s in warned)}" if warned else ""
 
 
 def _seg_qc_text(qc: list[Any]) -> tuple[str, str]:

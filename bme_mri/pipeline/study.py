@@ -37,6 +37,7 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     study cannot be analysed (no suitable series, broken geometry, no femoral head).
     """
     from bme_mri.ingest import load_volume
+    from bme_mri.ingest.classify import no_fat_suppression_evidence
     from bme_mri.quantify import measure
     from bme_mri.quantify.qc import assess_hips
     from bme_mri.quantify.withhold import withhold_blocked
@@ -66,7 +67,9 @@ def analyse_study(study: Any, config: Config) -> StudyAnalysis:
     timings["quantify"] = time.perf_counter() - start
 
     start = time.perf_counter()
-    qc = assess_hips(image, segmentation, config.qc, t1)
+    # the series' own headers may say reliably that fat is not suppressed (a T2 TSE given as STIR)
+    headers_say = no_fat_suppression_evidence(getattr(selection.analysis, "headers", None) or {}, config.ingest)
+    qc = assess_hips(image, segmentation, config.qc, t1, headers_say_no_fat_suppression=headers_say)
     # blocked means not measured: no edema / necrosis figure (nor lesion labels) for such a hip
     measurements = withhold_blocked(segmentation, measurements, qc)
     timings["qc"] = time.perf_counter() - start

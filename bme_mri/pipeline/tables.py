@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bme_mri.io_utils import write_csv_atomic
+from bme_mri.quantify.qc import is_blocking
 
 SUMMARY_COLUMNS = [
     "patient_id", "study_uid", "study_date", "series_uid", "sequence", "side",
@@ -23,7 +24,7 @@ SUMMARY_COLUMNS = [
 def _qc_cells(side: dict[str, Any]) -> dict[str, str]:
     """``qc_flags`` (semicolon-joined codes, blocking ones first) and ``qc_reason`` of one side."""
     flags = ((side.get("qc") or {}).get("flags")) or []
-    flags = sorted(flags, key=lambda f: f.get("severity") != "blocking")
+    flags = sorted(flags, key=lambda f: not is_blocking(f))
     codes = list(dict.fromkeys(str(f.get("code")) for f in flags))
     reasons = "; ".join(f"{f.get('code')} ({f.get('severity')}): {f.get('reason')}" for f in flags)
     return {"qc_flags": ";".join(codes), "qc_reason": reasons}

@@ -24,6 +24,7 @@ from bme_mri.errors import BmeError
 from bme_mri.io_utils import write_json_atomic
 from bme_mri.nifti import read_nifti
 from bme_mri.quantify.metrics import dice
+from bme_mri.quantify.qc import blocking_flags
 from bme_mri.types import Geometry, Label
 
 
@@ -120,7 +121,7 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
             values["femoral_head_ml"], predicted["femoral_head_ml"] if predicted else None,
             None if predicted else "side not found", list(values.get("qc_faults") or []),
             list(dict.fromkeys(f["code"] for f in flags)),
-            any(f["severity"] == "blocking" for f in flags), necrosis_dice))
+            bool(blocking_flags(flags)), necrosis_dice))
     for side in set(pred_by_side) - set(true_sides):
         scores.append(SideScore(patient_id, study["study_uid"], side, True, 0.0, None, 0.0,
                                 pred_by_side[side]["edema_ml"], 0.0, pred_by_side[side]["necrosis_ml"], 0.0,

@@ -131,6 +131,16 @@ def _stack_summary(stack: Any) -> dict[str, Any] | None:
     }
 
 
+def side_records(analysis: Any) -> dict[str, list[dict[str, Any]]]:
+    """``sides`` (each side's volumes, null where not measured, and its QC) and
+    ``sides_not_analysed`` (sides in view whose femoral head was not found, and why) of an
+    analysed study, as study.json holds them (``run`` and ``compare`` alike)."""
+    qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
+    return {"sides": [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
+                      for m in analysis.measurements],
+            "sides_not_analysed": [m.to_dict() for m in analysis.segmentation.missing_heads]}
+
+
 def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str, config: Config) -> dict[str, Any]:
     """Analyse one study and write labels, overlays and study.json under ``study_out``.
 
@@ -158,10 +168,7 @@ def process_study(study: Any, study_out: Path, out_root: Path, fingerprint: str,
             unusable = [f"series not used: {stack.error}" for stack in study.stacks
                         if getattr(stack, "error", None)]
             record["warnings"] = list(dict.fromkeys(analysis.warnings + unusable))
-            qc_by_side = {getattr(q.side, "value", q.side): q.to_dict() for q in analysis.qc}
-            record["sides"] = [{**_jsonable(m), "qc": qc_by_side.get(getattr(m.side, "value", m.side))}
-                               for m in analysis.measurements]
-            record["sides_not_analysed"] = [m.to_dict() for m in analysis.segmentation.missing_heads]
+            record.update(side_records(analysis))
             record["timings_s"] = {**analysis.timings_s, "write": time.perf_counter() - write_start,
                                    "total": time.perf_counter() - start}
             publish_record(record, study_out, stage)

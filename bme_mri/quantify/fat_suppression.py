@@ -18,10 +18,13 @@ edema. The levels measured here (image units; :mod:`bme_mri.quantify.qc` decides
   dominant class, is fat itself around some heads of a T2 TSE: real ProstateX T2, 576 where
   muscle is ~110);
 * **subcutaneous fat** (:func:`subcutaneous_fat`): the median of the body's outer layer,
-  ``fat_depth_mm`` under the skin. The skin is the surface of the body envelope (tissue above
-  ``fat_tissue_fraction`` of the body's median, hole-filled) where it meets air; where the body
-  runs out of the field of view there is no skin and no layer. On a well-suppressed STIR the
-  fat can be as dark as air: the envelope then ends at the muscle and the "layer" is muscle.
+  ``fat_depth_mm`` under the skin. Air is what lies below the noise floor (``fat_noise_multiple``
+  x the noise sd) connected to the field's edge (:func:`edge_air`), so fat darker than muscle,
+  even far darker than the body's median, stays in the body; the skin is where the body meets
+  that air away from the field's faces. Where the body runs out of the field of view there is no
+  skin and no layer (level None). Fat darker than the noise floor itself merges with the air: the
+  "layer" is then the muscle under it, which the rule
+  (:func:`bme_mri.quantify.qc.not_fat_suppressed_flag`) does not take for bright fat.
 
 Nothing here knows the phantom: every level is relative to the image.
 """
@@ -135,24 +138,6 @@ def _blank_faces(array: np.ndarray) -> tuple[slice, ...]:
     return tuple(keep)
 
 
-def _envelope(tissue: np.ndarray) -> np.ndarray:
-    """The body: the largest connected piece of ``tissue``, its holes (gas, dark bone, dark
-    fat inside a bright skin line) filled in 3-D and slice by slice along every axis (a hole
-    open at a face of the field is closed within its slices)."""
-    labels, n = ndimage.label(tissue)
-    if n == 0:
-        return tissue
-    sizes = np.bincount(labels.ravel())
-    sizes[0] = 0
-    body = labels == int(np.argmax(sizes))
-    body = ndimage.binary_fill_holes(body)
-    for axis in range(3):
-        moved = np.moveaxis(body, axis, 0)
-        filled = np.stack([ndimage.binary_fill_holes(plane) for plane in moved])
-        body = np.moveaxis(filled, 0, axis)
-    return body
-
-
 def _near_faces(shape: tuple[int, ...], spacing: tuple[float, ...], margin_mm: float) -> np.ndarray:
     """Voxels within ``margin_mm`` of a face of the array (bool, ``shape``)."""
     near = np.zeros(shape, bool)
@@ -166,20 +151,36 @@ def _near_faces(shape: tuple[int, ...], spacing: tuple[float, ...], margin_mm: f
     return near
 
 
-def subcutaneous_fat(image: Volume, depth_mm: tuple[float, float], tissue_fraction: float,
-                     grid_mm: float, min_ml: float, face_margin_mm: float,
-                     noise_multiple: float = 3.0) -> SubcutaneousFat:
+def edge_air(smoothed: np.ndarray, floor: float) -> np.ndarray:
+    """Air: the voxels of ``smoothed`` below ``floor`` (image units) that are connected (6-
+    neighbourhood) to a face of the array. Dark places inside the body (gas, cortex, fat planes
+    darker than the floor) are not connected to the field's edge and stay in the body; with
+    ``floor`` <= 0 (a noise-free image) nothing is air."""
+    if floor <= 0:
+        return np.zeros(smoothed.shape, bool)
+    labels, n = ndimage.label(smoothed < floor)
+    if n == 0:
+        return np.zeros(smoothed.shape, bool)
+    faces = np.concatenate([np.moveaxis(labels, axis, 0)[index].ravel()
+                            for axis in range(labels.ndim) for index in (0, -1)])
+    touching = np.unique(faces[faces > 0])
+    return np.isin(labels, touching)
+
+
+def subcutaneous_fat(image: Volume, depth_mm: tuple[float, float], grid_mm: float, min_ml: float,
+                     face_margin_mm: float, noise_multiple: float) -> SubcutaneousFat:
     """The median of the body's outer layer, ``depth_mm`` (min, max) under the skin.
 
     The image is taken on a grid of about ``grid_mm`` (every n-th voxel) and smoothed by half
-    that; the body is what lies above ``tissue_fraction`` x the median of the clearly imaged
-    tissue (above 5% of the 99.5th percentile) and above ``noise_multiple`` x the noise sd
-    (:func:`bme_mri.quantify.qc.noise_sd`: air is Rician noise of mean 1.25 sd, and at low SNR it
-    passed the first bound and filled the field) (:func:`_envelope`). Depth under the skin is
-    the distance to the nearest air voxel: outside the body and more than ``face_margin_mm``
-    from a face of the field of view (a face is no skin, nor a dark strip along it); air is
-    continued beyond the faces as it reaches them (edge padding). ``level`` is None when the
-    layer holds less than ``min_ml``.
+    that. Air is what lies below the noise floor, ``noise_multiple`` x the noise sd
+    (:func:`bme_mri.quantify.qc.noise_sd`), connected to the field's edge (:func:`edge_air`):
+    in a magnitude image air is Rician noise (mean 1.25 sd), and whatever is tissue, however
+    dark its fat, lies above the floor or inside the body. Depth under the skin is the distance
+    to the nearest air voxel more than ``face_margin_mm`` from a face of the field of view (a
+    face is no skin, nor a dark strip along it). ``level`` is None when the layer holds less
+    than ``min_ml`` (no skin in view). Fat darker than the floor itself merges with the air:
+    the layer is then the tissue under it (muscle), which the rule
+    (:func:`bme_mri.quantify.qc.not_fat_suppressed_flag`) does not take for fat.
     """
     geometry = image.geometry
     lo, hi = depth_mm
@@ -191,24 +192,16 @@ def subcutaneous_fat(image: Volume, depth_mm: tuple[float, float], tissue_fracti
     voxel_ml = float(np.prod(spacing)) / 1000.0
     if sub.size == 0 or min(sub.shape) < 2:
         return SubcutaneousFat(None, 0.0, (lo, hi))
-    smoothed = smooth_image(sub, spacing, 0.5 * grid_mm)
-    top = float(np.percentile(smoothed, 99.5))
-    clear = smoothed > 0.05 * top
-    if top <= 0 or not clear.any():
-        return SubcutaneousFat(None, 0.0, (lo, hi))
     from bme_mri.quantify.qc import noise_sd
 
+    smoothed = smooth_image(sub, spacing, 0.5 * grid_mm)
     sigma = noise_sd(sub, np.ones(sub.shape, bool)) or 0.0
-    floor = max(tissue_fraction * float(np.median(smoothed[clear])), noise_multiple * sigma)
-    body = _envelope(smoothed > floor)
-    # air is what lies outside the body away from the field's faces: a dark strip along a face
-    # (coil fall-off, a scanner's blank edge) is no skin, and neither is the face itself
-    air = ~body & ~_near_faces(body.shape, spacing, face_margin_mm)
-    pad = [int(np.ceil(hi / s)) + 2 for s in spacing]
-    padded = np.pad(air, [(p, p) for p in pad], mode="edge")
-    depth = ndimage.distance_transform_edt(~padded, sampling=spacing)
-    depth = depth[tuple(slice(p, p + n) for p, n in zip(pad, body.shape))]
-    layer = body & (depth >= lo) & (depth <= hi)
+    air = edge_air(smoothed, noise_multiple * sigma)
+    beyond_skin = air & ~_near_faces(air.shape, spacing, face_margin_mm)
+    if not beyond_skin.any():
+        return SubcutaneousFat(None, 0.0, (lo, hi))
+    depth = ndimage.distance_transform_edt(~beyond_skin, sampling=spacing)
+    layer = ~air & (depth >= lo) & (depth <= hi)
     volume = float(layer.sum()) * voxel_ml
     if volume < min_ml:
         return SubcutaneousFat(None, volume, (lo, hi))

@@ -24,10 +24,15 @@ and the numbers the rules looked at. Rules (thresholds in ``qc`` of configs/defa
   T1 across the body's tissues (rank correlation above ``reference.max_t1_rank_correlation``,
   :func:`t1_rank_correlation`): fat suppression failed, whatever the reference looks like.
 * ``not_fat_suppressed``: fat is not suppressed on the analysed image, whatever the series was
-  called (:func:`not_fat_suppressed_flag`, levels from :mod:`bme_mri.quantify.fat_suppression`):
-  the bulk of the head's marrow (its interior, not the reference sample) lies on the bright side
-  of the soft tissue around the head, and the subcutaneous fat does too (or no skin is in view
-  to tell edema from fat).
+  called (:func:`not_fat_suppressed_flag`, levels from :mod:`bme_mri.quantify.fat_suppression`),
+  raised only on positive evidence that fat is bright: the bulk of the head's marrow (its
+  interior, not the reference sample) lies on the bright side of the soft tissue around the head
+  and the subcutaneous fat is brighter than muscle (``fat_suppression.min_fat_muscle_ratio``);
+  or the series' headers reliably say there is no fat suppression
+  (:func:`bme_mri.ingest.classify.no_fat_suppression_evidence`).
+* ``fat_suppression_unverified`` (warning): bright marrow, and the image cannot tell edema from
+  fatty marrow (no skin in view, or a layer as bright as muscle) and there is no T1 to tell; the
+  figures stand and the reason says "could not verify fat suppression: ...".
 * ``reference_sides_disagree`` (warning): the two sides' own references differ by more than
   ``reference.side_ratio_warn`` (diffuse edema, or one side misread); the segmenter used the
   darker one. ``reference_borrowed`` (warning): too little normal-looking marrow on this
@@ -59,6 +64,9 @@ from bme_mri.types import Geometry, Side, Volume
 
 BLOCKING = "blocking"
 WARNING = "warning"
+# warnings a reader must act on (the figures stand, but may be wrong): said on the console, the
+# overlay and in the report's notes, not only in the tables
+REVIEW_CODES = ("fat_suppression_unverified",)
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,30 @@ class QcFlag:
         return cls(str(data["code"]), str(data["reason"]), str(data["severity"]))
 
 
+def is_blocking(flag: Any) -> bool:
+    """Whether a QC flag blocks (blocked means not measured): a :class:`QcFlag`, its dict (as in
+    study.json) or a ``(code, severity, reason)`` tuple (as in the report model). The one place
+    that test is written."""
+    if isinstance(flag, dict):
+        severity = flag.get("severity")
+    elif isinstance(flag, tuple):
+        severity = flag[1]
+    else:
+        severity = flag.severity
+    return severity == BLOCKING
+
+
+def blocking_flags(flags: Any) -> list:
+    """The blocking ones of ``flags`` (:func:`is_blocking`), in order."""
+    return [f for f in flags or () if is_blocking(f)]
+
+
+def is_measured(edema_ml: float | None, necrosis_ml: float | None, flags: Any) -> bool:
+    """Whether a hip's edema and necrosis are results: both figures present and no blocking QC
+    flag (whatever numbers it carries: blocked means not measured)."""
+    return edema_ml is not None and necrosis_ml is not None and not blocking_flags(flags)
+
+
 @dataclass
 class HipQc:
     """Quality control of one hip at one visit: flags and the measured numbers."""
@@ -88,7 +120,7 @@ class HipQc:
 
     @property
     def blocking(self) -> list[QcFlag]:
-        return [f for f in self.flags if f.severity == BLOCKING]
+        return blocking_flags(self.flags)
 
     @property
     def codes(self) -> str:
@@ -357,21 +389,32 @@ def fat_suppression_flag(rho: float | None, settings: QcSettings) -> QcFlag | No
 
 
 def not_fat_suppressed_flag(marrow: float | None, classes: Any, fat: float | None, muscle: float | None,
-                            settings: QcSettings) -> tuple[QcFlag | None, dict[str, float | None]]:
-    """``not_fat_suppressed`` from the image's own levels (image units): the bulk of the head's
-    marrow (``marrow``), the two classes of the soft tissue around it (``classes``:
+                            settings: QcSettings, no_fat_why: str = "", t1_rho: float | None = None,
+                            headers_say: str = "") -> tuple[QcFlag | None, dict[str, float | None]]:
+    """Fat suppression of one hip from the image's own levels (image units): the bulk of the
+    head's marrow (``marrow``), the two classes of the soft tissue around it (``classes``:
     :class:`~bme_mri.quantify.fat_suppression.SoftTissueClasses`), the subcutaneous fat
-    (``fat``; None when the field holds no skin); ``muscle`` (:func:`muscle_level`) only for
-    the ratios reported. Returns the flag (or None) and the measures.
+    (``fat``; None when no layer was found, ``no_fat_why`` says why) and the muscle level
+    (``muscle``, :func:`muscle_level`); the study's T1 rank correlation (``t1_rho``, None
+    without a T1) and what the series' headers say (``headers_say``: why they reliably show no
+    fat suppression, '' when they do not, see
+    :func:`bme_mri.ingest.classify.no_fat_suppression_evidence`). Returns a flag (or None) and
+    the measures.
 
-    Fatty marrow on the bright side of the split between the soft-tissue classes is either
-    unsuppressed fat or marrow full of edema. It is taken for edema when the subcutaneous fat
-    lies on the dark side (fat suppressed); otherwise — or with no skin in view to tell — the
-    flag is raised. The marrow / fat ratio is reported, not used: on real series the outer layer
-    mixes fat with other tissue and a coil's near field (readers' edema on real sacroiliac STIR
-    is 1.2-1.5 x that layer, the marrow of real T2 TSE heads 0.9-1.7 x), so it cannot tell edema
-    from fat."""
+    ``not_fat_suppressed`` (blocking) only on positive evidence that fat is bright: the headers
+    say so, or the head's marrow lies on the bright side of the split between the soft-tissue
+    classes *and* the subcutaneous fat is brighter than muscle by ``min_fat_muscle_ratio`` (fat
+    is the dark class under fat suppression, brighter than muscle on a T1, T2 or PD; and on
+    the bright side of the split). Marrow on
+    the dark side shows the suppression itself. Bright marrow under fat darker than muscle and
+    than the split is edema on a fat-suppressed series. Bright marrow with no layer in view (a small field around
+    one hip), or a layer between muscle and that ratio (fat darker than the noise floor merges
+    with the air and the layer is muscle; or fat partly suppressed), cannot be told from fatty
+    marrow: ``fat_suppression_unverified`` (a warning; the figures stand) unless the study's T1
+    shows fat suppressed (``t1_rho`` at most ``reference.max_t1_rank_correlation``; above it
+    :func:`fat_suppression_flag` blocks)."""
     split = None if classes is None else classes.split
+    fs = settings.fat_suppression
     measures = {
         "marrow_interior_level": marrow, "subcutaneous_fat_level": fat,
         "soft_tissue_dark_level": None if classes is None else classes.dark,
@@ -383,34 +426,58 @@ def not_fat_suppressed_flag(marrow: float | None, classes: Any, fat: float | Non
         "marrow_split_ratio": marrow / split if marrow is not None and split else None,
         "fat_split_ratio": fat / split if fat is not None and split else None,
     }
+    consequence = "so fatty marrow would be read as edema"
+    if headers_say:
+        return make_flag("not_fat_suppressed",
+                         f"the series' headers say fat is not suppressed ({headers_say}): a T1, T2 or PD "
+                         f"without fat saturation, whatever it was called; {consequence}", settings), measures
     if marrow is None or not split or marrow < split:
-        return None, measures  # dark marrow (or no evidence): fat suppressed
-    if fat is not None and fat < split:
-        return None, measures  # bright marrow under dark fat: edema on a fat-suppressed series
-    marrow_text = (f"the femoral head's marrow ({marrow:.4g}, median of its interior) is on the bright side "
-                   f"of the soft tissue around the head (split {split:.4g} between its classes "
-                   f"{classes.dark:.4g} and {classes.bright:.4g})")
-    fat_text = ("and no subcutaneous fat is in the field of view to tell edema from unsuppressed fat"
-                if fat is None else
-                f"and so is the subcutaneous fat ({fat:.4g})")
-    return make_flag("not_fat_suppressed",
-                     f"{marrow_text}, {fat_text}: fat is not suppressed on this series (a T1, T2 or PD, "
-                     "or a failed suppression), so fatty marrow would be read as edema", settings), measures
+        return None, measures  # dark marrow (or no evidence): the suppression shows on the marrow itself
+    marrow_text = (f"the femoral head's marrow ({marrow:.4g}, median of its interior) is on the bright side of "
+                   f"the soft tissue around the head (split {split:.4g} between its classes {classes.dark:.4g} "
+                   f"and {classes.bright:.4g})")
+    ratio = measures["fat_muscle_ratio"]
+    if ratio is not None and ratio >= fs.min_fat_muscle_ratio and fat >= split:
+        t1_text = ("" if t1_rho is None or t1_rho > settings.reference.max_t1_rank_correlation else
+                   f" (the study's T1 does not show it: rank correlation {t1_rho:+.2f}; review the image)")
+        return make_flag("not_fat_suppressed",
+                         f"the subcutaneous fat ({fat:.4g}) is {ratio:.2f} x muscle ({muscle:.4g}; >= "
+                         f"{fs.min_fat_muscle_ratio:g}: fat is bright) and {marrow_text}: fat is not suppressed on "
+                         f"this series (a T1, T2 or PD, or a failed suppression){t1_text}; {consequence}",
+                         settings), measures
+    if ratio is not None and ratio < 1.0 and fat < split:
+        return None, measures  # bright marrow under fat darker than muscle and the split: edema under suppressed fat
+    if t1_rho is not None:
+        return None, measures  # the T1 tells: suppressed, or fat_suppression_flag blocks
+    if ratio is None:
+        why = no_fat_why or "no subcutaneous fat layer or no muscle level measured"
+    else:
+        why = (f"the layer under the skin ({fat:.4g}) is {ratio:.2f} x muscle ({muscle:.4g}) and "
+               f"{fat / split:.2f} x the split, neither darker than both (fat suppressed) nor >= "
+               f"{fs.min_fat_muscle_ratio:g} x muscle (fat bright): fat darker than the noise floor merges with "
+               "the air and leaves muscle under the skin, fat may be partly suppressed, or the muscle level is "
+               "another tissue")
+    return make_flag("fat_suppression_unverified",
+                     f"could not verify fat suppression: {why}; {marrow_text}, which is diffuse edema if fat is "
+                     "suppressed and fatty marrow if not (no T1 in the study to tell): review the image",
+                     settings), measures
 
 
 def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
-                t1: Volume | None = None) -> list[HipQc]:
+                t1: Volume | None = None, headers_say_no_fat_suppression: str = "") -> list[HipQc]:
     """One :class:`HipQc` per head of ``segmentation`` (same order), on ``image``'s grid;
-    the fat-suppression check on the image (:func:`not_fat_suppressed_flag`) and, with the
-    study's ``t1``, from the T1 (:func:`t1_rank_correlation`) too."""
+    the fat-suppression check on the image (:func:`not_fat_suppressed_flag`), with the
+    study's ``t1`` from the T1 (:func:`t1_rank_correlation`) too, and from the analysed
+    series' headers (``headers_say_no_fat_suppression``: why they reliably show no fat
+    suppression, '' when they do not)."""
     from bme_mri.quantify.fat_suppression import head_interior, soft_tissue_classes, subcutaneous_fat
 
     rho = None if t1 is None or not segmentation.heads else t1_rank_correlation(
         image, t1, settings.reference.t1_correlation_voxels)
     fat_flag = fat_suppression_flag(rho, settings)
     fs = settings.fat_suppression
-    fat = subcutaneous_fat(image, tuple(fs.fat_depth_mm), fs.fat_tissue_fraction, fs.fat_grid_mm,
-                           fs.min_fat_ml, fs.fat_face_margin_mm, fs.fat_noise_multiple) if segmentation.heads else None
+    fat = subcutaneous_fat(image, tuple(fs.fat_depth_mm), fs.fat_grid_mm, fs.min_fat_ml, fs.fat_face_margin_mm,
+                           fs.fat_noise_multiple) if segmentation.heads else None
     out = []
     for head in segmentation.heads:
         other = next((h for h in segmentation.heads if h is not head), None)
@@ -439,7 +506,9 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
         classes = soft_tissue_classes(smoothed[tissue], 2 * settings.reference.histogram_bins)
         suppressed, levels = not_fat_suppressed_flag(interior.level, classes,
                                                      None if fat is None else fat.level,
-                                                     qc.measures.get("muscle_level"), settings)
+                                                     qc.measures.get("muscle_level"), settings,
+                                                     no_fat_why=_no_fat_why(fat, fs.min_fat_ml), t1_rho=rho,
+                                                     headers_say=headers_say_no_fat_suppression)
         qc.measures.update(levels)
         qc.measures["subcutaneous_fat_ml"] = None if fat is None else fat.volume_ml
         if suppressed is not None:
@@ -457,7 +526,15 @@ def assess_hips(image: Volume, segmentation: Segmentation, settings: QcSettings,
     return out
 
 
+def _no_fat_why(fat: Any, min_ml: float) -> str:
+    """Why no subcutaneous layer was measured, for a reason ('' when one was)."""
+    if fat is None or fat.level is not None:
+        return ""
+    return (f"no skin in the field of view (the layer under it holds {fat.volume_ml:.1f} ml < {min_ml:g} ml: "
+            "the body runs out of the field, as in a small field around one hip)")
+
+
 def blocking_reasons(flags: list[QcFlag] | tuple[QcFlag, ...], visit: str = "") -> list[str]:
     """'code (visit): reason' of every blocking flag, for a status reason."""
     where = f" at {visit}" if visit else ""
-    return [f"{f.code}{where}: {f.reason}" for f in flags if f.severity == BLOCKING]
+    return [f"{f.code}{where}: {f.reason}" for f in blocking_flags(flags)]

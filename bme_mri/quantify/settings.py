@@ -84,11 +84,11 @@ class QcFatSuppressionSettings(Section):
     marrow_min_depth_mm: float  # ... and at least this deep under the sphere (mm)
     min_marrow_voxels: int  # fewer interior voxels in the field of view -> no marrow level (no evidence)
     fat_depth_mm: tuple[float, float]  # subcutaneous layer: this deep under the skin (mm; min, max)
-    fat_tissue_fraction: float  # body envelope: above this x the median of the imaged tissue ...
-    fat_noise_multiple: float  # ... and above this x the noise sd (air is Rician noise)
+    fat_noise_multiple: float  # air: below this x the noise sd (Rician noise) and connected to the field's edge
     fat_grid_mm: float  # the layer is found on a grid of about this spacing (mm)
     fat_face_margin_mm: float  # what lies outside the body this close (mm) to a face of the field is not air beyond the skin
     min_fat_ml: float  # a layer of less than this (ml) is no evidence: no skin in the field of view
+    min_fat_muscle_ratio: float  # subcutaneous fat at least this x muscle (with bright marrow) -> not_fat_suppressed
 
 
 class QcNoiseSettings(Section):

@@ -29,10 +29,10 @@ class SideMeasurement:
     necrosis_ml : label 3, ml.
     reference : the normal-marrow reference used on this side.
     edema_threshold : edema threshold applied on this side (image units).
-    not_measured : why the edema and necrosis figures (and, when the head fit itself failed,
-        the head's) are None: a blocking quality-control flag (:mod:`bme_mri.quantify.withhold`);
-        None for a measured hip.
-    unreliable_measurements : the withheld figures (ml), for diagnosis only; never a result.
+    not_measured : why the edema and necrosis figures (and, when the head fit failed or the
+        head is cut by the field of view, the head's) are None: a blocking quality-control flag
+        (:mod:`bme_mri.quantify.withhold`); None for a measured hip. The withheld figures are
+        not kept anywhere.
     """
 
     side: Side
@@ -44,7 +44,6 @@ class SideMeasurement:
     reference: ReferenceMarrow | None
     edema_threshold: float
     not_measured: str | None = None
-    unreliable_measurements: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -57,7 +56,6 @@ class SideMeasurement:
             "edema_threshold": self.edema_threshold,
             "reference": None if self.reference is None else self.reference.to_dict(),
             "not_measured": self.not_measured,
-            "unreliable_measurements": self.unreliable_measurements,
         }
 
 

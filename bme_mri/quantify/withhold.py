@@ -5,11 +5,13 @@ A blocking flag (``qc.blocking``: ``head_fit_poor``, ``head_cut_by_fov``,
 ``reference_implausible``, ``not_fat_suppressed``) says the evidence cannot carry an edema or
 necrosis volume: the head is not where the sphere says, a sixth of it is unseen, the edema
 threshold comes from marrow of an unknown place, or fatty marrow is as bright as edema. Such a
-hip keeps its row, its flags and (unless the head fit itself failed) its femoral head volume;
-its edema, edema fraction, head-and-neck edema and necrosis are None (empty cells), the reason
-is ``not_measured``, and the label map holds no edema or necrosis for it (the head region
-stays, for review). The withheld figures are kept under ``unreliable_measurements`` for
-diagnosis, never in the tables.
+hip keeps its row and its flags; its edema, edema fraction, head-and-neck edema and necrosis are
+None (empty cells, null), the reason is ``not_measured``, and the label map holds no edema or
+necrosis for it (the head region stays, for review). The withheld figures are dropped, not kept
+anywhere (a number in study.json is read as a result, whatever key it sits under). The femoral
+head volume is withheld too when the head itself is not measured whole: its fit failed
+(``head_fit_poor``) or the field of view cuts it (``head_cut_by_fov``: a truncated head compared
+with a whole one at another visit reads as a head that changed size).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ import numpy as np
 from bme_mri.quantify.volumes import SideMeasurement
 from bme_mri.types import Label
 
-HEAD_FIT_CODE = "head_fit_poor"  # the head itself was not found reliably: no head volume either
+# the head itself was not measured whole: no head volume either
+HEAD_NOT_MEASURED_CODES = ("head_fit_poor", "head_cut_by_fov")
 WITHHELD = ("edema_ml", "edema_fraction", "edema_headneck_ml", "necrosis_ml")
 
 # what a picture's title says for each blocking code (the full reasons are in the tables)
@@ -55,10 +58,8 @@ def withhold_blocked(segmentation, measurements: list[SideMeasurement], qc: list
             out.append(m)
             continue
         codes = {f.code for f in flags}
-        keys = WITHHELD + (("femoral_head_ml",) if HEAD_FIT_CODE in codes else ())
-        raw = {k: float(getattr(m, k)) for k in keys if getattr(m, k) is not None}
-        out.append(replace(m, **{k: None for k in keys}, not_measured=not_measured_text(flags),
-                           unreliable_measurements=raw))
+        keys = WITHHELD + (("femoral_head_ml",) if codes & set(HEAD_NOT_MEASURED_CODES) else ())
+        out.append(replace(m, **{k: None for k in keys}, not_measured=not_measured_text(flags)))
     _clear_lesions(segmentation, {side for side in blocked})
     return out
 

@@ -12,6 +12,7 @@ from bme_mri.compare.longitudinal import iso_date
 from bme_mri.compare.study_pair import PairComparison
 from bme_mri.compare.timepoints import order_studies
 from bme_mri.compare.visit import VisitResult
+from bme_mri.quantify.qc import REVIEW_CODES, is_blocking
 from bme_mri.report.model import PatientReport, ReportImage, SideCall, SideMeasurement, VisitSummary
 from bme_mri.report.overlay import FOCUS_NEAR_MM, FocusPoint, lesion_focus, render_pair_png
 from bme_mri.types import Label
@@ -84,7 +85,8 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
                                                         for f in m.qc_flags),
                                                   m.not_measured or ("" if m.measured else "not measured"))
                       for side, m in v.sides.items()},
-                     str(v.meta.get("series_description") or v.volume.meta.get("description", "")))
+                     str(v.meta.get("series_description") or v.volume.meta.get("description", "")),
+                     {side.value: why for side, why in v.not_found.items()})
         for v in ordered]
     calls: list[SideCall] = []
     images: list[ReportImage] = []
@@ -92,10 +94,13 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
     for visit in ordered:
         for side, m in visit.sides.items():
             for flag in m.qc_flags:
-                if flag.severity == "blocking":
+                if is_blocking(flag):
                     notes.append(f"{side.value} hip, {iso_date(visit.study_date) or visit.study_date}: "
                                  f"quality control failed ({flag.code}): {flag.reason}; its edema and "
                                  "necrosis are not measured and no status is called from it")
+                elif flag.code in REVIEW_CODES:
+                    notes.append(f"{side.value} hip, {iso_date(visit.study_date) or visit.study_date}: "
+                                 f"check the image ({flag.code}): {flag.reason}; its figures are shown")
     with tempfile.TemporaryDirectory(prefix="bme-report-") as tmp:
         for pair_index, pair in enumerate(pairs):
             notes.extend(pair.warnings)

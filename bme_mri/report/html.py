@@ -15,6 +15,7 @@ import io
 from pathlib import Path
 
 from bme_mri.io_utils import write_text_atomic
+from bme_mri.quantify.qc import is_blocking
 from bme_mri.report import palette
 from bme_mri.report.model import DISCLAIMER, PatientReport, ReportImage
 
@@ -166,6 +167,10 @@ def _visits_section(report: PatientReport) -> str:
         label = "baseline" if index == 0 else f"follow-up {index}"
         for side in ("right", "left"):
             if side not in visit.sides:
+                if side in visit.not_found:  # no hip lost in silence
+                    rows.append(f"<tr><td>{_esc(visit.study_date)}</td><td>{label}</td><td>{side}</td>"
+                                f'<td colspan="4" class="qc-blocking">not analysed: {_esc(visit.not_found[side])}</td>'
+                                f"<td>{_esc(visit.series_description)}</td></tr>")
                 continue
             m = visit.sides[side]
             rows.append(
@@ -189,7 +194,7 @@ def _qc_cell(flags) -> str:
         return '<span class="qc-ok">passed</span>'
     items = []
     for code, severity, reason in flags:
-        css = "qc-blocking" if severity == "blocking" else "qc-warning"
+        css = "qc-blocking" if is_blocking((code, severity, reason)) else "qc-warning"
         items.append(f'<div class="{css}">{_esc(code)} ({_esc(severity)}): {_esc(reason)}</div>')
     return "".join(items)
 

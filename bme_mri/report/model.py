@@ -34,6 +34,7 @@ class VisitSummary:
     study_date: str
     sides: dict[str, SideMeasurement]
     series_description: str = ""
+    not_found: dict[str, str] = field(default_factory=dict)  # side -> 'femoral head not found: ...'
 
 
 @dataclass(frozen=True)

@@ -309,7 +309,9 @@ def render_overlay_png(image: Volume, labels: np.ndarray | None, path: Path,
                         plane_points(geometry, plane, point.center_lps_mm, half_width_mm, pixel))
              for plane in planes] for point in focus]
     aspect = max(panel.image.shape[0] / panel.image.shape[1] for row in rows for panel in row)
-    height = len(rows) * (4.2 * aspect + 0.45) + 0.45 + _LEGEND_HEIGHT_IN
+    title = _wrap_title(title, 4.2 * len(planes))
+    room = _title_room_in(title)
+    height = len(rows) * (4.2 * aspect + 0.45) + 0.45 + _LEGEND_HEIGHT_IN + room - _TITLE_HEIGHT_IN
     fig = Figure(figsize=(4.2 * len(planes), height), dpi=100)
     axes = fig.subplots(len(rows), len(planes), squeeze=False)
     for row_axes, row, point in zip(axes, rows, focus):
@@ -320,6 +322,21 @@ def render_overlay_png(image: Volume, labels: np.ndarray | None, path: Path,
     add_legend(fig)
     fig.tight_layout(rect=(0, _LEGEND_HEIGHT_IN / height, 1, 1 - (_TITLE_HEIGHT_IN / height if title else 0)))
     return _save_figure(fig, path)
+
+
+def _title_room_in(title: str) -> float:
+    """Room above the panels for a figure title of one or more lines (inches)."""
+    return _TITLE_HEIGHT_IN + 0.2 * title.count("\n")
+
+
+def _wrap_title(title: str, width_in: float) -> str:
+    """``title`` with each line wrapped to the figure's width (about 11 characters of the 11 pt
+    title per inch), so that a long reason is not cut at the picture's edges."""
+    import textwrap
+
+    width = max(20, int(11 * width_in))
+    return "\n".join(piece for line in title.split("\n")
+                     for piece in (textwrap.wrap(line, width) or [""]))
 
 
 def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
@@ -352,7 +369,9 @@ def render_pair_png(baseline_image: Volume, baseline_labels: np.ndarray | None,
     layout = [(point, plane, plane_points(geometry, plane, point.center_lps_mm, half_width_mm, pixel))
               for point in focus for plane in planes]
     aspects = [points.shape[0] / points.shape[1] for _, _, points in layout]
-    height = sum(4.2 * a + 0.5 for a in aspects) + 0.4 + _LEGEND_HEIGHT_IN
+    title = _wrap_title(title, 8.4)
+    room = _title_room_in(title)
+    height = sum(4.2 * a + 0.5 for a in aspects) + room + _LEGEND_HEIGHT_IN
     fig = Figure(figsize=(8.4, height), dpi=100)
     axes = fig.subplots(len(layout), 2, squeeze=False, gridspec_kw={"height_ratios": aspects})
     for row, (point, plane, points) in enumerate(layout):

@@ -10,7 +10,10 @@ Segments (BINARY; a voxel may belong to several — the femoral head contains th
    SCT 6574001 Necrosis, anatomic region SCT 2812003 Femoral head.
 
 An empty segment is still described (numbers stay 1-3 whatever the content) and simply has no
-frames; empty frames are omitted. When every segment is empty there is nothing to display, so
+frames; empty frames are omitted. A hip whose edema and necrosis were not measured (a blocking
+quality-control flag) has no edema or necrosis voxels, and every segment's label says so
+("Bone marrow edema; L hip NOT MEASURED"; its SegmentDescription the reason), so an empty
+segment is not read as "no edema" there. When every segment is empty there is nothing to display, so
 the SEG is not written and :class:`~bme_mri.errors.OutputError` says so; callers record it and
 go on.
 
@@ -36,7 +39,15 @@ _POSITION_TOL_MM = 0.5  # a source slice must sit within this of a label-grid sl
 _ORIENTATION_TOL = 1e-3  # |cosine difference| allowed between source and label grid axes
 
 
-def _segment_descriptions(settings: ReportSettings, version: str):
+def not_measured_suffix(not_measured: dict[str, str]) -> str:
+    """'; L hip NOT MEASURED' / '; R,L hips NOT MEASURED' for sides ('left'/'right') not measured."""
+    letters = [side[0].upper() for side in ("right", "left") if side in not_measured]
+    if not letters:
+        return ""
+    return f"; {','.join(letters)} hip{'s' if len(letters) > 1 else ''} NOT MEASURED"
+
+
+def _segment_descriptions(settings: ReportSettings, version: str, not_measured: dict[str, str] | None = None):
     import highdicom as hd
     from pydicom.sr.codedict import codes
 
@@ -46,18 +57,35 @@ def _segment_descriptions(settings: ReportSettings, version: str):
     abnormal = codes.SCT.MorphologicallyAbnormalStructure
     common = dict(algorithm_type=hd.seg.SegmentAlgorithmTypeValues.AUTOMATIC,
                   algorithm_identification=algorithm)
-    return [
-        hd.seg.SegmentDescription(1, "Femoral head", codes.SCT.AnatomicalStructure,
+    not_measured = not_measured or {}
+    suffix = not_measured_suffix(not_measured)
+    head_suffix = suffix.replace(" NOT MEASURED", " edema/necrosis NOT MEASURED")
+    segments = [
+        hd.seg.SegmentDescription(1, ("Femoral head" + head_suffix)[:64], codes.SCT.AnatomicalStructure,
                                   codes.SCT.FemoralHead, tracking_id="femoral head",
                                   tracking_uid=hd.UID(), **common),
-        hd.seg.SegmentDescription(2, "Bone marrow edema", abnormal, codes.SCT.Edema,
+        hd.seg.SegmentDescription(2, ("Bone marrow edema" + suffix)[:64], abnormal, codes.SCT.Edema,
                                   anatomic_regions=[codes.SCT.BoneMarrow],
                                   tracking_id="bone marrow edema", tracking_uid=hd.UID(),
                                   **common),
-        hd.seg.SegmentDescription(3, "Osteonecrosis", abnormal, codes.SCT.Necrosis,
+        hd.seg.SegmentDescription(3, ("Osteonecrosis" + suffix)[:64], abnormal, codes.SCT.Necrosis,
                                   anatomic_regions=[codes.SCT.FemoralHead],
                                   tracking_id="osteonecrosis", tracking_uid=hd.UID(), **common),
     ]
+    if not_measured:  # SegmentDescription (ST): why, per hip
+        why = "; ".join(f"{side} hip NOT MEASURED: {not_measured[side]}" for side in ("right", "left")
+                        if side in not_measured)
+        for segment in segments:
+            segment.SegmentDescription = why[:1024]
+    return segments
+
+
+def _series_description(base: str, note: str) -> str:
+    """``base`` and ``note`` within 64 characters (LO): the note whole, the base shortened."""
+    if not note:
+        return base[:64]
+    room = 64 - len(note) - 1
+    return (f"{base[:room].rstrip()} {note}" if room > 0 else note)[:64]
 
 
 _TYPE2_PATIENT_STUDY = ("PatientName", "PatientID", "PatientBirthDate", "PatientSex",
@@ -123,7 +151,8 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
                     path: Path, settings: ReportSettings, version: str = "",
                     series_instance_uid: str | None = None,
                     sop_instance_uid: str | None = None, qc_note: str = "",
-                    qc_detail: str = "") -> Path:
+                    qc_detail: str = "", qc_series_note: str | None = None,
+                    not_measured: dict[str, str] | None = None) -> Path:
     """Write a BINARY DICOM SEG of ``labels`` over the source series (atomic); returns ``path``.
 
     Parameters
@@ -136,10 +165,14 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
     settings : the ``report`` config section (series number/description, manufacturer).
     version : software version written into the SEG (bme-mri version).
     series_instance_uid, sop_instance_uid : fixed UIDs (reproducible output); new ones if None.
-    qc_note : short quality-control summary, e.g. 'QC FAILED right: head_cut_by_fov'; when
-        given it is appended to SeriesDescription and replaces ContentDescription (both LO,
-        cut to 64 characters) so a viewer's series list shows it.
+    qc_note : quality-control summary, e.g. 'QC FAILED right: head_cut_by_fov'; when given it
+        replaces ContentDescription (LO, cut to 64 characters).
     qc_detail : every flag with its reason, written to ImageComments (LT).
+    qc_series_note : the short form appended to SeriesDescription so a viewer's series list
+        shows it whole within 64 characters, e.g. 'QC FAILED R,L: not measured' (default
+        ``qc_note``).
+    not_measured : side ('left'/'right') -> why its edema and necrosis were not measured; the
+        segments' labels and descriptions say so.
     """
     import highdicom as hd
 
@@ -168,7 +201,7 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
         source_images=datasets,
         pixel_array=pixel_array,
         segmentation_type=hd.seg.SegmentationTypeValues.BINARY,
-        segment_descriptions=_segment_descriptions(settings, version or "unknown"),
+        segment_descriptions=_segment_descriptions(settings, version or "unknown", not_measured),
         series_instance_uid=series_instance_uid or hd.UID(),
         series_number=int(settings.seg_series_number),
         sop_instance_uid=sop_instance_uid or hd.UID(),
@@ -179,8 +212,8 @@ def write_dicom_seg(labels: np.ndarray, geometry: Geometry, source_files: list[P
         device_serial_number="0",
         content_description=(qc_note or "Femoral head, bone marrow edema and osteonecrosis")[:64],
         content_label="BME_HIP",
-        series_description=(f"{settings.seg_series_description} {qc_note}" if qc_note
-                            else settings.seg_series_description)[:64],
+        series_description=_series_description(settings.seg_series_description,
+                                               qc_note if qc_series_note is None else qc_series_note),
     )
     if qc_detail:
         seg.ImageComments = qc_detail[:10240]

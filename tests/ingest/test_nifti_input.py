@@ -49,11 +49,11 @@ def test_two_anonymous_files_in_one_folder_are_two_studies(tmp_path, settings):
 def test_sequence_precedence_is_option_then_sidecar_field_then_tags(tmp_path, settings):
     # the tags say STIR (TI 160 ms), the sidecar field says t1, the option says t2fs
     path = _nifti(tmp_path / "in" / "scan.nii.gz", sidecar={"InversionTime": 0.16, SEQUENCE_FIELD: "t1"})
-    discovery, _, stack = _only_stack(tmp_path / "in", settings)
+    discovery, _, stack = _only_stack(path, settings)
     assert stack.sequence == SequenceClass.T1 and SEQUENCE_FIELD in stack.classification_reason
     with pytest.raises(SequenceConflictError):  # the sidecar's own class is not given up silently
-        apply_sequence_override(discovery, SequenceClass.T2FS)
-    assert apply_sequence_override(discovery, SequenceClass.T2FS, force=True) == 1
+        apply_sequence_override(discovery, SequenceClass.T2FS, settings=settings)
+    assert apply_sequence_override(discovery, SequenceClass.T2FS, force=True, settings=settings) == 1
     assert stack.sequence == SequenceClass.T2FS and "--sequence t2fs" in stack.classification_reason
     path.with_name("scan.json").write_text(json.dumps({"InversionTime": 0.16}))
     _, _, stack = _only_stack(tmp_path / "in", settings)
@@ -65,30 +65,64 @@ T1_SIDECAR = {"SeriesDescription": "COR T1", "EchoTime": 0.013, "RepetitionTime"
 
 
 def test_sequence_stir_on_a_file_whose_sidecar_says_t1_is_refused_naming_the_conflict(tmp_path, settings):
-    _nifti(tmp_path / "in" / "cor_t1.nii.gz", sidecar=T1_SIDECAR)
-    discovery, _, stack = _only_stack(tmp_path / "in", settings)
+    path = _nifti(tmp_path / "in" / "cor_t1.nii.gz", sidecar=T1_SIDECAR)
+    discovery, _, stack = _only_stack(path, settings)
     with pytest.raises(SequenceConflictError) as refused:
-        apply_sequence_override(discovery, SequenceClass.STIR)
+        apply_sequence_override(discovery, SequenceClass.STIR, settings=settings)
     message = str(refused.value)
     assert message.startswith("--sequence stir conflicts with cor_t1.nii.gz: its JSON sidecar says T1")
     assert "EchoTime 13 ms" in message and "no inversion" in message and "without FS" in message
     assert message.endswith("pass --force to measure it anyway") and "\n" not in message
     assert stack.sequence == SequenceClass.T1  # nothing changed
-    assert apply_sequence_override(discovery, SequenceClass.STIR, force=True) == 1
+    assert apply_sequence_override(discovery, SequenceClass.STIR, force=True, settings=settings) == 1
     assert stack.sequence == SequenceClass.STIR and "--force" in stack.classification_reason
     assert any("conflicts with cor_t1.nii.gz" in w and "--force" in w for w in stack.warnings)
+
+
+@pytest.mark.parametrize("force", [False, True])
+def test_sequence_on_a_folder_names_only_the_files_nothing_identifies(tmp_path, settings, force):
+    # a folder with a T1w (its sidecar says so), a STIR (its name says so) and a file nothing names
+    folder = tmp_path / "in"
+    _nifti(folder / "sub-1_T1w.nii.gz", sidecar={**T1_SIDECAR, "PatientID": "P1", "StudyInstanceUID": "1.2"})
+    _nifti(folder / "sub-1_STIR.nii.gz", sidecar={"SeriesDescription": "COR STIR", "PatientID": "P1",
+                                                  "StudyInstanceUID": "1.2"})
+    _nifti(folder / "scan.nii.gz", sidecar={"PatientID": "P1", "StudyInstanceUID": "1.2"})
+    discovery = discover(folder, settings)
+    assert apply_sequence_override(discovery, SequenceClass.STIR, force=force, settings=settings) == 1
+    classes = {s.nifti_path.name: s for s in discovery.all_stacks()}
+    assert classes["sub-1_T1w.nii.gz"].sequence == SequenceClass.T1  # never relabelled, --force or not
+    assert classes["sub-1_STIR.nii.gz"].sequence == SequenceClass.STIR
+    assert classes["scan.nii.gz"].sequence == SequenceClass.STIR
+    assert "nothing in the file's sidecar or name" in classes["scan.nii.gz"].classification_reason
+    assert any("--sequence stir not applied to sub-1_T1w.nii.gz" in w for w in classes["sub-1_T1w.nii.gz"].warnings)
+    selection = inspect_input(folder, settings, sequence_override=SequenceClass.STIR, force=force).selections
+    assert next(iter(selection.values())).t1.nifti_path.name == "sub-1_T1w.nii.gz"  # the T1 stays the T1
 
 
 @pytest.mark.parametrize("sidecar, option", [
     (None, SequenceClass.STIR),                            # nothing says what it is: what --sequence is for
     ({SEQUENCE_FIELD: "t2fs"}, SequenceClass.STIR),        # both fat-suppressed
-    (T1_SIDECAR, SequenceClass.T1),                        # not a class that gets measured
+    (T1_SIDECAR, SequenceClass.PD),                        # not a class that gets measured
 ])
 def test_sequence_option_without_conflict_is_taken(tmp_path, settings, sidecar, option):
-    _nifti(tmp_path / "in" / "scan.nii.gz", sidecar=sidecar)
-    discovery, _, stack = _only_stack(tmp_path / "in", settings)
-    assert apply_sequence_override(discovery, option) == 1 and stack.sequence == option
+    path = _nifti(tmp_path / "in" / "scan.nii.gz", sidecar=sidecar)
+    discovery, _, stack = _only_stack(path, settings)
+    assert apply_sequence_override(discovery, option, settings=settings) == 1 and stack.sequence == option
     assert not any("conflicts" in w for w in stack.warnings)
+
+
+@pytest.mark.parametrize("name, sidecar", [
+    ("pd_spair_cor.nii.gz", None), ("pd_fs_cor.nii.gz", None), ("PDW_SPAIR.nii.gz", None),
+    ("cor_pd_tse_fs.nii.gz", None), ("pd_sag_fatsat.nii.gz", None),
+    ("cor_pd.nii.gz", {"EchoTime": 0.03, "RepetitionTime": 3.0, "ScanningSequence": "SE", "ScanOptions": ["PFP", "FS"]}),
+])
+def test_a_fat_suppressed_pd_does_not_conflict_with_sequence_stir_or_t2fs(tmp_path, settings, name, sidecar):
+    path = _nifti(tmp_path / "in" / name, sidecar=sidecar)
+    discovery, _, stack = _only_stack(path, settings)
+    assert stack.sequence == SequenceClass.PD  # the classifier's class stays what it was
+    for option in (SequenceClass.T2FS, SequenceClass.STIR):
+        assert apply_sequence_override(discovery, option, settings=settings) == 1  # no --force needed
+        assert stack.sequence == option and not any("conflicts" in w for w in stack.warnings)
 
 
 def test_a_misspelt_sidecar_field_is_a_warning_not_a_class(tmp_path, settings):

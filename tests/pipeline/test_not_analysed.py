@@ -100,3 +100,26 @@ def test_run_names_a_side_whose_head_was_not_found(tmp_path):
               "sides_not_analysed": [{"side": "left", "not_analysed": "femoral head not found: expected near x"}]}
     lines = BatchResult(tmp_path, [record], 0, 0).problem_lines()
     assert lines == ["NOT ANALYSED patient P study 2024-01-01 1.2 left hip: femoral head not found: expected near x"]
+
+
+def test_run_names_every_hip_it_did_not_measure_and_every_hip_it_could_not_check(tmp_path):
+    from bme_mri.pipeline.batch import BatchResult
+
+    blocked = {"side": "left", "edema_ml": None, "necrosis_ml": None,
+               "not_measured": "not measured: fat not suppressed on this series (not_fat_suppressed)",
+               "qc": {"flags": [{"code": "not_fat_suppressed", "severity": "blocking", "reason": "fat 2.1 x muscle"},
+                                {"code": "low_snr", "severity": "warning", "reason": "snr 5"}]}}
+    unverified = {"side": "right", "edema_ml": 20.0, "necrosis_ml": 0.0, "not_measured": None,
+                  "qc": {"flags": [{"code": "fat_suppression_unverified", "severity": "warning",
+                                    "reason": "could not verify fat suppression: no skin in the field of view"}]}}
+    record = {"patient_id": "P", "study_uid": "1.2", "study_date": "2024-01-01", "error": None,
+              "sides": [unverified, blocked], "sides_not_analysed": [],
+              "warnings": ["--sequence stir conflicts with x.nii.gz: ...; measured as STIR because of --force (...)"]}
+    result = BatchResult(tmp_path, [record], 0, 0)
+    lines = result.problem_lines()
+    assert ("NOT MEASURED P 2024-01-01 left: fat not suppressed on this series (not_fat_suppressed); "
+            "the reasons in summary.csv qc_reason") in lines
+    assert "CHECK P 2024-01-01 right: could not verify fat suppression: no skin in the field of view" in lines
+    assert any(line.startswith("FORCED patient P study 2024-01-01 1.2: --sequence stir conflicts") for line in lines)
+    assert not any("low_snr" in line for line in lines)  # a plain warning stays in the tables
+    assert "1 analysed (1 hip not measured: quality control), 0 failed" in result.summary_line()

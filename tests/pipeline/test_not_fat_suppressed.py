@@ -49,6 +49,24 @@ def _bare_copy(path: Path, folder: Path) -> Path:
     return Path(shutil.copy(path, folder / "scan.nii.gz"))
 
 
+def _lesion_numbers(obj, path: str = "") -> list[str]:
+    """Every edema or necrosis number anywhere in ``obj`` (a study.json side, walked whole): keys
+    naming edema or necrosis with a number under them ('edema_threshold' is a grey level, not a
+    figure)."""
+    found = []
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            where = f"{path}.{key}"
+            lesion_key = ("edema" in key or "necrosis" in key) and key != "edema_threshold"
+            if lesion_key and isinstance(value, (int, float)) and not isinstance(value, bool):
+                found.append(f"{where}={value}")
+            found += _lesion_numbers(value, where)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            found += _lesion_numbers(value, f"{path}[{i}]")
+    return found
+
+
 def _summary(out: Path) -> list[dict]:
     with open(out / "summary.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -64,7 +82,12 @@ def test_a_series_without_fat_suppression_given_as_stir_is_flagged_and_not_measu
         flags = {f["code"]: f for f in side["qc"]["flags"]}
         assert flags["not_fat_suppressed"]["severity"] == "blocking", (contrast, side["qc"]["measures"])
         assert all(side[key] is None for key in FIGURES) and side["not_measured"]
-        assert side["unreliable_measurements"]  # kept for diagnosis, never in the table
+        assert _lesion_numbers(side) == []  # no withheld figure kept under any key
+    (labels_json,) = (tmp_path / "out").rglob("labels.json")  # the label map says it too
+    legend = json.loads(labels_json.read_text())
+    assert sorted(legend["not_measured"]) == ["left", "right"]
+    assert all(text.startswith("NOT MEASURED (not measured: ") and "(not_fat_suppressed)" in text
+               for text in legend["not_measured"].values())
     rows = _summary(tmp_path / "out")
     assert len(rows) == 2
     for row in rows:
@@ -79,6 +102,11 @@ def test_the_sidecar_of_a_t1_refuses_sequence_stir_unless_forced(contrasts, tmp_
     code = main(["run", str(contrasts["T1"]), "--out", str(tmp_path / "out"), "--sequence", "stir",
                  "--force", "--no-progress"])
     assert code == 0
+    printed = capsys.readouterr()
+    assert "(2 hips not measured: quality control)" in printed.out  # not "1 analysed" alone
+    not_measured = [line for line in printed.err.splitlines() if line.startswith("NOT MEASURED ")]
+    assert len(not_measured) == 2 and all("not_fat_suppressed" in line for line in not_measured)
+    assert any(line.startswith("FORCED ") and "--force" in line for line in printed.err.splitlines())
     for row in _summary(tmp_path / "out"):  # forced, and still not measured
         assert row["edema_ml"] == "" and "not_fat_suppressed" in row["qc_flags"]
     (study_json,) = (tmp_path / "out").rglob("study.json")

@@ -35,6 +35,24 @@ def converted(tmp_path_factory) -> Path:
     return out
 
 
+def _lesion_numbers(obj, path: str = "") -> list[str]:
+    """Every edema or necrosis number anywhere in ``obj`` (a study.json side, walked whole): keys
+    naming edema or necrosis with a number under them ('edema_threshold' is a grey level, not a
+    figure)."""
+    found = []
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            where = f"{path}.{key}"
+            lesion_key = ("edema" in key or "necrosis" in key) and key != "edema_threshold"
+            if lesion_key and isinstance(value, (int, float)) and not isinstance(value, bool):
+                found.append(f"{where}={value}")
+            found += _lesion_numbers(value, where)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            found += _lesion_numbers(value, f"{path}[{i}]")
+    return found
+
+
 def _t2_and_pd(converted: Path) -> list[Path]:
     files = sorted(p for p in converted.rglob("*.nii.gz") if p.name.endswith(("_T2w.nii.gz", "_PDw.nii.gz")))
     assert len(files) == 9  # 7 T2 TSE (sagittal, axial, coronal) and 2 PD reference slabs
@@ -74,7 +92,10 @@ def test_forced_t2_and_pd_as_stir_give_no_edema_or_necrosis_number(converted, tm
         with open(out / "summary.csv", newline="", encoding="utf-8") as handle:
             for row in csv.DictReader(handle):
                 assert all(row[key] == "" for key in FIGURES), (path.name, row)
-        text = "".join(p.read_text() for p in out.rglob("study.json"))
-        assert '"edema_ml": null' in text or not json.loads(text)["sides"]
+        for study_json in out.rglob("study.json"):  # no edema or necrosis number under any key
+            written = json.loads(study_json.read_text())
+            for side in written["sides"]:
+                assert _lesion_numbers(side) == [], (path.name, side["side"])
+                assert side["edema_ml"] is None and side["necrosis_ml"] is None
     # the image check itself speaks on the axial and coronal T2 TSE (fatty marrow and fat bright)
     assert blocked_by.get("not_fat_suppressed", 0) >= 3, blocked_by

@@ -260,3 +260,14 @@ def test_assess_hips_flags_both_hips_when_the_t1_says_fat_is_not_suppressed(qc_s
     assert all(hip.measures["t1_rank_correlation"] > 0.5 for hip in with_t1)
     without = assess_hips(image, seg, qc_settings)
     assert not any("fat suppression failed" in f.reason for hip in without for f in hip.flags)
+
+
+def test_one_blocking_test_for_flags_dicts_and_report_tuples():
+    from bme_mri.quantify.qc import QcFlag, blocking_flags, is_blocking, is_measured
+
+    flag = QcFlag("not_fat_suppressed", "fat bright", BLOCKING)
+    warn = QcFlag("fat_suppression_unverified", "could not verify fat suppression: no skin", WARNING)
+    assert is_blocking(flag) and is_blocking(flag.to_dict()) and is_blocking(("x", BLOCKING, "r"))
+    assert not is_blocking(warn) and not is_blocking(warn.to_dict()) and not is_blocking(("x", WARNING, "r"))
+    assert blocking_flags([warn, flag, warn.to_dict(), flag.to_dict()]) == [flag, flag.to_dict()]
+    assert is_measured(3.0, 0.0, [warn]) and not is_measured(3.0, 0.0, [flag]) and not is_measured(None, 0.0, [])

@@ -14,6 +14,7 @@ from bme_mri.types import Geometry, Label, Side
 
 NOT_FS = QcFlag("not_fat_suppressed", "fatty marrow as bright as fat", BLOCKING)
 FIT = QcFlag("head_fit_poor", "boundary on 20% of rays", BLOCKING)
+CUT = QcFlag("head_cut_by_fov", "30% of the femoral head lies outside the imaged volume", BLOCKING)
 NOISY = QcFlag("low_snr", "snr 5", WARNING)
 
 
@@ -44,19 +45,25 @@ def test_a_blocked_hip_keeps_its_head_but_loses_edema_and_necrosis():
     assert left.edema_fraction is None and left.edema_headneck_ml is None
     assert left.femoral_head_ml == pytest.approx(before[Side.LEFT].femoral_head_ml)
     assert "fat not suppressed" in left.not_measured and "not_fat_suppressed" in left.not_measured
-    assert left.unreliable_measurements["edema_ml"] == pytest.approx(before[Side.LEFT].edema_ml)
-    assert left.unreliable_measurements["necrosis_ml"] > 0
+    assert before[Side.LEFT].edema_ml > 0 and before[Side.LEFT].necrosis_ml > 0  # there was something to withhold
+    as_json = left.to_dict()  # study.json: no withheld figure under any key
+    assert "unreliable_measurements" not in as_json
+    assert all(as_json[k] is None for k in as_json if k.startswith(("edema", "necrosis")) and k != "edema_threshold")
     # the label map holds no lesion on the blocked side, the other side's edema stays
     assert not (seg.labels[30:] >= Label.EDEMA).any() and (seg.labels[30:] == Label.HEAD_MARROW).any()
     assert (seg.labels[:30] == Label.EDEMA).any()
     assert not seg.edema_headneck[30:].any() and seg.edema_headneck[:30].any()
 
 
-def test_a_failed_head_fit_withholds_the_head_volume_too():
+@pytest.mark.parametrize("flag", [FIT, CUT])
+def test_a_head_not_measured_whole_withholds_the_head_volume_too(flag):
+    # a failed fit, or a head cut by the field (a truncated volume would read as a head that
+    # changed size against a whole one at another visit)
     seg = _segmentation()
-    out = {m.side: m for m in withhold_blocked(seg, measure(seg), [HipQc(Side.RIGHT, [FIT])])}
+    out = {m.side: m for m in withhold_blocked(seg, measure(seg), [HipQc(Side.RIGHT, [flag])])}
     assert out[Side.RIGHT].femoral_head_ml is None and out[Side.RIGHT].edema_ml is None
-    assert out[Side.LEFT].edema_ml > 0
+    assert flag.code in out[Side.RIGHT].not_measured
+    assert out[Side.LEFT].edema_ml > 0 and out[Side.LEFT].femoral_head_ml > 0
 
 
 def test_summary_row_of_a_blocked_hip_has_empty_cells_and_the_reason():

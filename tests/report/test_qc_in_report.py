@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 import pydicom
 
@@ -50,10 +51,9 @@ def test_overlay_title_of_a_blocked_hip_has_no_edema_number():
 
     flag = QcFlag("not_fat_suppressed", "fat as bright as marrow", BLOCKING)
     blocked = Measured(Side.LEFT, 52.0, None, None, None, None, None, 1.0,
-                       "not measured: fat not suppressed on this series (not_fat_suppressed)",
-                       {"edema_ml": 46.0})
+                       "not measured: fat not suppressed on this series (not_fat_suppressed)")
     title = overlay_figures(blocked, HipQc(Side.LEFT, [flag]))
-    assert "NOT MEASURED" in title and "fat not suppressed" in title and "46" not in title
+    assert "NOT MEASURED" in title and "fat not suppressed" in title and not re.search(r"(edema|necrosis) \d", title)
     measured = Measured(Side.LEFT, 52.0, 3.25, 3.3, 0.06, 0.0, None, 1.0)
     assert overlay_figures(measured, HipQc(Side.LEFT)) == ": head 52.0 ml, edema 3.2 ml, necrosis 0.00 ml"
 
@@ -83,3 +83,56 @@ def test_seg_description_carries_the_qc_failure(tmp_path, report_settings):  # n
                                             report_settings), stop_before_pixels=True)
     assert "QC" not in clean.SeriesDescription
     assert not hasattr(clean, "ImageComments") or not clean.ImageComments
+
+
+def test_seg_series_description_names_both_failed_hips_within_64_characters(tmp_path, report_settings):  # noqa: F811
+    from bme_mri.pipeline.outputs import seg_series_note
+
+    qc = [HipQc(Side.RIGHT, [QcFlag("head_cut_by_fov", "24% outside", BLOCKING)]),
+          HipQc(Side.LEFT, [QcFlag("not_fat_suppressed", "fat 2.1 x muscle", BLOCKING)])]
+    assert seg_series_note(qc) == "QC FAILED R,L: not measured"
+    assert seg_series_note([HipQc(Side.LEFT, [QcFlag("low_snr", "snr 5", WARNING)])]) == "QC warnings L"
+    assert seg_series_note([HipQc(Side.LEFT)]) == ""
+    geometry, labels, files = _series(tmp_path)
+    note, detail = _seg_qc_text(qc)
+    not_measured = {"left": "not measured: fat not suppressed on this series (not_fat_suppressed)",
+                    "right": "not measured: femoral head cut by the field of view (head_cut_by_fov)"}
+    path = write_dicom_seg(labels, geometry, files, tmp_path / "seg.dcm", report_settings, qc_note=note,
+                           qc_detail=detail, qc_series_note=seg_series_note(qc), not_measured=not_measured)
+    ds = pydicom.dcmread(path, stop_before_pixels=True)
+    assert ds.SeriesDescription.endswith("QC FAILED R,L: not measured") and len(ds.SeriesDescription) <= 64
+    segments = {int(s.SegmentNumber): s for s in ds.SegmentSequence}
+    assert segments[2].SegmentLabel == "Bone marrow edema; R,L hips NOT MEASURED"
+    assert segments[3].SegmentLabel == "Osteonecrosis; R,L hips NOT MEASURED"
+    assert "NOT MEASURED" in segments[1].SegmentLabel
+    assert all("left hip NOT MEASURED: not measured: fat not suppressed" in s.SegmentDescription
+               for s in segments.values())
+    one = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "one.dcm", report_settings,
+                                          not_measured={"left": not_measured["left"]}), stop_before_pixels=True)
+    assert [s.SegmentLabel for s in one.SegmentSequence][1] == "Bone marrow edema; L hip NOT MEASURED"
+    clean = pydicom.dcmread(write_dicom_seg(labels, geometry, files, tmp_path / "c.dcm", report_settings),
+                            stop_before_pixels=True)
+    assert [s.SegmentLabel for s in clean.SegmentSequence] == ["Femoral head", "Bone marrow edema", "Osteonecrosis"]
+
+
+def test_overlay_title_of_an_unverified_hip_says_to_check_it():
+    from bme_mri.pipeline.outputs import overlay_figures
+    from bme_mri.quantify.volumes import SideMeasurement as Measured
+
+    unverified = QcFlag("fat_suppression_unverified", "could not verify fat suppression: no skin", WARNING)
+    measured = Measured(Side.LEFT, 52.0, 24.8, 25.0, 0.48, 0.0, None, 1.0)
+    title = overlay_figures(measured, HipQc(Side.LEFT, [unverified]))
+    assert title.startswith(": head 52.0 ml, edema 24.8 ml") and "\nCHECK: fat suppression not verified" in title
+    assert "CHECK" not in overlay_figures(measured, HipQc(Side.LEFT, [QcFlag("low_snr", "snr 5", WARNING)]))
+
+
+def test_a_long_overlay_title_is_wrapped_to_the_picture_not_cut_at_its_edges():
+    from bme_mri.report.overlay import _title_room_in, _wrap_title
+
+    title = ("BME0000 2024-04-08 left hip: head 52.7 ml; edema and necrosis NOT MEASURED\n"
+             "normal-marrow reference implausible (reference_implausible); fat not suppressed on this series "
+             "(not_fat_suppressed)\nQC FAILED: reference_implausible, not_fat_suppressed")
+    wrapped = _wrap_title(title, 8.4)
+    assert wrapped.replace("\n", " ").split() == title.replace("\n", " ").split()  # nothing lost
+    assert max(len(line) for line in wrapped.split("\n")) <= 92 and wrapped.count("\n") >= 3
+    assert _title_room_in(wrapped) > _title_room_in("one line")
