@@ -5,7 +5,10 @@ baseline_date, followup_date, interval_days, edema_baseline_ml, edema_followup_m
 edema_change_pct, residual_edema, focal_necrosis, status, reason; then compared_with,
 necrosis_baseline_ml, necrosis_followup_ml, registration_ok, registration_quality_ncc,
 baseline_study_uid, followup_study_uid, qc_flags, qc_reason (quality-control flags of either
-visit, and of the registration: codes joined by ';', and their reasons).
+visit, and of the registration: codes joined by ';', and their reasons), then the edema
+ranges edema_baseline_low_ml, edema_baseline_high_ml, edema_followup_low_ml,
+edema_followup_high_ml (:mod:`bme_mri.segment.ranges`; the call does not call progression or
+remission from a change inside them).
 Booleans are written ``true``/``false``; unknown numbers are empty cells.
 """
 
@@ -56,6 +59,10 @@ class LongitudinalRow:
     followup_study_uid: str = ""
     qc_flags: str = ""
     qc_reason: str = ""
+    edema_baseline_low_ml: float | None = None
+    edema_baseline_high_ml: float | None = None
+    edema_followup_low_ml: float | None = None
+    edema_followup_high_ml: float | None = None
 
 
 COLUMNS = [f.name for f in fields(LongitudinalRow)]
@@ -105,7 +112,8 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
               + ([(size, "")] if size is not None else []))
     blocking = [reason for f, where in tagged for reason in blocking_reasons([f], where)]
     before, after = _measured(baseline), _measured(followup)
-    call = call_status(before.edema_ml, after.edema_ml, after.necrosis_ml, thresholds, blocking=blocking)
+    call = call_status(before.edema_ml, after.edema_ml, after.necrosis_ml, thresholds, blocking=blocking,
+                       baseline_range=before.edema_range_ml, followup_range=after.edema_range_ml)
     first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
     interval = (second - first).days if first and second else None
     side_value = side.value if isinstance(side, Side) else str(side)
@@ -124,15 +132,21 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
         baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
         qc_flags=";".join(dict.fromkeys(f.code for f, _ in tagged)),
         qc_reason="; ".join(f"{f.code}{' at ' + w if w else ''} ({f.severity}): {f.reason}"
-                            for f, w in tagged))
+                            for f, w in tagged),
+        edema_baseline_low_ml=_end(before, 0), edema_baseline_high_ml=_end(before, 1),
+        edema_followup_low_ml=_end(after, 0), edema_followup_high_ml=_end(after, 1))
     return call, row
+
+
+def _end(visit: SideVolumes, which: int) -> float | None:
+    return None if visit.edema_ml is None or visit.edema_range_ml is None else float(visit.edema_range_ml[which])
 
 
 def _measured(visit: SideVolumes) -> SideVolumes:
     """``visit`` with its edema and necrosis None when its own QC flags block (whatever
     numbers it carries: blocked means not measured), else as measured (floats)."""
     if not visit.measured:
-        return replace(visit, edema_ml=None, necrosis_ml=None)
+        return replace(visit, edema_ml=None, necrosis_ml=None, edema_range_ml=None)
     return replace(visit, edema_ml=None if visit.edema_ml is None else float(visit.edema_ml),
                    necrosis_ml=None if visit.necrosis_ml is None else float(visit.necrosis_ml))
 

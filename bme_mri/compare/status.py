@@ -47,19 +47,30 @@ def _pct(baseline_ml: float, followup_ml: float) -> float | None:
     return 100.0 * (followup_ml - baseline_ml) / baseline_ml
 
 
+def _span(span: tuple[float, float] | None, ml: float) -> tuple[float, float]:
+    return (ml, ml) if span is None else (min(float(span[0]), ml), max(float(span[1]), ml))
+
+
 def call_status(baseline_edema_ml: float | None, followup_edema_ml: float | None,
                 followup_necrosis_ml: float | None, thresholds: StatusThresholds,
-                blocking: Sequence[str] = ()) -> StatusCall:
+                blocking: Sequence[str] = (), baseline_range: tuple[float, float] | None = None,
+                followup_range: tuple[float, float] | None = None) -> StatusCall:
     """Classify one hip at one follow-up from volumes in ml (rules in precedence order).
+
+    ``baseline_range`` / ``followup_range``: the (low, high) edema volumes reported beside each
+    visit's volume (:mod:`bme_mri.segment.ranges`; None = the volume alone). A change that stays
+    inside the visits' ranges is not progression or remission on its own.
 
     0. ``indeterminate``: ``blocking`` holds the reasons of blocking QC flags of either
        visit, or a volume was not measured (None); no change figure (overrides everything,
        necrosis included);
     1. ``necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (overrides the others);
     2. ``no_edema``: baseline and follow-up edema both < ``edema_present_ml``;
-    3. ``remission``: follow-up edema < ``edema_present_ml``;
+    3. ``remission``: follow-up edema < ``edema_present_ml``, and so is the high end of its
+       range (otherwise ``residual_edema``: edema may persist, the reason says so);
     4. ``progression``: follow-up > baseline x ``progression_ratio`` and
-       > baseline + ``progression_min_increase_ml``;
+       > baseline + ``progression_min_increase_ml``, and the low end of the follow-up's range
+       above the high end of the baseline's (otherwise ``residual_edema``, the reason says so);
     5. ``residual_edema``: otherwise (edema still present).
     """
     if baseline_edema_ml is None or followup_edema_ml is None or followup_necrosis_ml is None:
@@ -77,11 +88,22 @@ def call_status(baseline_edema_ml: float | None, followup_edema_ml: float | None
                           f"(>= {thresholds.necrosis_min_ml} ml); {change}", pct)
     if baseline_edema_ml < present and followup_edema_ml < present:
         return StatusCall(Status.NO_EDEMA, f"no edema at either visit (< {present} ml); {change}", pct)
+    base_low, base_high = _span(baseline_range, baseline_edema_ml)
+    follow_low, follow_high = _span(followup_range, followup_edema_ml)
     if followup_edema_ml < present:
-        return StatusCall(Status.REMISSION, f"{change}; below {present} ml", pct)
+        if follow_high < present:
+            return StatusCall(Status.REMISSION, f"{change}; below {present} ml (range up to {follow_high:.1f} ml)", pct)
+        return StatusCall(Status.RESIDUAL_EDEMA,
+                          f"{change}; below {present} ml, but its range reaches {follow_high:.1f} ml: "
+                          "edema may persist, not called remission on its own", pct)
     if (followup_edema_ml > baseline_edema_ml * thresholds.progression_ratio
             and followup_edema_ml > baseline_edema_ml + thresholds.progression_min_increase_ml):
-        return StatusCall(Status.PROGRESSION,
-                          f"{change}; grew > x{thresholds.progression_ratio} and "
-                          f"> +{thresholds.progression_min_increase_ml} ml", pct)
+        if follow_low > base_high:
+            return StatusCall(Status.PROGRESSION,
+                              f"{change}; grew > x{thresholds.progression_ratio} and "
+                              f"> +{thresholds.progression_min_increase_ml} ml, beyond both visits' ranges "
+                              f"({base_low:.1f}-{base_high:.1f} -> {follow_low:.1f}-{follow_high:.1f} ml)", pct)
+        return StatusCall(Status.RESIDUAL_EDEMA,
+                          f"{change}; grew, but within the visits' combined ranges ({base_low:.1f}-{base_high:.1f}"
+                          f" -> {follow_low:.1f}-{follow_high:.1f} ml): not called progression on its own", pct)
     return StatusCall(Status.RESIDUAL_EDEMA, f"{change}; edema persists (>= {present} ml)", pct)

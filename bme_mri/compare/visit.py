@@ -22,6 +22,8 @@ class SideVolumes:
     center_lps_mm : femoral head centre, LPS mm, on this visit's volume.
     qc_flags : this hip's quality-control flags at this visit
         (:class:`bme_mri.quantify.qc.QcFlag`); blocking ones make its calls indeterminate.
+    edema_range_ml : (low, high) of ``edema_ml`` (ml; :mod:`bme_mri.segment.ranges`); None
+        when unknown (the volume alone is then taken as exact).
     """
 
     edema_ml: float | None
@@ -30,6 +32,7 @@ class SideVolumes:
     center_lps_mm: tuple[float, float, float]
     qc_flags: tuple[QcFlag, ...] = ()
     not_measured: str | None = None  # why edema / necrosis are None
+    edema_range_ml: tuple[float, float] | None = None
 
     @property
     def measured(self) -> bool:

@@ -40,7 +40,8 @@ def visit_from_analysis(analysis: Any):
     centres = {Side(h.side): tuple(h.center_lps_mm) for h in analysis.segmentation.heads}
     flags = {Side(q.side): tuple(q.flags) for q in getattr(analysis, "qc", [])}
     sides = {Side(m.side): SideVolumes(m.edema_ml, m.necrosis_ml, m.femoral_head_ml, centres[Side(m.side)],
-                                       flags.get(Side(m.side), ()), getattr(m, "not_measured", None))
+                                       flags.get(Side(m.side), ()), getattr(m, "not_measured", None),
+                                       getattr(m, "edema_ml_range", None))
              for m in analysis.measurements if Side(m.side) in centres}
     study = analysis.study
     not_found = {Side(m.side): m.reason for m in getattr(analysis.segmentation, "missing_heads", None) or []}
@@ -70,7 +71,8 @@ def visit_from_record(record: dict[str, Any], study: Any, out_dir: Path, config:
         Side(m["side"]): SideVolumes(ml(m["edema_ml"]), ml(m["necrosis_ml"]), ml(m["femoral_head_ml"]),
                                      centres[m["side"]],
                                      tuple(QcFlag.from_dict(f) for f in (m.get("qc") or {}).get("flags", [])),
-                                     m.get("not_measured"))
+                                     m.get("not_measured"),
+                                     tuple(m["edema_ml_range"]) if m.get("edema_ml_range") else None)
         for m in record.get("sides", []) if m["side"] in centres
     }
     not_found = {Side(m["side"]): str(m.get("not_analysed") or "femoral head not found")

@@ -102,7 +102,8 @@ def write_study_outputs(analysis: Any, study_out: Path, out_root: Path, config: 
 
 
 def overlay_figures(measured: Any, hip_qc: Any) -> str:
-    """The figures of an overlay's title: ': head 52.1 ml, edema 3.2 ml, necrosis 0.00 ml', or
+    """The figures of an overlay's title: ': head 52.1 ml, edema 3.2 (2.7-3.9) ml, necrosis 0.00 ml'
+    (the edema's range in brackets), or
     for a hip with a blocking QC flag ': head 52.1 ml; edema and necrosis NOT MEASURED' and the
     reason on a second line (blocked means not measured: no number to read as a result); a hip
     whose fat suppression could not be verified gets a 'CHECK: ...' line under its figures."""
@@ -115,7 +116,9 @@ def overlay_figures(measured: Any, hip_qc: Any) -> str:
         why = (measured.not_measured or "").removeprefix("not measured: ") or "blocking quality control"
         return (f": {head}; edema and necrosis NOT MEASURED\n{why}"
                 + (f"\nQC FAILED: {codes}" if codes and codes not in why else ""))
-    text = f": {head}, edema {measured.edema_ml:.1f} ml, necrosis {measured.necrosis_ml:.2f} ml"
+    edema_span = getattr(measured, "edema_ml_range", None)
+    span = f" ({edema_span[0]:.1f}-{edema_span[1]:.1f})" if edema_span else ""
+    text = f": {head}, edema {measured.edema_ml:.1f}{span} ml, necrosis {measured.necrosis_ml:.2f} ml"
     if hip_qc is not None and hip_qc.blocking:  # the picture says it, not only the tables
         text += "\nQC FAILED (not trustworthy): " + ", ".join(f.code for f in hip_qc.blocking)
     from bme_mri.quantify.qc import REVIEW_CODES

@@ -15,6 +15,7 @@ class ValidationThresholds(Section):
     edema_min_ml_for_volume_error: NonNegative  # ... this many ml
     necrosis_sensitivity_min: Fraction  # fraction of true-necrosis sides where necrosis is found
     necrosis_dice_min: Fraction  # mean necrosis Dice (label 3) over sides with true necrosis (a miss scores 0)
+    range_coverage_min: Fraction = 0.9  # fraction of measured hips whose reported edema range holds the true volume
     necrosis_false_positive_rate_max: Fraction  # fraction of sides without necrosis reported with it
     necrosis_found_min_ml: NonNegative  # predicted necrosis >= this counts as "necrosis found"
     normal_false_edema_max_ml: NonNegative  # no normal hip may show more predicted edema than this

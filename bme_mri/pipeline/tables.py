@@ -18,6 +18,7 @@ SUMMARY_COLUMNS = [
     "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "seg_path",
     "edema_headneck_ml", "series_description", "reference_median", "edema_threshold", "error",
     "not_analysed", "qc_flags", "qc_reason",
+    "edema_ml_low", "edema_ml_high", "necrosis_ml_low", "necrosis_ml_high",
 ]
 
 
@@ -60,12 +61,22 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
             continue
         study_rows = [{**base, **_applied_to_side(record, side), **{k: side.get(k) for k in (
             "side", "femoral_head_ml", "edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")},
-                       **_qc_cells(side)} for side in sides]
+                       **_qc_cells(side), **_range_cells(side)} for side in sides]
         # no hip lost in silence: a side whose head lies in view but was not found says so
         study_rows += [{**base, "side": side.get("side"), "not_analysed": side.get("not_analysed"),
                         "reference_median": None, "edema_threshold": None} for side in missing]
         rows.extend(study_rows)
     return rows
+
+
+def _range_cells(side: dict[str, Any]) -> dict[str, Any]:
+    """``edema_ml_low`` / ``_high`` and ``necrosis_ml_low`` / ``_high`` of one side (empty when
+    the volume was not measured)."""
+    cells = {}
+    for name in ("edema_ml", "necrosis_ml"):
+        span = side.get(f"{name}_range") if side.get(name) is not None else None
+        cells[f"{name}_low"], cells[f"{name}_high"] = (span[0], span[1]) if span else (None, None)
+    return cells
 
 
 def write_summary_csv(path: Path, records: list[dict[str, Any]]) -> None:

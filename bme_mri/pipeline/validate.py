@@ -50,6 +50,8 @@ class SideScore:
     qc_blocking: bool = False  # the pipeline raised a blocking flag on this hip
     necrosis_dice: float | None = None  # label 3 vs the true necrosis; None on a hip without true necrosis
     borderline: bool = False  # the true head lies outside the field by about the head_cut_by_fov limit (either answer is right)
+    pred_edema_range: tuple[float, float] | None = None  # (low, high) ml reported beside pred_edema_ml
+    pred_necrosis_range: tuple[float, float] | None = None
 
 
 @dataclass
@@ -80,6 +82,14 @@ def _side_masks(geometry: Geometry, centres: dict[str, np.ndarray]) -> dict[str,
     distances = {s: np.linalg.norm(points - c, axis=-1) for s, c in centres.items()}
     left, right = distances["left"], distances["right"]
     return {"left": left < right, "right": left >= right}
+
+
+def _range(value: Any) -> tuple[float, float] | None:
+    return None if not value else (float(value[0]), float(value[1]))
+
+
+def _covers(span: tuple[float, float] | None, truth_ml: float, voxel_slack_ml: float = 1e-9) -> bool:
+    return span is not None and span[0] - voxel_slack_ml <= truth_ml <= span[1] + voxel_slack_ml
 
 
 def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: dict[str, Any] | None,
@@ -121,7 +131,9 @@ def _score_study(truth_dir: Path, run_dir: Path, study: dict[str, Any], record: 
             values["femoral_head_ml"], predicted["femoral_head_ml"] if predicted else None,
             None if predicted else "side not found", list(values.get("qc_faults") or []),
             list(dict.fromkeys(f["code"] for f in flags)),
-            bool(blocking_flags(flags)), necrosis_dice))
+            bool(blocking_flags(flags)), necrosis_dice,
+            pred_edema_range=_range((predicted or {}).get("edema_ml_range")),
+            pred_necrosis_range=_range((predicted or {}).get("necrosis_ml_range"))))
     for side in set(pred_by_side) - set(true_sides):
         scores.append(SideScore(patient_id, study["study_uid"], side, True, 0.0, None, 0.0,
                                 pred_by_side[side]["edema_ml"], 0.0, pred_by_side[side]["necrosis_ml"], 0.0,
@@ -213,6 +225,13 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     necrosis_dice = [s.necrosis_dice or 0.0 for s in necrotic]
     metrics["necrosis_dice_mean"] = float(np.mean(necrosis_dice)) if necrosis_dice else None
     metrics["necrosis_dice_worst"] = float(np.min(necrosis_dice)) if necrosis_dice else None
+    # the reported range holds the true volume (every measured hip; necrosis: hips with true necrosis)
+    ranged = [s for s in sides if s.pred_edema_range is not None]
+    metrics["edema_range_coverage"] = (sum(_covers(s.pred_edema_range, s.true_edema_ml) for s in ranged) / len(ranged)
+                                       if ranged else None)
+    ranged = [s for s in necrotic if s.pred_necrosis_range is not None]
+    metrics["necrosis_range_coverage"] = (sum(_covers(s.pred_necrosis_range, s.true_necrosis_ml) for s in ranged)
+                                          / len(ranged) if ranged else None)
     normal = [s for s in sides if s.true_edema_ml == 0 and s.true_necrosis_ml == 0]
     metrics["normal_false_edema_max_ml"] = max(((s.pred_edema_ml or 0.0) for s in normal), default=None)
     metrics["sides_found_fraction"] = sum(s.found and not s.error for s in sides) / len(sides) if sides else None
@@ -250,6 +269,7 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
             floors.edema_volume_error_max_pct)
     floor("necrosis sensitivity", metrics["necrosis_sensitivity"], floors.necrosis_sensitivity_min)
     floor("necrosis Dice", metrics["necrosis_dice_mean"], floors.necrosis_dice_min)
+    floor("edema range holding the truth", metrics["edema_range_coverage"], floors.range_coverage_min)
     ceiling("necrosis false-positive rate", metrics["necrosis_false_positive_rate"],
             floors.necrosis_false_positive_rate_max)
     ceiling("false edema on a normal hip (ml)", metrics["normal_false_edema_max_ml"],

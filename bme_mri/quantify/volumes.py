@@ -29,6 +29,8 @@ class SideMeasurement:
     necrosis_ml : label 3, ml.
     reference : the normal-marrow reference used on this side.
     edema_threshold : edema threshold applied on this side (image units).
+    edema_ml_range, necrosis_ml_range : (low, high) of ``edema_ml`` and ``necrosis_ml`` (ml;
+        :mod:`bme_mri.segment.ranges`); None when not measured.
     not_measured : why the edema and necrosis figures (and, when the head fit failed or the
         head is cut by the field of view, the head's) are None: a blocking quality-control flag
         (:mod:`bme_mri.quantify.withhold`); None for a measured hip. The withheld figures are
@@ -44,6 +46,8 @@ class SideMeasurement:
     reference: ReferenceMarrow | None
     edema_threshold: float
     not_measured: str | None = None
+    edema_ml_range: tuple[float, float] | None = None
+    necrosis_ml_range: tuple[float, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -54,6 +58,8 @@ class SideMeasurement:
             "edema_fraction": self.edema_fraction,
             "necrosis_ml": self.necrosis_ml,
             "edema_threshold": self.edema_threshold,
+            "edema_ml_range": None if self.edema_ml_range is None else [float(v) for v in self.edema_ml_range],
+            "necrosis_ml_range": None if self.necrosis_ml_range is None else [float(v) for v in self.necrosis_ml_range],
             "reference": None if self.reference is None else self.reference.to_dict(),
             "not_measured": self.not_measured,
         }
@@ -82,5 +88,7 @@ def measure(seg: Segmentation) -> list[SideMeasurement]:
             edema_fraction=float(edema[i] / head[i]) if head[i] > 0 else 0.0,
             necrosis_ml=float(necrosis[i]),
             reference=finding.reference if finding.reference is not None else seg.reference,
-            edema_threshold=float(finding.edema_threshold)))
+            edema_threshold=float(finding.edema_threshold),
+            edema_ml_range=seg.ranges_ml.get(finding.side, {}).get("edema"),
+            necrosis_ml_range=seg.ranges_ml.get(finding.side, {}).get("necrosis")))
     return out

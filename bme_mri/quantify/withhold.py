@@ -25,7 +25,7 @@ from bme_mri.types import Label
 
 # the head itself was not measured whole: no head volume either
 HEAD_NOT_MEASURED_CODES = ("head_fit_poor", "head_cut_by_fov")
-WITHHELD = ("edema_ml", "edema_fraction", "edema_headneck_ml", "necrosis_ml")
+WITHHELD = ("edema_ml", "edema_fraction", "edema_headneck_ml", "necrosis_ml", "edema_ml_range", "necrosis_ml_range")
 
 # what a picture's title says for each blocking code (the full reasons are in the tables)
 SHORT_REASON = {

@@ -83,7 +83,8 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
                                                   m.femoral_head_ml,
                                                   tuple((f.code, f.severity, f.reason)
                                                         for f in m.qc_flags),
-                                                  m.not_measured or ("" if m.measured else "not measured"))
+                                                  m.not_measured or ("" if m.measured else "not measured"),
+                                                  m.edema_range_ml if m.measured else None)
                       for side, m in v.sides.items()},
                      str(v.meta.get("series_description") or v.volume.meta.get("description", "")),
                      {side.value: why for side, why in v.not_found.items()})

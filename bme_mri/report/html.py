@@ -67,6 +67,11 @@ def _esc(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+def _span(span: tuple[float, float] | None) -> str:
+    """' (1.2-3.4)': a volume's range, for the visits table ('' when unknown)."""
+    return "" if span is None else f' <span class="range">({span[0]:.1f}-{span[1]:.1f})</span>'
+
+
 def _ml(value: float | None) -> str:
     return "" if value is None else f"{value:.1f}"
 
@@ -178,11 +183,12 @@ def _visits_section(report: PatientReport) -> str:
                 f'<td class="num">{_ml(m.femoral_head_ml)}</td>'
                 + (f'<td colspan="2" class="qc-blocking">{_esc(m.not_measured or "not measured")}</td>'
                    if m.edema_ml is None or m.necrosis_ml is None else
-                   f'<td class="num">{_ml(m.edema_ml)}</td><td class="num">{_ml(m.necrosis_ml)}</td>')
+                   f'<td class="num">{_ml(m.edema_ml)}{_span(m.edema_range_ml)}</td>'
+                   f'<td class="num">{_ml(m.necrosis_ml)}</td>')
                 + f"<td>{_qc_cell(m.qc_flags)}</td>"
                 f"<td>{_esc(visit.series_description)}</td></tr>")
     return ("<table><thead><tr><th>date</th><th>visit</th><th>side</th>"
-            "<th>femoral head (ml)</th><th>edema (ml)</th><th>necrosis (ml)</th>"
+            "<th>femoral head (ml)</th><th>edema (ml, range)</th><th>necrosis (ml)</th>"
             "<th>quality control</th><th>series</th></tr></thead><tbody>" + "".join(rows)
             + "</tbody></table>")
 

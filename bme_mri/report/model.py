@@ -24,6 +24,7 @@ class SideMeasurement:
     femoral_head_ml: float | None = None
     qc_flags: tuple[tuple[str, str, str], ...] = ()  # (code, severity, reason) per QC flag
     not_measured: str = ""
+    edema_range_ml: tuple[float, float] | None = None  # (low, high) of edema_ml
 
 
 @dataclass(frozen=True)

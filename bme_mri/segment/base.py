@@ -125,6 +125,8 @@ class Segmentation:
     timings_s : seconds per step.
     missing_heads : sides without a head whose head should lie in the field of view
         (:class:`bme_mri.segment.missing.MissingHead`): they get a row saying so.
+    ranges_ml : per side, ``{"edema": (low, high), "necrosis": (low, high)}`` inside the head
+        proper (ml; :mod:`bme_mri.segment.ranges`).
     """
 
     labels: np.ndarray
@@ -135,6 +137,7 @@ class Segmentation:
     warnings: list[str] = field(default_factory=list)
     timings_s: dict[str, float] = field(default_factory=dict)
     missing_heads: list[Any] = field(default_factory=list)
+    ranges_ml: dict[Side, dict[str, tuple[float, float]]] = field(default_factory=dict)
 
     def nearest_head(self, mask: np.ndarray) -> np.ndarray:
         """For the True voxels of ``mask`` (C order), the index into ``heads`` of the

@@ -34,6 +34,7 @@ from bme_mri.segment.marrow import edema_mask, edema_threshold, reference_from_v
 from bme_mri.segment.missing import missing_heads
 from bme_mri.segment.necrosis import find_necrosis
 from bme_mri.segment.order_stats import exact_median, exact_percentile
+from bme_mri.segment.ranges import border_range_ml, combined_range, threshold_range
 from bme_mri.segment.regions import deep_marrow, head_regions
 from bme_mri.segment.resample import field_of_view, n4_corrected, resample_onto, working_geometry
 from bme_mri.segment.settings import SegmentSettings
@@ -395,33 +396,49 @@ class ClassicalSegmenter:
                 refs[i] = lowest
         labels = np.zeros(geometry.shape, np.uint8)
         edema_all = np.zeros(geometry.shape, bool)
+        ranges: dict[Side, dict[str, tuple[float, float]]] = {}
         for head, reg, ref in zip(heads, regions, refs):
             local = smoothed[reg.box]
             marrow = reg.head_marrow | reg.neck_marrow
             # the plateau comes from head marrow clear of the joint fluid's partial volume
             core_region = reg.head_marrow & (reg.radial_mm <= head.radius_mm - s.edema.core_min_depth_mm)
             threshold = edema_threshold(local, marrow, ref, voxel_ml, s.edema, core_region)
-            edema = edema_mask(local, marrow, ref, threshold, voxel_ml, s.edema, geometry.spacing_mm)
-            # neck edema counts only where it continues from the head's marrow (the neck region
-            # is a cylinder around the fitted axis: what lies outside the cortex is not marrow)
-            pieces, n_pieces = ndimage.label(edema)
-            if n_pieces:
-                touching = np.unique(pieces[edema & reg.head_marrow])
-                edema = np.isin(pieces, touching[touching > 0])
+
+            def edema_at(level: float, local=local, marrow=marrow, ref=ref, reg=reg) -> np.ndarray:
+                found = edema_mask(local, marrow, ref, level, voxel_ml, s.edema, geometry.spacing_mm)
+                # neck edema counts only where it continues from the head's marrow (the neck region
+                # is a cylinder around the fitted axis: what lies outside the cortex is not marrow)
+                pieces, n_pieces = ndimage.label(found)
+                if n_pieces:
+                    touching = np.unique(pieces[found & reg.head_marrow])
+                    found = np.isin(pieces, touching[touching > 0])
+                return found
+
+            edema = edema_at(threshold)
             head.edema_threshold = threshold
             head.reference = ref
             box_labels = labels[reg.box]
             box_labels[reg.head] = np.maximum(box_labels[reg.head], Label.HEAD_MARROW)
             box_labels[edema & reg.head] = Label.EDEMA
             edema_all[reg.box] |= edema
+            necrosis = np.zeros_like(edema)
             if s.necrosis.enabled:
                 t1_local = None if t1_on_grid is None else t1_on_grid[reg.box]
                 centre = geometry.lps_to_index(np.asarray(head.center_lps_mm)) - np.array(
                     [b.start for b in reg.box])
-                necrosis = find_necrosis(image.array[reg.box], t1_local, reg, ref, head, centre,
-                                         geometry.spacing_mm, s.necrosis)
-                if necrosis.any():
-                    box_labels[necrosis & reg.head] = Label.NECROSIS
-                    edema_all[reg.box] &= ~necrosis
+                found = find_necrosis(image.array[reg.box], t1_local, reg, ref, head, centre,
+                                      geometry.spacing_mm, s.necrosis)
+                if found.any():
+                    necrosis = found & reg.head
+                    box_labels[necrosis] = Label.NECROSIS
+                    edema_all[reg.box] &= ~found
+            in_head = reg.head & ~necrosis
+            edema_ml = float(np.count_nonzero(edema & in_head)) * voxel_ml
+            ranges[head.side] = {
+                "edema": combined_range(
+                    edema_ml, threshold_range(edema_at, threshold, ref.robust_sd, s.edema.range_sd, in_head,
+                                              voxel_ml, edema_ml),
+                    border_range_ml(edema & in_head, in_head, voxel_ml)),
+                "necrosis": border_range_ml(necrosis, reg.head, voxel_ml)}
         return Segmentation(labels=labels, geometry=geometry, heads=heads, edema_headneck=edema_all,
-                            reference=lowest, warnings=warnings)
+                            reference=lowest, warnings=warnings, ranges_ml=ranges)

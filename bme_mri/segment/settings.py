@@ -131,6 +131,7 @@ class EdemaSettings(Section):
     core_min_ml: NonNegative  # a lesion core needs at least this volume to set the contrast threshold
     core_min_depth_mm: NonNegative  # the core (plateau) is taken from head marrow at least this deep under the head surface (mm)
     local_plateau_radius_mm: NonNegative = 0.0  # border at half the contrast of the brightest lesion signal within this distance (mm); 0 = the global plateau only
+    range_sd: NonNegative = 1.0  # volume range: the edema at thresholds this many reference sd higher and lower
 
 
 class NecrosisSettings(Section):

@@ -69,8 +69,10 @@ def test_warnings_are_reported_but_do_not_block(compare_settings):
     assert "(warning)" in row.qc_reason
 
 
-def test_longitudinal_csv_appends_qc_columns():
-    assert COLUMNS[-2:] == ["qc_flags", "qc_reason"]
+def test_longitudinal_csv_appends_qc_columns_then_the_ranges():
+    assert COLUMNS[-6:-4] == ["qc_flags", "qc_reason"]
+    assert COLUMNS[-4:] == ["edema_baseline_low_ml", "edema_baseline_high_ml", "edema_followup_low_ml",
+                            "edema_followup_high_ml"]
 
 
 def test_a_hip_not_measured_at_one_visit_is_indeterminate_without_figures(compare_settings):

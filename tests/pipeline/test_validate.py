@@ -202,3 +202,28 @@ def test_a_head_cut_at_about_the_limit_is_borderline_not_a_missed_fault():
                      "side not found", expected_qc=["head_cut_by_fov"], borderline=True)
     metrics, _ = _aggregate([lost, far], [], config)
     assert metrics["sides_found_fraction"] == 0.0
+
+
+def test_reported_ranges_hold_the_true_volumes_on_most_hips(smoke_validation):
+    """Issue 21: the range beside each edema volume holds the phantom's true volume on >= 90% of
+    the measured hips (validate's floor ``range_coverage_min``); each range holds its own volume."""
+    report, _ = smoke_validation
+    ranged = [s for s in report.sides if s.pred_edema_range is not None]
+    assert ranged and len(ranged) == sum(s.pred_edema_ml is not None for s in report.sides)
+    assert all(s.pred_edema_range[0] <= s.pred_edema_ml <= s.pred_edema_range[1] for s in ranged)
+    assert report.metrics["edema_range_coverage"] >= 0.9, [
+        (s.patient_id, s.side, s.true_edema_ml, s.pred_edema_range) for s in ranged]
+
+
+def test_range_coverage_below_its_floor_fails_validation():
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate
+
+    def side(true_ml, span):
+        return SideScore("P", "S", "left", True, 0.97, 0.9, true_ml, sum(span) / 2, 0.0, 0.0, 50.0, 50.0,
+                         pred_edema_range=span)
+
+    sides = [side(10.0, (9.0, 11.0)), side(10.0, (10.5, 12.0)), side(4.0, (3.0, 5.0))]
+    metrics, failures = _aggregate(sides, [], load_config())
+    assert metrics["edema_range_coverage"] == 2 / 3
+    assert any("edema range holding the truth" in f for f in failures)

@@ -175,8 +175,9 @@ def test_assess_hips_gives_one_result_per_head_with_measures(qc_settings):
     assert qc.to_dict()["flags"][0]["severity"] == BLOCKING
 
 
-def test_summary_csv_carries_qc_columns_at_the_end():
-    assert SUMMARY_COLUMNS[-2:] == ["qc_flags", "qc_reason"]
+def test_summary_csv_carries_qc_columns_then_the_ranges_at_the_end():
+    assert SUMMARY_COLUMNS[-6:-4] == ["qc_flags", "qc_reason"]
+    assert SUMMARY_COLUMNS[-4:] == ["edema_ml_low", "edema_ml_high", "necrosis_ml_low", "necrosis_ml_high"]
     qc = HipQc(Side.RIGHT, [QcFlag("low_snr", "snr 4", WARNING),
                             QcFlag("head_cut_by_fov", "30% outside", BLOCKING)])
     record = {"patient_id": "P", "study_uid": "1.2", "series": {}, "outputs": {},

@@ -56,6 +56,8 @@ def test_overlay_title_of_a_blocked_hip_has_no_edema_number():
     assert "NOT MEASURED" in title and "fat not suppressed" in title and not re.search(r"(edema|necrosis) \d", title)
     measured = Measured(Side.LEFT, 52.0, 3.25, 3.3, 0.06, 0.0, None, 1.0)
     assert overlay_figures(measured, HipQc(Side.LEFT)) == ": head 52.0 ml, edema 3.2 ml, necrosis 0.00 ml"
+    ranged = Measured(Side.LEFT, 52.0, 3.25, 3.3, 0.06, 0.0, None, 1.0, edema_ml_range=(2.71, 3.94))
+    assert overlay_figures(ranged, HipQc(Side.LEFT)) == ": head 52.0 ml, edema 3.2 (2.7-3.9) ml, necrosis 0.00 ml"
 
 
 def test_seg_qc_text_says_which_hip_failed():
