@@ -37,7 +37,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # this checkout's bme_mri first
 
-GRID = {"background_sigma_mm": (6.0, 10.0), "grow_sd": (2.0, 2.25, 2.5, 2.75, 3.0)}
+GRID = {"grow_sd": (2.0, 2.25, 2.5, 2.75, 3.0), "border_contrast_fraction": (0.0, 0.25, 0.5)}
 OURS = (("ours-given", True), ("ours-auto", False))
 BASELINES = ("vhi", "mean+3sd")
 NEAR_NORMAL_ML = 1.0  # readers' mean below this: a near-normal scan, judged by volume + 1 ml

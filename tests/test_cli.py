@@ -78,13 +78,25 @@ def _roi_inputs(tmp_path: Path, shift_mask: bool = False) -> tuple[Path, Path]:
 
 
 def test_quantify_roi_mode_writes_mask_and_volumes(tmp_path: Path):
+    """By default the sharp planted sphere is outlined as readers outline, out to where its
+    smoothed edge fades into the noise (larger than the sphere); with the half-contrast border
+    (``border_contrast_fraction: 0.5``) its physical volume is measured."""
     image, bone = _roi_inputs(tmp_path)
+    lesion_ml = float(4 / 3 * np.pi * 10**3 / 1000)  # planted lesion: a sphere of radius 10 mm (k spacing 2 mm), ml
     result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     payload = __import__("json").loads((tmp_path / "out" / "roi_result.json").read_text())
-    lesion_ml = float(4 / 3 * np.pi * 10**3 / 1000)  # planted lesion: a sphere of radius 10 mm (k spacing 2 mm), ml
-    assert abs(payload["edema_ml"] - lesion_ml) < 0.1 * lesion_ml, payload["edema_ml"]
+    assert lesion_ml < payload["edema_ml"] < 2.0 * lesion_ml, payload["edema_ml"]
+    low, high = payload["edema_ml_range"]
+    assert low <= payload["edema_ml"] <= high
     assert (tmp_path / "out" / "edema_mask.nii.gz").is_file()
+    physical = tmp_path / "half_contrast.yaml"
+    physical.write_text("quantify:\n  roi:\n    border_contrast_fraction: 0.5\n")
+    result = runner.invoke(app, ["quantify", str(image), "--roi", str(bone), "--out", str(tmp_path / "out2"),
+                                 "--config", str(physical)])
+    assert result.exit_code == 0, result.output
+    payload = __import__("json").loads((tmp_path / "out2" / "roi_result.json").read_text())
+    assert abs(payload["edema_ml"] - lesion_ml) < 0.1 * lesion_ml, payload["edema_ml"]
 
 
 def test_quantify_resamples_a_mask_on_another_grid_with_a_warning(tmp_path: Path):

@@ -29,7 +29,11 @@ constant in ``configs/default.yaml`` (``quantify.roi``):
    pure noise, whose few extreme blobs the dark side cannot vouch for, shows a false seed in
    about that fraction of scans. Slices thicker than the smoothing FWHM are independent 2-D
    fields (resels = bone area per slice / FWHM^2); otherwise the field is 3-D.
-3. **Growth.** A lesion is a connected region above ``grow_sd`` that holds a seed (hysteresis).
+3. **Growth.** A lesion is a connected region above ``grow_sd`` that holds a seed (hysteresis),
+   and above ``border_contrast_fraction`` x the brightest lesion signal within
+   ``border_plateau_radius_mm`` (partial volume: a sharp, bright lesion blurred by the smoothing
+   stands above ``grow_sd`` well outside its edge; its border is where the blur falls to that
+   fraction of its contrast, 0.5 being the half-contrast edge of a symmetric blur).
    Seeds lie deeper than ``seed_min_depth_mm``: a bright sheet at the bone surface with no
    deeper seed (joint fluid, partial volume with the joint space) is not a lesion, while edema
    reaching the subchondral plate from inside is kept whole. The border at ``grow_sd`` is where
@@ -216,13 +220,25 @@ def _fill_inplane_holes(mask: np.ndarray, allowed: np.ndarray, max_pixels: int) 
     return out
 
 
-def _grown(z: np.ndarray, bone: np.ndarray, seeds: np.ndarray, grow_sd: float) -> np.ndarray:
-    """Rule 3: connected regions of ``bone`` above ``grow_sd`` holding a seed."""
+def _grown(z: np.ndarray, bone: np.ndarray, seeds: np.ndarray, grow_sd: float | np.ndarray) -> np.ndarray:
+    """Rule 3: connected regions of ``bone`` above ``grow_sd`` (sd, or a level per voxel) holding
+    a seed."""
     labels, n = _components(bone & (z > grow_sd))
     keep = np.zeros(n + 1, dtype=bool)
     keep[np.unique(labels[seeds & (labels > 0)])] = True
     keep[0] = False
     return keep[labels]
+
+
+def _border_level(z: np.ndarray, lesion: np.ndarray, grow_sd: float, spacing_mm: tuple[float, float, float],
+                  settings: RoiSettings) -> np.ndarray:
+    """Rule 3's partial-volume floor: per voxel, ``border_contrast_fraction`` x the brightest
+    lesion signal within ``border_plateau_radius_mm`` (a box of that half-width; sd), never below
+    ``grow_sd``."""
+    half = [max(1, int(round(settings.border_plateau_radius_mm / s))) for s in spacing_mm]
+    peak = ndimage.maximum_filter(np.where(lesion, z, -np.inf).astype(np.float32),
+                                  size=tuple(2 * h + 1 for h in half), mode="constant", cval=-np.inf)
+    return np.maximum(np.float32(grow_sd), np.float32(settings.border_contrast_fraction) * peak)
 
 
 def lesions_at(seed_z: np.ndarray, border_z: np.ndarray, raw_z: np.ndarray, bone: np.ndarray,
@@ -236,7 +252,10 @@ def lesions_at(seed_z: np.ndarray, border_z: np.ndarray, raw_z: np.ndarray, bone
     fraction that normal marrow's own unsmoothed voxels reach (noise inside a bright speck's
     smoothed halo is not lesion)."""
     voxel_ml = float(np.prod(spacing_mm)) / 1000.0
-    lesion = _grown(border_z, bone, deep_seed & (seed_z > seed_sd), grow_sd)
+    seeds = deep_seed & (seed_z > seed_sd)
+    lesion = _grown(border_z, bone, seeds, grow_sd)
+    if settings.border_contrast_fraction > 0 and lesion.any():
+        lesion = _grown(border_z, bone, seeds, _border_level(border_z, lesion, grow_sd, spacing_mm, settings))
     rejected = {"vessel": 0, "small": 0}
     labels, _ = _components(lesion)
     for index, slices in enumerate(ndimage.find_objects(labels), start=1):

@@ -36,6 +36,8 @@ class RoiSettings(Section):
     seed_count_min_ml: NonNegative  # blobs counted for the seed level hold at least this (ml)
     seed_min_depth_mm: NonNegative  # seeds at least this deep under the bone surface (mm)
     grow_sd: NonNegative  # lesions grow down to this many sd above their local normal marrow
+    border_contrast_fraction: Fraction  # ... and above this x the brightest lesion signal nearby (partial volume)
+    border_plateau_radius_mm: Positive  # ... within this distance (mm)
     range_sd: NonNegative  # volume range: seed and grow levels this many sd lower and higher
     vessel_max_radius_mm: float  # thinner components (in-plane inscribed radius, mm) ...
     vessel_min_elongation: float  # ... this many diameters long are vessels
