@@ -7,6 +7,7 @@ reader masks ``lesion_<reader>_<trial>.nii.gz`` (e.g. ``lesion_reader1_trial2.ni
 
     python scripts/bench_real_roi.py --data ../shared/realdata/sij_stir [--png OUT] [--json OUT.json]
     python scripts/bench_real_roi.py --data ../shared/realdata/sij_stir --loso [--workers 2] [--markdown T.md]
+        [--grid background_sigma_mm=6,10 --grid grow_sd=2,2.25,2.5,2.75,3]
 
 Methods, per scan: bme-mri with the given normal-marrow sample (``ours-given``) and with the
 normal marrow found automatically (``ours-auto``), the VHI authors' published thresholds (``vhi``,
@@ -240,10 +241,11 @@ def choose(results: dict, scans: list[str]) -> tuple:
     return key, -neg_failures, mean_ratio
 
 
-def loso(folders: list[Path], base_config, workers: int, baseline_rows: dict) -> dict:
-    """Leave-one-scan-out over ``GRID`` (one setting for both reference modes); prints and
-    returns the table."""
-    settings = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
+def loso(folders: list[Path], base_config, workers: int, baseline_rows: dict, grid: dict | None = None) -> dict:
+    """Leave-one-scan-out over ``grid`` (default ``GRID``; one setting for both reference
+    modes); prints and returns the table."""
+    grid = grid or GRID
+    settings = [dict(zip(grid, values)) for values in itertools.product(*grid.values())]
     jobs = [(str(f), s, name, base_config) for f in folders for s in settings for name, _ in OURS]
     results: dict = {}
     start = time.perf_counter()
@@ -251,7 +253,7 @@ def loso(folders: list[Path], base_config, workers: int, baseline_rows: dict) ->
         for folder, key, name, entry in pool.map(_run_setting, jobs):
             results.setdefault(name, {}).setdefault(key, {})[Path(folder).name] = entry
     names = [f.name for f in folders]
-    out: dict = {"grid": {k: list(v) for k, v in GRID.items()}, "seconds": time.perf_counter() - start,
+    out: dict = {"grid": {k: list(v) for k, v in grid.items()}, "seconds": time.perf_counter() - start,
                  "folds": [], "modes": {},
                  "all_settings": {name: [{"setting": dict(key), "scans": per_scan} for key, per_scan in entries.items()]
                                   for name, entries in results.items()}}
@@ -330,6 +332,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write the figures as JSON here")
     parser.add_argument("--loso", action="store_true", help="leave-one-scan-out choice of the GRID constants")
     parser.add_argument("--workers", type=int, default=2, help="processes for --loso (default 2)")
+    parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2",
+                        help="a quantify.roi constant and its candidates for --loso, instead of GRID (repeatable), "
+                             "e.g. --grid background_sigma_mm=6,10 --grid grow_sd=2,2.25,2.5,2.75,3")
     parser.add_argument("--markdown", type=Path, default=None, help="write the tables as Markdown here")
     args = parser.parse_args(argv)
     from bme_mri.config import load_config
@@ -350,7 +355,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.loso:
         by_name = {r["scan"]: r for r in rows}
         labelled = [f for f in folders if f.name in by_name and by_name[f.name]["agreement"]]
-        loso_table = loso(labelled, config, args.workers, by_name)
+        grid = {key: tuple(float(v) for v in values.split(","))
+                for key, values in (item.split("=", 1) for item in args.grid)} or None
+        loso_table = loso(labelled, config, args.workers, by_name, grid)
     if args.json:
         args.json.write_text(json.dumps({"scans": rows, "loso": loso_table}, indent=1))
     if args.markdown:

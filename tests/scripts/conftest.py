@@ -27,3 +27,8 @@ def eval_heads() -> ModuleType:
 @pytest.fixture(scope="module")
 def perturb() -> ModuleType:
     return load_script("perturb_real_heads")
+
+
+@pytest.fixture(scope="module")
+def bench_real_roi() -> ModuleType:
+    return load_script("bench_real_roi")
