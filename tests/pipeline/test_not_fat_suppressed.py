@@ -23,6 +23,8 @@ from bme_mri.phantom.cohort import cohort_plans, generate_plans
 from bme_mri.pipeline import run_batch
 from bme_mri.types import SequenceClass
 
+from tests.pipeline.helpers import lesion_numbers
+
 SEED = 305  # a contrasts seed not used for choosing any threshold
 FIGURES = ("edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")
 
@@ -49,24 +51,6 @@ def _bare_copy(path: Path, folder: Path) -> Path:
     return Path(shutil.copy(path, folder / "scan.nii.gz"))
 
 
-def _lesion_numbers(obj, path: str = "") -> list[str]:
-    """Every edema or necrosis number anywhere in ``obj`` (a study.json side, walked whole): keys
-    naming edema or necrosis with a number under them ('edema_threshold' is a grey level, not a
-    figure)."""
-    found = []
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            where = f"{path}.{key}"
-            lesion_key = ("edema" in key or "necrosis" in key) and key != "edema_threshold"
-            if lesion_key and isinstance(value, (int, float)) and not isinstance(value, bool):
-                found.append(f"{where}={value}")
-            found += _lesion_numbers(value, where)
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            found += _lesion_numbers(value, f"{path}[{i}]")
-    return found
-
-
 def _summary(out: Path) -> list[dict]:
     with open(out / "summary.csv", newline="", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
@@ -82,7 +66,7 @@ def test_a_series_without_fat_suppression_given_as_stir_is_flagged_and_not_measu
         flags = {f["code"]: f for f in side["qc"]["flags"]}
         assert flags["not_fat_suppressed"]["severity"] == "blocking", (contrast, side["qc"]["measures"])
         assert all(side[key] is None for key in FIGURES) and side["not_measured"]
-        assert _lesion_numbers(side) == []  # no withheld figure kept under any key
+        assert lesion_numbers(side) == []  # no withheld figure kept under any key
     (labels_json,) = (tmp_path / "out").rglob("labels.json")  # the label map says it too
     legend = json.loads(labels_json.read_text())
     assert sorted(legend["not_measured"]) == ["left", "right"]

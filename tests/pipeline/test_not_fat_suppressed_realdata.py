@@ -18,6 +18,8 @@ from bme_mri.ingest import convert_input
 from bme_mri.pipeline import run_batch
 from bme_mri.types import SequenceClass
 
+from tests.pipeline.helpers import lesion_numbers
+
 REALDATA = Path(os.environ.get("BME_REALDATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "realdata"))
 PELVIS = REALDATA / "pelvis_dicom"
 FIGURES = ("edema_ml", "edema_fraction", "necrosis_ml", "edema_headneck_ml")
@@ -33,24 +35,6 @@ def converted(tmp_path_factory) -> Path:
     assert results and [r.error for r in results if r.error] == []
     assert any(r.path.parent.name == "dwi" for r in results)
     return out
-
-
-def _lesion_numbers(obj, path: str = "") -> list[str]:
-    """Every edema or necrosis number anywhere in ``obj`` (a study.json side, walked whole): keys
-    naming edema or necrosis with a number under them ('edema_threshold' is a grey level, not a
-    figure)."""
-    found = []
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            where = f"{path}.{key}"
-            lesion_key = ("edema" in key or "necrosis" in key) and key != "edema_threshold"
-            if lesion_key and isinstance(value, (int, float)) and not isinstance(value, bool):
-                found.append(f"{where}={value}")
-            found += _lesion_numbers(value, where)
-    elif isinstance(obj, list):
-        for i, value in enumerate(obj):
-            found += _lesion_numbers(value, f"{path}[{i}]")
-    return found
 
 
 def _t2_and_pd(converted: Path) -> list[Path]:
@@ -95,7 +79,7 @@ def test_forced_t2_and_pd_as_stir_give_no_edema_or_necrosis_number(converted, tm
         for study_json in out.rglob("study.json"):  # no edema or necrosis number under any key
             written = json.loads(study_json.read_text())
             for side in written["sides"]:
-                assert _lesion_numbers(side) == [], (path.name, side["side"])
+                assert lesion_numbers(side) == [], (path.name, side["side"])
                 assert side["edema_ml"] is None and side["necrosis_ml"] is None
     # the image check itself speaks on the axial and coronal T2 TSE (fatty marrow and fat bright)
     assert blocked_by.get("not_fat_suppressed", 0) >= 3, blocked_by
