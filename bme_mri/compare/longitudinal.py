@@ -138,6 +138,47 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
     return call, row
 
 
+def unpaired_row(patient_id: str, side: Side | str, baseline_date: str, followup_date: str,
+                 baseline: SideVolumes | None, followup: SideVolumes | None,
+                 absences: Sequence[tuple[str, str]], compared_with: str = "baseline",
+                 baseline_study_uid: str = "", followup_study_uid: str = "") -> LongitudinalRow:
+    """The row of a hip seen at only one of the two visits: ``indeterminate``, no change figure.
+
+    ``absences``: (visit name, why) for each visit without the hip ("femoral head not found:
+    ...", or "outside the field of view"). Its QC flag is ``head_not_found`` when the head lay
+    in the field of view at that visit, else ``head_outside_fov``; the visit where the hip was
+    measured keeps its volumes in the row (not its flags' reasons: they are in summary.csv).
+    """
+    side_value = side.value if isinstance(side, Side) else str(side)
+    flags = [("head_outside_fov" if why == "outside the field of view" else "head_not_found", name, why)
+             for name, why in absences]
+    first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
+    before = _measured(baseline) if baseline is not None else None
+    after = _measured(followup) if followup is not None else None
+
+    def volume(visit: SideVolumes | None, attribute: str) -> float | None:
+        return None if visit is None else getattr(visit, attribute)
+
+    def end(visit: SideVolumes | None, which: int) -> float | None:
+        return None if visit is None else _end(visit, which)
+
+    reason = ("no call: " + "; ".join(f"the {side_value} hip at the {name} visit: {why}" for _, name, why in flags)
+              + "; no change is reported")
+    return LongitudinalRow(
+        patient_id=str(patient_id), side=side_value,
+        baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
+        interval_days=(second - first).days if first and second else None,
+        edema_baseline_ml=volume(before, "edema_ml"), edema_followup_ml=volume(after, "edema_ml"),
+        edema_change_pct=None, residual_edema=None, focal_necrosis=None,
+        status=Status.INDETERMINATE.value, reason=reason, compared_with=compared_with,
+        necrosis_baseline_ml=volume(before, "necrosis_ml"), necrosis_followup_ml=volume(after, "necrosis_ml"),
+        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
+        qc_flags=";".join(dict.fromkeys(code for code, _, _ in flags)),
+        qc_reason="; ".join(f"{code} at {name} ({BLOCKING}): {why}" for code, name, why in flags),
+        edema_baseline_low_ml=end(before, 0), edema_baseline_high_ml=end(before, 1),
+        edema_followup_low_ml=end(after, 0), edema_followup_high_ml=end(after, 1))
+
+
 def _end(visit: SideVolumes, which: int) -> float | None:
     return None if visit.edema_ml is None or visit.edema_range_ml is None else float(visit.edema_range_ml[which])
 

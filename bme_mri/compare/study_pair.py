@@ -12,7 +12,8 @@ computed (``change`` is None) and a warning says so; nor is it when the hip was 
 either visit (a blocking QC flag: no edema or necrosis figure there). A side missing at a visit
 is said so in the pair's warnings, with why: its femoral head was not found ("femoral head not
 found: ...", :attr:`~bme_mri.compare.visit.VisitResult.not_found`) or it lies outside the field
-of view.
+of view; such a side, seen at the other visit, gets an ``indeterminate`` row with that reason
+(:attr:`PairComparison.unpaired`): no hip lost in silence.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from bme_mri.compare.change import ChangeMap, change_map, resample_labels
-from bme_mri.compare.longitudinal import LongitudinalRow, call_side
+from bme_mri.compare.longitudinal import LongitudinalRow, call_side, unpaired_row
 from bme_mri.compare.register import Registration, register_hip
 from bme_mri.compare.settings import CompareSettings
 from bme_mri.compare.status import StatusCall
@@ -56,6 +57,12 @@ class PairComparison:
     compared_with: str
     sides: dict[Side, SideComparison]
     warnings: list[str] = field(default_factory=list)
+    unpaired: dict[Side, LongitudinalRow] = field(default_factory=dict)  # seen at one visit only: indeterminate
+
+    def rows(self) -> list[LongitudinalRow]:
+        """Every hip's row, right then left: compared ones and those seen at one visit only."""
+        rows = {side: comparison.row for side, comparison in self.sides.items()} | self.unpaired
+        return [rows[side] for side in (Side.RIGHT, Side.LEFT) if side in rows]
 
 
 def head_region(geometry: Geometry, center_lps_mm: np.ndarray, radius_mm: float) -> np.ndarray:
@@ -94,6 +101,10 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
                       if volumes is None and (seen or side in visit.not_found)]
             for name, why in absent:
                 result.warnings.append(f"{side.value} hip at the {name} visit: {why}; no comparison for this side")
+            if seen or any(side in visit.not_found for visit in (baseline, followup)):
+                result.unpaired[side] = unpaired_row(
+                    patient_id, side, baseline.study_date, followup.study_date, base_side, follow_side,
+                    absent, compared_with, baseline.study_uid, followup.study_uid)
             continue
         center = np.asarray(base_side.center_lps_mm, dtype=np.float64)
         registration = register_hip(baseline.volume, followup.volume, center,

@@ -125,7 +125,7 @@ def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], ou
     patient_dir = out_dir / safe_name(patient_id, "no_patient_id")
     write_registrations(results, patient_dir / "registrations.json")
     write_patient_report(report, patient_dir / "report.html")
-    return [side.row for result in results for side in result.sides.values()]
+    return [row for result in results for row in result.rows()]
 
 
 def _safe_process_patient(patient_id: str, pairs, out_dir: Path, config: Config) -> tuple[list[Any], str | None]:

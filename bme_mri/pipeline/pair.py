@@ -114,7 +114,7 @@ def compare_pair(baseline_path: Path, followup_path: Path, out_dir: Path, config
                         "interval is not known and the order given was taken as baseline, follow-up")
     result = compare_studies(baseline, followup, config.compare, patient_id, "baseline",
                              qc_blocking=config.qc.blocking)
-    write_longitudinal_csv([s.row for s in result.sides.values()], out_dir / "longitudinal.csv")
+    write_longitudinal_csv(result.rows(), out_dir / "longitudinal.csv")
     write_registrations([result], out_dir / "registrations.json")
     report = patient_report(patient_id, [baseline, followup], [result],
                             half_width_mm=config.report.overlay_half_width_mm, method=METHOD_TEXT,

