@@ -116,6 +116,25 @@ def _lower_mode_once(values: np.ndarray, settings: ReferenceSettings) -> LowerMo
     return LowerMode(mode, sd, mode - settings.window_sd * sd, mode + settings.window_sd * sd)
 
 
+def two_populations(values: np.ndarray, low: float, high: float, settings: ReferenceSettings) -> bool:
+    """Whether the histogram of ``values`` (as :func:`lower_mode` smooths it) dips between the
+    peaks at ``low`` and ``high`` to at most ``minority_valley_fraction`` x its height at ``low``:
+    two tissues (spared marrow beside diffuse edema), not a noise wiggle on one broad peak."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    values = values[np.isfinite(values)]
+    lo, hi = np.percentile(values, [0.5, 99.5])
+    if hi <= lo or not lo <= low < high:
+        return False
+    hist, edges = np.histogram(values, bins=settings.histogram_bins, range=(lo, hi))
+    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), settings.histogram_smooth_bins)
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    first = int(np.argmin(np.abs(centres - low)))
+    last = int(np.argmin(np.abs(centres - min(high, hi))))
+    if last <= first + 1:
+        return False
+    return float(smooth[first:last + 1].min()) <= settings.minority_valley_fraction * float(smooth[first])
+
+
 def reference_from_values(values: np.ndarray, description: str, settings: ReferenceSettings,
                           edema: EdemaSettings, tail_fallback: bool = False,
                           mode_values: np.ndarray | None = None) -> ReferenceMarrow | None:
@@ -126,7 +145,8 @@ def reference_from_values(values: np.ndarray, description: str, settings: Refere
     marrow; the spread and the window still come from ``values`` below that mode. There, a
     lower peak of at least ``deep_peak_min_fraction`` x the highest is taken instead of the
     usual lowest substantial peak when that peak is more than ``side_ratio_warn`` x brighter
-    (spared marrow beside diffuse edema).
+    and the histogram dips between them (:func:`two_populations`: spared marrow beside diffuse
+    edema).
     """
     values = np.asarray(values, dtype=np.float64).ravel()
     found = lower_mode(values if mode_values is None else mode_values, settings, tail_fallback)
@@ -137,7 +157,8 @@ def reference_from_values(values: np.ndarray, description: str, settings: Refere
         # marrow (head vs neck, bias field) and the main peak stands.
         minority = lower_mode(mode_values, settings.model_copy(
             update={"peak_min_fraction": settings.deep_peak_min_fraction}), tail_fallback)
-        if minority is not None and 0 < minority.mode * settings.side_ratio_warn < found.mode:
+        if (minority is not None and 0 < minority.mode * settings.side_ratio_warn < found.mode
+                and two_populations(mode_values, minority.mode, found.mode, settings)):
             found = minority
     if found is None:
         return None

@@ -113,6 +113,7 @@ class ReferenceSettings(Section):
     min_depth_mm: NonNegative  # the reference mode is sought this deep (mm) under the bone surface (partial volume)
     deep_peak_min_fraction: Fraction  # ... where a lower peak from this x the highest wins if the main one is > side_ratio_warn x brighter
     side_ratio_warn: Annotated[float, Field(ge=1)]  # sides' reference medians differing by more than this ratio -> warning
+    minority_valley_fraction: Fraction = 0.5  # ... and only when the histogram dips between the two peaks below this x the lower peak's height (two populations, not a wiggle of one)
 
 
 class EdemaSettings(Section):

@@ -178,3 +178,24 @@ def test_a_uniform_lesion_keeps_its_half_contrast_border_with_the_local_plateau(
     mask_global = edema_mask(image, marrow, reference, threshold, 0.001, settings)
     mask_local = edema_mask(image, marrow, reference, threshold, 0.001, settings, (1.0, 1.0, 1.0))
     assert abs(int(mask_local.sum()) - int(mask_global.sum())) <= 0.02 * mask_global.sum()
+
+
+def test_a_noise_wiggle_below_one_broad_peak_is_not_spared_marrow():
+    """One broad normal peak (noisy, biased head) whose low tail carries a narrow bump of a few
+    hundred voxels 1.6 x below the mode: no dip between them, so it is not spared marrow and the
+    main peak stays the reference (it made a whole normal head speckled 'edema')."""
+    from bme_mri.segment.marrow import two_populations
+
+    rng = np.random.default_rng(4)
+    reference = load_config().segment.reference
+    edema = load_config().segment.edema
+    deep = np.r_[rng.normal(100, 20, 3000), rng.normal(56, 3, 40)]
+    minority = reference.model_copy(update={"peak_min_fraction": reference.deep_peak_min_fraction})
+    low = lower_mode(deep, minority).mode
+    assert abs(lower_mode(deep, reference).mode - 100) < 5  # the main peak is normal marrow ...
+    assert low * reference.side_ratio_warn < lower_mode(deep, reference).mode  # ... and the bump alone would qualify
+    assert not two_populations(deep, low, lower_mode(deep, reference).mode, reference)
+    found = reference_from_values(deep, "test", reference, edema, mode_values=deep)
+    assert abs(found.median - 100) < 10
+    spared = np.r_[rng.normal(140, 20, 1200), rng.normal(600, 30, 8800)]
+    assert two_populations(spared, 140.0, 600.0, reference)
