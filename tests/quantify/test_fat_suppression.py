@@ -182,7 +182,8 @@ def test_fat_lost_in_the_noise_floor_is_unverified_not_blocked(qc_settings):
         assert "not_fat_suppressed" not in flags and not qc.blocking, qc.measures
         assert flags["fat_suppression_unverified"].severity == WARNING
         assert "as bright as" not in flags["fat_suppression_unverified"].reason
-        assert qc.measures["fat_muscle_ratio"] == pytest.approx(1.0, abs=0.1)
+        # the layer under the "skin" is muscle, with some of the dark fat on the 3 mm grid
+        assert 0.8 <= qc.measures["fat_muscle_ratio"] <= 1.1, qc.measures
 
 
 def _crop(volume: Volume, segmentation: Segmentation, centre_x_mm: float, width_mm: float):
