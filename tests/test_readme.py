@@ -27,3 +27,15 @@ def test_readme_says_how_to_put_bme_mri_on_the_path():
     assert "source .venv/bin/activate" in section
     assert ".venv/bin/bme-mri" in section
     assert "bme-mri --version" in README.read_text(encoding="utf-8")
+
+
+def test_every_relative_link_of_the_readme_and_docs_exists():
+    """A link to docs/validation.md (or any file of the repository) that is not there is a dead
+    end for a new user."""
+    root = README.parent
+    pages = [README, *sorted((root / "docs").glob("*.md"))]
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text(encoding="utf-8")):
+            if "://" in target or target.startswith("mailto:"):
+                continue
+            assert (page.parent / target).exists(), f"{page.name} links to {target}, which does not exist"

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from skimage.filters import threshold_otsu
 
 from bme_mri.segment.base import HeadFinding
 from bme_mri.segment.marrow import smooth_image
@@ -111,16 +112,8 @@ def soft_tissue_classes(values: np.ndarray, bins: int) -> SoftTissueClasses | No
     if values.size < 50:
         return None
     logs = np.log(values)
-    hist, edges = np.histogram(logs, bins=bins)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    below = np.cumsum(hist)
-    above = below[-1] - below
-    moment = np.cumsum(hist * centres)
-    mean_below = moment / np.maximum(below, 1)
-    mean_above = (moment[-1] - moment) / np.maximum(above, 1)
-    between = below * above * (mean_below - mean_above) ** 2
-    cut = float(edges[int(np.argmax(between[:-1])) + 1])
-    dark, bright = logs[logs < cut], logs[logs >= cut]
+    cut = float(threshold_otsu(logs, nbins=bins))
+    dark, bright = logs[logs <= cut], logs[logs > cut]
     if dark.size == 0 or bright.size == 0:
         level = float(np.exp(np.median(logs)))
         return SoftTissueClasses(level, level)

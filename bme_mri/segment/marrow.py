@@ -55,46 +55,13 @@ def smooth_image(array: np.ndarray, spacing_mm: tuple[float, float, float],
     return ndimage.gaussian_filter(np.asarray(array, dtype=np.float32), sigma, mode="nearest")
 
 
-def _otsu(values: np.ndarray, bins: int) -> float:
-    hist, edges = np.histogram(values, bins=bins)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    w0 = np.cumsum(hist)
-    w1 = w0[-1] - w0
-    m0 = np.cumsum(hist * centres)
-    mean0 = m0 / np.maximum(w0, 1)
-    mean1 = (m0[-1] - m0) / np.maximum(w1, 1)
-    between = w0 * w1 * (mean0 - mean1) ** 2
-    return float(centres[int(np.argmax(between[:-1]))])
-
-
-def lower_mode(values: np.ndarray, settings: ReferenceSettings, tail_fallback: bool = False,
-               _depth: int = 0) -> LowerMode | None:
-    """The lowest substantial peak of the histogram of ``values`` (None when < 10 values).
-
-    With ``tail_fallback`` (ROI mode, where no other bone can serve as reference), when
-    that peak has a long lower tail (90th percentile of the distances below it >
-    ``skew_ratio`` x that above it) or is broad (robust sd > ``broad_cv`` x the mode), the
-    peak is lesion filling most of the region and normal marrow is the tail: the search is
-    repeated below the Otsu split of the values.
-    """
+def lower_mode(values: np.ndarray, settings: ReferenceSettings) -> LowerMode | None:
+    """The lowest substantial peak of the histogram of ``values`` (None when < 10 values)."""
     values = np.asarray(values, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
     if values.size < 10:
         return None
-    found = _lower_mode_once(values, settings)
-    above = values[values >= found.mode] - found.mode
-    below = found.mode - values[values <= found.mode]
-    lower_tail = float(np.percentile(below, 90)) if below.size >= 5 else 0.0
-    upper_tail = float(np.percentile(above, 90)) if above.size >= 5 else 0.0
-    skewed = lower_tail > settings.skew_ratio * max(upper_tail, 1e-12)
-    broad = found.robust_sd > settings.broad_cv * abs(found.mode)
-    if tail_fallback and _depth == 0 and (skewed or broad):
-        lower = values[values < _otsu(values, settings.histogram_bins)]
-        if lower.size >= max(10, settings.min_voxels // 4):
-            again = lower_mode(lower, settings, tail_fallback, _depth=1)
-            if again is not None:
-                return again
-    return found
+    return _lower_mode_once(values, settings)
 
 
 def _lower_mode_once(values: np.ndarray, settings: ReferenceSettings) -> LowerMode:
@@ -136,7 +103,7 @@ def two_populations(values: np.ndarray, low: float, high: float, settings: Refer
 
 
 def reference_from_values(values: np.ndarray, description: str, settings: ReferenceSettings,
-                          edema: EdemaSettings, tail_fallback: bool = False,
+                          edema: EdemaSettings,
                           mode_values: np.ndarray | None = None) -> ReferenceMarrow | None:
     """Reference marrow statistics from candidate marrow intensities (lower-mode window).
 
@@ -149,14 +116,14 @@ def reference_from_values(values: np.ndarray, description: str, settings: Refere
     edema).
     """
     values = np.asarray(values, dtype=np.float64).ravel()
-    found = lower_mode(values if mode_values is None else mode_values, settings, tail_fallback)
+    found = lower_mode(values if mode_values is None else mode_values, settings)
     if found is not None and mode_values is not None:
         # Clear of partial volume, a smaller peak far below the main one (the main one more
         # than side_ratio_warn x brighter, as between a diffusely edematous and a normal side)
         # is spared normal marrow beside diffuse edema; a nearer one is only a shade of normal
         # marrow (head vs neck, bias field) and the main peak stands.
         minority = lower_mode(mode_values, settings.model_copy(
-            update={"peak_min_fraction": settings.deep_peak_min_fraction}), tail_fallback)
+            update={"peak_min_fraction": settings.deep_peak_min_fraction}))
         if (minority is not None and 0 < minority.mode * settings.side_ratio_warn < found.mode
                 and two_populations(mode_values, minority.mode, found.mode, settings)):
             found = minority

@@ -107,8 +107,6 @@ class ReferenceSettings(Section):
     histogram_smooth_bins: NonNegative  # Gaussian smoothing of the histogram (bins)
     peak_min_fraction: Fraction  # a histogram peak counts when >= this x the highest peak
     window_sd: Positive  # reference voxels lie within mode +/- this x robust sd
-    broad_cv: Positive  # (ROI mode) a "peak" with robust sd > this x its value is no marrow peak
-    skew_ratio: Positive  # sd below the mode > this x sd above it: the mode is lesion, look below
     min_voxels: Count  # fewer reference voxels -> warning and fallback to pooled sides
     min_depth_mm: NonNegative  # the reference mode is sought this deep (mm) under the bone surface (partial volume)
     deep_peak_min_fraction: Fraction  # ... where a lower peak from this x the highest wins if the main one is > side_ratio_warn x brighter
