@@ -67,7 +67,8 @@ def call_status(baseline_edema_ml: float | None, followup_edema_ml: float | None
     1. ``necrosis``: follow-up necrosis >= ``necrosis_min_ml`` (overrides the others);
     2. ``no_edema``: baseline and follow-up edema both < ``edema_present_ml``;
     3. ``remission``: follow-up edema < ``edema_present_ml``, and so is the high end of its
-       range (otherwise ``residual_edema``: edema may persist, the reason says so);
+       range (otherwise ``indeterminate``: the image cannot tell remission from a residual
+       edema, the reason says so);
     4. ``progression``: follow-up > baseline x ``progression_ratio`` and
        > baseline + ``progression_min_increase_ml``, and the low end of the follow-up's range
        above the high end of the baseline's (otherwise ``residual_edema``, the reason says so);
@@ -93,9 +94,9 @@ def call_status(baseline_edema_ml: float | None, followup_edema_ml: float | None
     if followup_edema_ml < present:
         if follow_high < present:
             return StatusCall(Status.REMISSION, f"{change}; below {present} ml (range up to {follow_high:.1f} ml)", pct)
-        return StatusCall(Status.RESIDUAL_EDEMA,
+        return StatusCall(Status.INDETERMINATE,
                           f"{change}; below {present} ml, but its range reaches {follow_high:.1f} ml: "
-                          "edema may persist, not called remission on its own", pct)
+                          "remission cannot be told from residual edema on this image; no call", None)
     if (followup_edema_ml > baseline_edema_ml * thresholds.progression_ratio
             and followup_edema_ml > baseline_edema_ml + thresholds.progression_min_increase_ml):
         if follow_low > base_high:

@@ -29,7 +29,8 @@ def test_without_ranges_the_volumes_alone_decide(compare_settings):
 def test_remission_needs_the_whole_followup_range_below_presence(compare_settings):
     present = compare_settings.status.edema_present_ml
     unsure = call_status(6.0, 0.8 * present, 0.0, compare_settings.status, followup_range=(0.1, 1.5 * present))
-    assert unsure.status == Status.RESIDUAL_EDEMA and "may persist" in unsure.reason
+    assert unsure.status == Status.INDETERMINATE and "cannot be told" in unsure.reason
+    assert unsure.edema_change_pct is None
     sure = call_status(6.0, 0.1, 0.0, compare_settings.status, followup_range=(0.0, 0.5 * present))
     assert sure.status == Status.REMISSION
 
