@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from scipy import ndimage
 
+from bme_mri.histogram import smoothed_histogram
 
 
 @dataclass
@@ -73,13 +74,9 @@ def lowest_peak(values: np.ndarray, bins: int, smooth_bins: float,
     narrower side: edema and vessels widen the upper side, sclerosis and cortex the lower one,
     each only its own; the histogram smoothing's own width is subtracted in quadrature.
     """
-    lo, hi = np.percentile(values, [0.5, 99.5])
-    hist, edges = np.histogram(values, bins=bins, range=(lo, hi))
-    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), smooth_bins)
-    is_peak = np.r_[True, smooth[1:] >= smooth[:-1]] & np.r_[smooth[:-1] > smooth[1:], True]
-    peaks = np.flatnonzero(is_peak & (smooth >= peak_min_fraction * smooth.max()))
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    width = float(edges[1] - edges[0])
+    histogram = smoothed_histogram(values, bins, smooth_bins)
+    smooth, width = histogram.counts, histogram.width
+    peaks = histogram.peaks(peak_min_fraction)
     if not peaks.size:
         return float(np.median(values)), max(robust_sd(values), width)
     top = int(peaks[0])
@@ -91,6 +88,6 @@ def lowest_peak(values: np.ndarray, bins: int, smooth_bins: float,
         sides.append((top - below[-1]) * width)
     if above.size:
         sides.append(above[0] * width)
-    hwhm = min(sides) if sides else 0.5 * (hi - lo)
+    hwhm = min(sides) if sides else 0.5 * (histogram.hi - histogram.lo)
     sd = np.sqrt(max((hwhm / 1.1774) ** 2 - (smooth_bins * width) ** 2, 0.0))
-    return float(centres[top]), max(float(sd), width)
+    return float(histogram.centres[top]), max(float(sd), width)

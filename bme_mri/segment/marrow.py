@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from bme_mri.histogram import smoothed_histogram
 from bme_mri.segment.base import ReferenceMarrow
 from bme_mri.segment.settings import EdemaSettings, ReferenceSettings
 
@@ -61,19 +62,12 @@ def lower_mode(values: np.ndarray, settings: ReferenceSettings) -> LowerMode | N
     values = values[np.isfinite(values)]
     if values.size < 10:
         return None
-    return _lower_mode_once(values, settings)
-
-
-def _lower_mode_once(values: np.ndarray, settings: ReferenceSettings) -> LowerMode:
-    lo, hi = np.percentile(values, [0.5, 99.5])
+    histogram = smoothed_histogram(values, settings.histogram_bins, settings.histogram_smooth_bins)
+    lo, hi = histogram.lo, histogram.hi
     if hi <= lo:
-        return LowerMode(float(lo), 0.0, float(lo), float(hi))
-    hist, edges = np.histogram(values, bins=settings.histogram_bins, range=(lo, hi))
-    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), settings.histogram_smooth_bins)
-    is_peak = np.r_[True, smooth[1:] >= smooth[:-1]] & np.r_[smooth[:-1] > smooth[1:], True]
-    peaks = np.flatnonzero(is_peak & (smooth >= settings.peak_min_fraction * smooth.max()))
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    mode = float(centres[peaks[0]]) if peaks.size else float(np.median(values))
+        return LowerMode(lo, 0.0, lo, hi)
+    peaks = histogram.peaks(settings.peak_min_fraction)
+    mode = float(histogram.centres[peaks[0]]) if peaks.size else float(np.median(values))
     below = values[(values <= mode) & (values >= lo)]
     if below.size >= 5:
         sd = 1.4826 * float(np.median(mode - below))
@@ -89,16 +83,13 @@ def two_populations(values: np.ndarray, low: float, high: float, settings: Refer
     two tissues (spared marrow beside diffuse edema), not a noise wiggle on one broad peak."""
     values = np.asarray(values, dtype=np.float64).ravel()
     values = values[np.isfinite(values)]
-    lo, hi = np.percentile(values, [0.5, 99.5])
-    if hi <= lo or not lo <= low < high:
+    histogram = smoothed_histogram(values, settings.histogram_bins, settings.histogram_smooth_bins)
+    if histogram.hi <= histogram.lo or not histogram.lo <= low < high:
         return False
-    hist, edges = np.histogram(values, bins=settings.histogram_bins, range=(lo, hi))
-    smooth = ndimage.gaussian_filter1d(hist.astype(np.float64), settings.histogram_smooth_bins)
-    centres = 0.5 * (edges[:-1] + edges[1:])
-    first = int(np.argmin(np.abs(centres - low)))
-    last = int(np.argmin(np.abs(centres - min(high, hi))))
+    first, last = histogram.bin_of(low), histogram.bin_of(min(high, histogram.hi))
     if last <= first + 1:
         return False
+    smooth = histogram.counts
     return float(smooth[first:last + 1].min()) <= settings.minority_valley_fraction * float(smooth[first])
 
 
