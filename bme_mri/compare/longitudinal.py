@@ -114,27 +114,18 @@ def call_side(patient_id: str, side: Side | str, baseline_date: str, followup_da
     before, after = _measured(baseline), _measured(followup)
     call = call_status(before.edema_ml, after.edema_ml, after.necrosis_ml, thresholds, blocking=blocking,
                        baseline_range=before.edema_range_ml, followup_range=after.edema_range_ml)
-    first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
-    interval = (second - first).days if first and second else None
-    side_value = side.value if isinstance(side, Side) else str(side)
     called = call.status != Status.INDETERMINATE
     row = LongitudinalRow(
-        patient_id=str(patient_id), side=side_value,
-        baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
-        interval_days=interval,
-        edema_baseline_ml=before.edema_ml, edema_followup_ml=after.edema_ml,
+        **_visit_fields(patient_id, side, baseline_date, followup_date, before, after,
+                        baseline_study_uid, followup_study_uid),
         edema_change_pct=call.edema_change_pct if called else None,
         residual_edema=bool(after.edema_ml >= thresholds.edema_present_ml) if called else None,
         focal_necrosis=bool(after.necrosis_ml >= thresholds.necrosis_min_ml) if called else None,
         status=call.status.value, reason=call.reason, compared_with=compared_with,
-        necrosis_baseline_ml=before.necrosis_ml, necrosis_followup_ml=after.necrosis_ml,
         registration_ok=registration_ok, registration_quality_ncc=registration_quality_ncc,
-        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
         qc_flags=";".join(dict.fromkeys(f.code for f, _ in tagged)),
         qc_reason="; ".join(f"{f.code}{' at ' + w if w else ''} ({f.severity}): {f.reason}"
-                            for f, w in tagged),
-        edema_baseline_low_ml=_end(before, 0), edema_baseline_high_ml=_end(before, 1),
-        edema_followup_low_ml=_end(after, 0), edema_followup_high_ml=_end(after, 1))
+                            for f, w in tagged))
     return call, row
 
 
@@ -149,38 +140,46 @@ def unpaired_row(patient_id: str, side: Side | str, baseline_date: str, followup
     in the field of view at that visit, else ``head_outside_fov``; the visit where the hip was
     measured keeps its volumes in the row (not its flags' reasons: they are in summary.csv).
     """
-    side_value = side.value if isinstance(side, Side) else str(side)
+    side_value = _side_value(side)
     flags = [("head_outside_fov" if why == "outside the field of view" else "head_not_found", name, why)
              for name, why in absences]
-    first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
-    before = _measured(baseline) if baseline is not None else None
-    after = _measured(followup) if followup is not None else None
-
-    def volume(visit: SideVolumes | None, attribute: str) -> float | None:
-        return None if visit is None else getattr(visit, attribute)
-
-    def end(visit: SideVolumes | None, which: int) -> float | None:
-        return None if visit is None else _end(visit, which)
-
     reason = ("no call: " + "; ".join(f"the {side_value} hip at the {name} visit: {why}" for _, name, why in flags)
               + "; no change is reported")
     return LongitudinalRow(
-        patient_id=str(patient_id), side=side_value,
-        baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
-        interval_days=(second - first).days if first and second else None,
-        edema_baseline_ml=volume(before, "edema_ml"), edema_followup_ml=volume(after, "edema_ml"),
+        **_visit_fields(patient_id, side, baseline_date, followup_date,
+                        None if baseline is None else _measured(baseline),
+                        None if followup is None else _measured(followup),
+                        baseline_study_uid, followup_study_uid),
         edema_change_pct=None, residual_edema=None, focal_necrosis=None,
         status=Status.INDETERMINATE.value, reason=reason, compared_with=compared_with,
-        necrosis_baseline_ml=volume(before, "necrosis_ml"), necrosis_followup_ml=volume(after, "necrosis_ml"),
-        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
         qc_flags=";".join(dict.fromkeys(code for code, _, _ in flags)),
-        qc_reason="; ".join(f"{code} at {name} ({BLOCKING}): {why}" for code, name, why in flags),
-        edema_baseline_low_ml=end(before, 0), edema_baseline_high_ml=end(before, 1),
-        edema_followup_low_ml=end(after, 0), edema_followup_high_ml=end(after, 1))
+        qc_reason="; ".join(f"{code} at {name} ({BLOCKING}): {why}" for code, name, why in flags))
 
 
-def _end(visit: SideVolumes, which: int) -> float | None:
-    return None if visit.edema_ml is None or visit.edema_range_ml is None else float(visit.edema_range_ml[which])
+def _side_value(side: Side | str) -> str:
+    return side.value if isinstance(side, Side) else str(side)
+
+
+def _visit_fields(patient_id: str, side: Side | str, baseline_date: str, followup_date: str,
+                  before: SideVolumes | None, after: SideVolumes | None, baseline_study_uid: str,
+                  followup_study_uid: str) -> dict:
+    """The row's columns that describe the two visits (None where a visit has no such hip)."""
+    first, second = parse_study_date(baseline_date), parse_study_date(followup_date)
+    return dict(
+        patient_id=str(patient_id), side=_side_value(side),
+        baseline_date=iso_date(baseline_date), followup_date=iso_date(followup_date),
+        interval_days=(second - first).days if first and second else None,
+        edema_baseline_ml=None if before is None else before.edema_ml,
+        edema_followup_ml=None if after is None else after.edema_ml,
+        necrosis_baseline_ml=None if before is None else before.necrosis_ml,
+        necrosis_followup_ml=None if after is None else after.necrosis_ml,
+        baseline_study_uid=str(baseline_study_uid), followup_study_uid=str(followup_study_uid),
+        edema_baseline_low_ml=_end(before, 0), edema_baseline_high_ml=_end(before, 1),
+        edema_followup_low_ml=_end(after, 0), edema_followup_high_ml=_end(after, 1))
+
+
+def _end(visit: SideVolumes | None, which: int) -> float | None:
+    return None if visit is None or visit.edema_ml is None or visit.edema_range_ml is None else float(visit.edema_range_ml[which])
 
 
 def _measured(visit: SideVolumes) -> SideVolumes:

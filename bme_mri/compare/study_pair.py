@@ -101,7 +101,7 @@ def compare_studies(baseline: VisitResult, followup: VisitResult, settings: Comp
                       if volumes is None and (seen or side in visit.not_found)]
             for name, why in absent:
                 result.warnings.append(f"{side.value} hip at the {name} visit: {why}; no comparison for this side")
-            if seen or any(side in visit.not_found for visit in (baseline, followup)):
+            if absent:  # seen at one visit, or its head not found at either
                 result.unpaired[side] = unpaired_row(
                     patient_id, side, baseline.study_date, followup.study_date, base_side, follow_side,
                     absent, compared_with, baseline.study_uid, followup.study_uid)
