@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import SimpleITK as sitk
-from scipy import ndimage
 
 from bme_mri.compare.settings import RegistrationSettings
+from bme_mri.morphology import dilate_mm
 from bme_mri.types import Geometry, Volume
 
 
@@ -160,13 +160,6 @@ def normalized_correlation(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None
     return float(np.sum(a * b) / denom) if denom > 0 else float("nan")
 
 
-def _grown(mask: np.ndarray, margin_mm: float, spacing_mm: float) -> np.ndarray:
-    """``mask`` dilated by ``margin_mm`` (isotropic grid of ``spacing_mm``)."""
-    if margin_mm <= 0 or not mask.any():
-        return mask
-    return ndimage.distance_transform_edt(~mask, sampling=spacing_mm) <= margin_mm
-
-
 def _mask_on_grid(mask: np.ndarray, geometry: Geometry, grid: Geometry,
                   transform: sitk.Transform | None = None) -> np.ndarray:
     """Boolean ``mask`` on ``geometry`` resampled (nearest neighbour) onto ``grid``.
@@ -183,7 +176,7 @@ def _grown_on_grid(lesion: np.ndarray | None, geometry: Geometry, grid: Geometry
     """``lesion`` (on ``geometry``) on ``grid``, grown by ``lesion_margin_mm``; empty if None."""
     if lesion is None or not np.any(lesion):
         return np.zeros(grid.shape, bool)
-    return _grown(_mask_on_grid(lesion, geometry, grid), settings.lesion_margin_mm,
+    return dilate_mm(_mask_on_grid(lesion, geometry, grid), settings.lesion_margin_mm,
                   float(grid.spacing_mm[0]))
 
 

@@ -62,7 +62,8 @@ from scipy import ndimage
 from scipy.stats import norm
 
 from bme_mri.quantify.normal_field import NormalMarrowField, fit_field
-from bme_mri.quantify.reference import depth_below_surface_mm, lowest_peak
+from bme_mri.morphology import depth_below_surface_mm, dilate_mm
+from bme_mri.quantify.reference import lowest_peak
 from bme_mri.quantify.settings import RoiSettings
 
 
@@ -276,16 +277,6 @@ def lesions_at(seed_z: np.ndarray, border_z: np.ndarray, raw_z: np.ndarray, bone
     return lesion, rejected
 
 
-def _dilate_mm(mask: np.ndarray, radius_mm: float, spacing_mm: tuple[float, float, float]) -> np.ndarray:
-    """``mask`` grown by a ball of ``radius_mm`` (mm, anisotropic grid)."""
-    if radius_mm <= 0 or not mask.any():
-        return mask.copy()
-    reach = [int(np.floor(radius_mm / s)) for s in spacing_mm]
-    grid = np.ogrid[tuple(slice(-r, r + 1) for r in reach)]
-    ball = sum((g * s) ** 2 for g, s in zip(grid, spacing_mm)) <= radius_mm ** 2 + 1e-9
-    return ndimage.binary_dilation(mask, structure=ball)
-
-
 def find_lesions(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tuple[float, float, float],
                  settings: RoiSettings, raw: np.ndarray | None = None,
                  given: np.ndarray | None = None) -> LesionResult:
@@ -337,7 +328,7 @@ def find_lesions(smoothed: np.ndarray, bone: np.ndarray, spacing_mm: tuple[float
         if converged or iteration == settings.background_max_iterations:
             break
         previous = volume
-        normal = deep & ~_dilate_mm(lesion, settings.lesion_halo_mm, spacing_mm) & (
+        normal = deep & ~dilate_mm(lesion, settings.lesion_halo_mm, spacing_mm) & (
             np.abs(z) < settings.background_outlier_sd)
         if given is not None:
             normal |= given

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import ndimage
 
 from bme_mri.histogram import smoothed_histogram
 
@@ -43,12 +42,6 @@ class ReferenceEstimate:
     def to_dict(self) -> dict[str, Any]:
         return {"source": self.source, "description": self.description, "n_voxels": self.n_voxels,
                 "median": self.median, "robust_sd": self.robust_sd}
-
-
-def depth_below_surface_mm(mask: np.ndarray, spacing_mm: tuple[float, float, float]) -> np.ndarray:
-    """Distance (mm) of each voxel of ``mask`` to the nearest voxel outside it (0 outside)."""
-    padded = np.pad(np.asarray(mask, dtype=bool), 1, constant_values=False)
-    return ndimage.distance_transform_edt(padded, sampling=spacing_mm)[1:-1, 1:-1, 1:-1]
 
 
 def robust_sd(values: np.ndarray) -> float:

@@ -230,13 +230,3 @@ def reference_from_normal_values(values: np.ndarray, description: str,
     return ReferenceMarrow(description=description, n_voxels=int(values.size), median=median,
                            mad=mad, p95=float(np.percentile(values, 95)), robust_sd=sd,
                            edema_threshold=threshold)
-
-
-def erode_mm(mask: np.ndarray, depth_mm: float, spacing_mm: tuple[float, float, float]) -> np.ndarray:
-    """Voxels of ``mask`` deeper than ``depth_mm`` (mm) from its border (array edge = outside)."""
-    mask = np.asarray(mask, dtype=bool)
-    if depth_mm <= 0 or not mask.any():
-        return mask.copy()
-    padded = np.pad(mask, 1, constant_values=False)
-    depth = ndimage.distance_transform_edt(padded, sampling=spacing_mm)[1:-1, 1:-1, 1:-1]
-    return depth > depth_mm

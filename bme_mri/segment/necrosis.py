@@ -51,18 +51,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from bme_mri.morphology import close_mm
 from bme_mri.segment.base import HeadFinding, ReferenceMarrow
 from bme_mri.segment.marrow import smooth_image
 from bme_mri.segment.regions import HeadRegions
 from bme_mri.segment.settings import NecrosisSettings
-
-
-def _close(mask: np.ndarray, radius_mm: float, spacing: tuple[float, float, float]) -> np.ndarray:
-    if radius_mm <= 0 or not mask.any():
-        return mask.copy()
-    dilated = ndimage.distance_transform_edt(~mask, sampling=spacing) <= radius_mm
-    padded = np.pad(dilated, 1, constant_values=False)
-    return (ndimage.distance_transform_edt(padded, sampling=spacing) > radius_mm)[1:-1, 1:-1, 1:-1] | mask
 
 
 def normal_extent_mm(shape: tuple[int, int, int], centre_index: np.ndarray,
@@ -186,7 +179,7 @@ def find_necrosis(image: np.ndarray, t1: np.ndarray | None, regions: HeadRegions
         t1_level = float(np.percentile(t1_smooth[marrow], settings.t1_normal_percentile))
         t1_dark = t1_smooth < settings.band_t1_fraction * t1_level
         dark |= t1_dark
-    band = _close(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
+    band = close_mm(marrow & dark & deep, settings.band_closing_mm, spacing) & marrow & deep
     labels, n = ndimage.label(band, structure=np.ones((3, 3, 3), bool))
     if n == 0:
         return empty
