@@ -146,11 +146,35 @@ def _split_keys(slices: list[SliceHeader], tolerance: float, oblique_deg: float
     return echo, size, orient
 
 
+def series_facts(slices: list[SliceHeader]) -> dict[str, Any]:
+    """What only the whole series tells the classifier (:func:`classify_stack`):
+    ``SeriesBValues`` (every b-value, s/mm^2), ``SeriesTemporalPositions`` (distinct temporal
+    positions) and ``SeriesRepeatedPositions`` (most images at one slice position with the same
+    echo, b-value and phase: more than one is a time series, as fMRI writes it)."""
+    facts: dict[str, Any] = {}
+    b_values = sorted({s.b_value for s in slices if s.b_value is not None})
+    if b_values:
+        facts["SeriesBValues"] = tuple(b_values)
+    phases = {s.temporal_position for s in slices if s.temporal_position is not None}
+    if len(phases) > 1:
+        facts["SeriesTemporalPositions"] = len(phases)
+    counts: dict[tuple, int] = defaultdict(int)
+    for s in slices:
+        if s.position_lps_mm is None or s.frame is not None:
+            continue
+        key = (tuple(round(v, 2) for v in s.position_lps_mm), s.echo_number, s.echo_time_ms, s.b_value,
+               s.temporal_position)
+        counts[key] += 1
+    if counts and max(counts.values()) > 1:
+        facts["SeriesRepeatedPositions"] = max(counts.values())
+    return facts
+
+
 def _series_stacks(series_uid: str, file_headers: list[FileHeaders], settings: IngestSettings) -> list[StackInfo]:
-    tags = file_headers[0].series_tags
     slices = [s for fh in file_headers for s in fh.slices]
+    tags = {**file_headers[0].series_tags, **series_facts(slices)}
     problems = [fh.problem for fh in file_headers if fh.problem]
-    series_class, _ = classify_stack(tags, settings)
+    series_class = classify_stack(tags, settings).sequence
     echo, size, orient = _split_keys(slices, settings.geometry.orientation_tolerance,
                                      settings.geometry.oblique_tolerance_deg)
     split_geometry = series_class == SequenceClass.LOCALIZER or not settings.strict
@@ -188,7 +212,7 @@ def _series_stacks(series_uid: str, file_headers: list[FileHeaders], settings: I
 
 def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: list[SliceHeader],
                 settings: IngestSettings) -> StackInfo:
-    sequence, reason = classify_stack(tags, settings)
+    found = classify_stack(tags, settings)
     first = slices[0]
     number = tags.get("SeriesNumber")
     stack = StackInfo(
@@ -196,13 +220,13 @@ def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: li
         series_number=int(number) if number not in (None, "") else None,
         description=_str(tags.get("SeriesDescription")), protocol=_str(tags.get("ProtocolName")),
         manufacturer=_str(tags.get("Manufacturer")), modality=_str(tags.get("Modality")),
-        sequence=sequence, classification_reason=reason,
+        sequence=found.sequence, classification_reason=found.reason, subtype=found.subtype,
         orientation=orientation_of(first.orientation, settings.geometry.oblique_tolerance_deg)
         if first.orientation else "",
         rows=first.rows, columns=first.columns, n_slices=len(slices),
         pixel_spacing=first.pixel_spacing_mm, files=sorted({s.path for s in slices}),
         headers=tags, slices=slices)
-    quiet = sequence == SequenceClass.DERIVED  # screenshots and reformats: listed, never used
+    quiet = found.sequence == SequenceClass.DERIVED  # screenshots and reformats: listed, never used
     if stack.modality != "MR":
         if not quiet:
             stack.error = (f"{stack.label}: modality {stack.modality or 'missing'}, not MR — listed but "

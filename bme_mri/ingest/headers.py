@@ -9,6 +9,7 @@ cheaply and lets assembly read each slice's pixels exactly once.
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ SERIES_KEYWORDS = (
     "SequenceName", "PulseSequenceName", "ScanningSequence", "SequenceVariant", "ScanOptions",
     "InversionTime", "EchoTime", "RepetitionTime", "ImageType", "MagneticFieldStrength",
     "SliceThickness", "SpacingBetweenSlices", "BodyPartExamined", "ContrastBolusAgent",
-    "NumberOfTemporalPositions", "DiffusionBValue",
+    "NumberOfTemporalPositions", "DiffusionBValue", "DiffusionDirectionality", "AcquisitionContrast",
+    "EchoPulseSequence", "EchoPlanarPulseSequence",
 )
 SLICE_KEYWORDS = (
     "Rows", "Columns", "ImagePositionPatient", "ImageOrientationPatient", "PixelSpacing",
@@ -39,6 +41,7 @@ SLICE_KEYWORDS = (
     "BitsAllocated", "BitsStored", "PixelRepresentation", "SamplesPerPixel",
     "PhotometricInterpretation", "PerFrameFunctionalGroupsSequence",
     "SharedFunctionalGroupsSequence", "DirectoryRecordSequence", "TemporalPositionIdentifier",
+    "ImageComments",
 )
 _KEYWORDS = (*SERIES_KEYWORDS, *SLICE_KEYWORDS)
 # Vendor b-value tags (s/mm^2), as dcm2niix reads them; each is trusted only for its vendor.
@@ -48,6 +51,10 @@ VENDOR_B_VALUE_TAGS = (
     (0x00431039, "GEDiffusionBValue", "IS", "GE"),  # GEMS_PARM_01 slop_int_6 (first value)
     (0x20011003, "PhilipsDiffusionBValue", "FL", "PHILIPS"),  # Philips Imaging DD 001
 )
+# Canon (ex-Toshiba) classic DICOM keeps the b-value of a diffusion image in ImageComments,
+# 'b=1500(0.445,0.000,0.895)' (dcm2niix's Canon notes); read only for those makers.
+_COMMENT_B_VALUE_MAKERS = ("CANON", "TOSHIBA")
+_COMMENT_B_VALUE = re.compile(r"^\s*b\s*=\s*(\d{1,5}(?:\.\d+)?)\s*(?:\(|$)", re.IGNORECASE)
 _PRIVATE = tuple((tag, name, vr) for tag, name, vr, _ in VENDOR_B_VALUE_TAGS)
 PRIVATE_NAMES = tuple(name for _, name, _, _ in VENDOR_B_VALUE_TAGS)
 _NATIVE_LE = {"1.2.840.10008.1.2", "1.2.840.10008.1.2.1"}
@@ -190,6 +197,10 @@ def b_value_of(tags: Mapping[str, Any]) -> float | None:
         if value >= 1e9:
             value -= 1e9
         return value if 0 <= value < 1e5 else None
+    if any(maker in manufacturer for maker in _COMMENT_B_VALUE_MAKERS):
+        match = _COMMENT_B_VALUE.search(str(tags.get("ImageComments") or ""))
+        if match:
+            return float(match.group(1))
     return None
 
 

@@ -66,8 +66,9 @@ def render_inspect(result: InspectResult) -> Group:
                 role = f" <- {series['role']}" if series["role"] else ""
                 b_value = f" b={series['b_value']:g}" if series.get("b_value") is not None else ""
                 number = f"#{series['series_number']} " if series["series_number"] is not None else ""
+                kind = f"{series['sequence']}/{series['subtype']}" if series.get("subtype") else series["sequence"]
                 line = Text(f"{number}{series['description']!r} "
-                            f"{series['sequence']}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
+                            f"{kind}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
                             style="green" if series["role"] else "")
                 node = study_node.add(line)
                 if series["error"]:

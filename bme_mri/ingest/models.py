@@ -69,6 +69,7 @@ class StackInfo:
     warnings: list[str] = field(default_factory=list)
     geometry: Geometry | None = None  # set when the headers assemble into a regular grid
     headers: dict[str, Any] = field(default_factory=dict, repr=False)  # series-level tags
+    subtype: str = ""  # what an 'other' series is (bold, asl, fieldmap, ...), '' when unknown
     slices: list[SliceHeader] = field(default_factory=list, repr=False)
 
     @property
@@ -160,6 +161,7 @@ def _stack_dict(stack: StackInfo, selection: Selection | None) -> dict[str, Any]
         "manufacturer": stack.manufacturer,
         "modality": stack.modality,
         "sequence": stack.sequence.value,
+        "subtype": stack.subtype or None,
         "classification_reason": stack.classification_reason,
         "b_value": as_float(stack.headers.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None,
         "orientation": stack.orientation,

@@ -103,6 +103,33 @@ def enhanced_series_tags(ds: Dataset) -> dict[str, Any]:
     diffusion = _group_item(ds, 0, "MRDiffusionSequence")
     if diffusion is not None and diffusion.get("DiffusionBValue") is not None:
         tags["DiffusionBValue"] = diffusion.get("DiffusionBValue")
+    if diffusion is not None and diffusion.get("DiffusionDirectionality"):
+        tags["DiffusionDirectionality"] = diffusion.get("DiffusionDirectionality")
+    frame_type = _group_item(ds, 0, "MRImageFrameTypeSequence")
+    if frame_type is not None and frame_type.get("AcquisitionContrast"):
+        tags["AcquisitionContrast"] = frame_type.get("AcquisitionContrast")
     if ds.get("PulseSequenceName"):
         tags["SequenceName"] = ds.get("PulseSequenceName")
+    tags.update({k: v for k, v in _philips_frame_tags(ds).items() if k not in tags and k not in ds})
     return tags
+
+
+# Philips enhanced MR repeats the classic acquisition tags per frame in a private item
+# (2005,140F) of each per-frame group; dcm2niix reads it too. Only these keywords are taken.
+_PHILIPS_FRAME_ITEM = 0x2005140F
+_PHILIPS_FRAME_KEYWORDS = ("ScanningSequence", "SequenceVariant", "ScanOptions", "ContrastBolusAgent")
+
+
+def _philips_frame_tags(ds: Dataset) -> dict[str, Any]:
+    """The classic tags of the first frame's Philips private item, {} when absent."""
+    per_frame = ds.get("PerFrameFunctionalGroupsSequence")
+    if not per_frame or "PHILIPS" not in str(ds.get("Manufacturer", "")).upper():
+        return {}
+    element = per_frame[0].get(_PHILIPS_FRAME_ITEM)
+    try:
+        item = element.value[0] if element is not None and element.value else None
+    except (TypeError, IndexError, AttributeError):
+        return {}
+    if item is None or not hasattr(item, "get"):
+        return {}
+    return {k: item.get(k) for k in _PHILIPS_FRAME_KEYWORDS if item.get(k) not in (None, "")}

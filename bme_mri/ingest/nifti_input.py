@@ -145,8 +145,8 @@ def _classify(stem: str, sidecar: dict[str, Any], settings: IngestSettings
             return SequenceClass(text), f"{SEQUENCE_FIELD} '{text}' in the JSON sidecar", tags, warnings
         warnings.append(f"sidecar {SEQUENCE_FIELD} {_str(named)!r} is not one of {', '.join(sorted(values))}; "
                         "ignored, the file was classified from its tags and name")
-    sequence, reason = classify_stack(tags, settings)
-    return sequence, reason, tags, warnings
+    found = classify_stack(tags, settings)
+    return found.sequence, found.reason, tags, warnings
 
 
 def _label_values(image: Any, max_values: int) -> list[float] | None:

@@ -20,34 +20,56 @@ class TextRule(Section):
     pattern: str
 
 
+OtherSubtype = Literal["bold", "asl", "fieldmap", "parametric_map", "swi", "flair", "t2star", "epi", "dynamic"]
+
+
+class OtherRule(Section):
+    """One kind of series that is never analysed nor a companion (class ``other``), told by
+    ``image_type`` (regex searched in ImageType) or ``name`` (regex searched case-insensitively
+    in 'SeriesDescription | ProtocolName | SequenceName'); '' = not used."""
+
+    subtype: OtherSubtype
+    image_type: str = ""
+    name: str = ""
+
+
 class ClassifySettings(Section):
     """How a stack becomes stir / t2fs / t2 / t1 / pd / localizer / other.
 
-    Order of the tests: localizer (ImageType, then naming), STIR by physics (inversion
-    recovery with a short TI), the ordered naming rules (first match wins; a 't2' match with a
-    fat-saturation ScanOption becomes 't2fs'), then the TE/TR fallback.
+    The order of the tests is :func:`~bme_mri.ingest.classify.classify_stack`'s (listed in
+    ``configs/default.yaml``); times in ms, b-values in s/mm^2.
     """
 
     localizer_image_type_pattern: str  # regex searched in ImageType values (LOCALIZER, SCOUT)
+    localizer_name_pattern: str  # regex on description | protocol | sequence name: localizer (checked first)
     secondary_capture_sop_pattern: str  # regex on SOPClassUID: Secondary Capture -> derived
     derived_image_type_pattern: str  # regex on ImageType: reformats, projections -> derived
     diffusion_map_image_type_pattern: str  # regex on ImageType: ADC / FA / exponential ADC -> adc
     diffusion_image_type_pattern: str  # regex on ImageType: DIFFUSION, TRACEW, CALC_BVAL -> dwi
     diffusion_sequence_name_pattern: str  # regex on SequenceName of diffusion EPI (Siemens *ep_b800t)
-    echo_planar_pattern: str  # regex on ScanningSequence | ScanOptions | SequenceName: EPI -> dwi
+    diffusion_directionality_pattern: str  # regex on DiffusionDirectionality meaning diffusion gradients
+    echo_planar_pattern: str  # regex on ScanningSequence | ScanOptions | SequenceName | ImageType: an EPI readout
+    echo_planar_name_pattern: str  # regex on the names: an EPI readout
+    spin_echo_epi_pattern: str  # regex on ScanningSequence | SequenceName | names: spin-echo EPI (diffusion-type)
+    gradient_echo_pattern: str  # regex on SequenceName | ImageType | names: a gradient-echo readout
+    gradient_epi_max_echo_time_ms: Positive  # EPI of unknown echo type with TE <= this: gradient-echo (BOLD)
     subtraction_image_type_pattern: str  # regex on ImageType: subtraction -> post
     dixon_water_image_type_pattern: str  # regex on ImageType tokens of a Dixon water image
     dixon_other_image_type_pattern: str  # regex on ImageType tokens of Dixon fat / in / opposed phase
     min_temporal_positions: Count  # NumberOfTemporalPositions >= this -> dce
     stir_inversion_time_ms: PositiveRange  # TI range (ms) that makes an IR series a STIR
+    stir_min_repetition_time_ms: Positive  # ... with TR >= this (ms; an IR-prepared gradient echo is a T1)
+    flair_min_inversion_time_ms: Positive  # inversion with TI >= this (ms) is FLAIR: other/flair
     inversion_scanning_pattern: str  # regex on ScanningSequence/SequenceVariant/SequenceName meaning IR
     fat_sat_scan_options_pattern: str  # regex on ScanOptions meaning fat saturation
     fat_sat_name_pattern: str  # regex on description | protocol | sequence name meaning fat suppression (group 2: the word)
     no_fat_sat_manufacturer_pattern: str  # makers whose ScanOptions reliably say fat saturation (no FS there = none)
     plain_scan_options_pattern: str  # ScanOptions tokens known not to be fat suppression (full match)
+    other_rules: list[OtherRule]  # ordered, first match wins (ImageType before names)
     text_rules: list[TextRule]  # ordered, first match wins
     t1_max_repetition_time_ms: Positive  # TR <= this and TE <= t1_max_echo -> t1
     t1_max_echo_time_ms: Positive
+    t1_max_gradient_echo_time_ms: Positive  # gradient echo: TE <= this (and the T1 TR/TE) -> t1, else other/t2star
     long_repetition_time_ms: Positive  # TR >= this: T2 or PD weighting
     t2_min_echo_time_ms: Positive  # long TR and TE >= this -> t2 (t2fs with fat sat)
     pd_max_echo_time_ms: Positive  # long TR and TE <= this -> pd

@@ -89,9 +89,19 @@ def lesion_focus(labels: np.ndarray, geometry: Geometry, label: int, near_lps_mm
     mask = np.asarray(labels) == label
     if not mask.any():
         return None
-    components, count = ndimage.label(mask)
-    sizes = np.bincount(components.ravel(), minlength=count + 1)
-    centroids = ndimage.center_of_mass(mask, components, range(1, count + 1))
+    # label only the lesions' bounding box (same components, numbered in the same raster order)
+    # and sum the centroids over lesion voxels only (the same additions, in the same order, as
+    # ndimage.center_of_mass over the whole grid: identical values)
+    bounds = ndimage.find_objects(mask.view(np.uint8))[0]
+    offset = np.asarray([b.start for b in bounds])
+    components, count = ndimage.label(mask[bounds])
+    flat = components.ravel()
+    where = np.flatnonzero(flat)
+    ids = flat[where]
+    sizes = np.bincount(ids, minlength=count + 1)
+    coords = [c + o for c, o in zip(np.unravel_index(where, components.shape), offset)]
+    sums = [np.bincount(ids, weights=c, minlength=count + 1)[1:] for c in coords]
+    centroids = [tuple(v) for v in (np.array(sums) / sizes[1:].astype(np.float64)).T]
     best, best_size = 0, 0
     for index, centroid in enumerate(centroids, start=1):
         distance = np.linalg.norm(geometry.index_to_lps(np.asarray(centroid)) - np.asarray(near_lps_mm))
@@ -99,8 +109,9 @@ def lesion_focus(labels: np.ndarray, geometry: Geometry, label: int, near_lps_mm
             best, best_size = index, int(sizes[index])
     if not best:
         return None
-    box = ndimage.find_objects((components == best).astype(np.int32))[0]
-    crop = np.pad(components[box] == best, 1)
+    chosen = ids == best
+    box = tuple(slice(int(c[chosen].min()), int(c[chosen].max()) + 1) for c in coords)
+    crop = np.pad(components[tuple(slice(b.start - o, b.stop - o) for b, o in zip(box, offset))] == best, 1)
     depth = ndimage.distance_transform_edt(crop, sampling=geometry.spacing_mm)
     deepest = np.asarray(np.unravel_index(int(np.argmax(depth)), crop.shape)) - 1
     index = deepest + np.asarray([b.start for b in box])
@@ -264,7 +275,9 @@ def draw_panel(ax, panel: Panel, window: tuple[float, float], pixel_mm: float,
 def _save_figure(fig, path: Path) -> Path:
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=fig.dpi, facecolor=fig.get_facecolor())
+        # zlib level 1: the same pixels, ~3x faster to encode than PIL's default 6 (files ~30% larger)
+        fig.savefig(tmp, format="png", dpi=fig.dpi, facecolor=fig.get_facecolor(),
+                    pil_kwargs={"compress_level": 1})
     return path
 
 

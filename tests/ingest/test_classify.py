@@ -60,15 +60,16 @@ CASES = [
 
 @pytest.mark.parametrize("name,headers,expected", CASES, ids=[c[0] for c in CASES])
 def test_vendor_examples_classify_as_expected(settings, name, headers, expected):
-    sequence, reason = classify_stack(headers, settings)
+    found = classify_stack(headers, settings)
+    sequence, reason = found.sequence, found.reason
     assert sequence == expected, reason
     assert reason
 
 
 def test_classification_rules_come_from_config(settings):
     headers = {"SeriesDescription": "mystery_sequence"}
-    assert classify_stack(headers, settings)[0] == C.OTHER
+    assert classify_stack(headers, settings).sequence == C.OTHER
     rules = settings.classify.model_copy(update={"text_rules": [
         *settings.classify.text_rules,
         type(settings.classify.text_rules[0])(sequence="stir", pattern="mystery")]})
-    assert classify_stack(headers, rules)[0] == C.STIR
+    assert classify_stack(headers, rules).sequence == C.STIR

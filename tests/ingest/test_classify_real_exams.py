@@ -190,9 +190,12 @@ ROWS = [
         "SeriesDescription": "DTI_AX_30d"}, C.DWI),
     ("canon", "ADC by name (inferred)", {"Manufacturer": CANON, "ImageType": ["DERIVED", "SECONDARY", "OTHER"],
                                          "SeriesDescription": "ADC map DWI ax"}, C.ADC),
-    ("canon", "dynamic by temporal positions (inferred)", {
+    ("canon", "dynamic by temporal positions and a contrast agent (inferred)", {
         "Manufacturer": CANON, "ImageType": ["ORIGINAL", "PRIMARY", "OTHER"], "SeriesDescription": "3D T1 ax",
-        "NumberOfTemporalPositions": 6}, C.DCE),
+        "NumberOfTemporalPositions": 6, "ContrastBolusAgent": "Gadovist"}, C.DCE),
+    ("canon", "temporal positions without contrast evidence are no contrast phases (issue 22)", {
+        "Manufacturer": CANON, "ImageType": ["ORIGINAL", "PRIMARY", "OTHER"], "SeriesDescription": "3D T1 ax",
+        "NumberOfTemporalPositions": 6}, C.OTHER),
     ("canon", "scout by ImageType", {"Manufacturer": CANON, "ImageType": ["ORIGINAL", "PRIMARY", "SCOUT"],
                                      "SeriesDescription": "x"}, C.LOCALIZER),
     ("canon", "STIR", {"Manufacturer": CANON, "ScanningSequence": "IR", "SeriesDescription": "STIR COR",
@@ -208,7 +211,8 @@ ROWS = [
 
 @pytest.mark.parametrize("vendor,what,headers,expected", ROWS, ids=[f"{r[0]}: {r[1]}" for r in ROWS])
 def test_real_vendor_headers_are_recognised(settings, vendor, what, headers, expected):
-    sequence, reason = classify_stack(headers, settings)
+    found = classify_stack(headers, settings)
+    sequence, reason = found.sequence, found.reason
     assert sequence == expected, f"{vendor} {what}: {reason}"
     assert reason
 
