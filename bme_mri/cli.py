@@ -182,10 +182,10 @@ def convert(
         for item in results:
             if item.error:
                 failed += 1
-                typer.echo(f"FAILED  {item.stack_id}: {item.error}")
+                typer.echo(f"skipped {item.stack_id}: {item.error}")
             else:
                 typer.echo(f"wrote   {item.path}")
-        typer.echo(f"{len(results) - failed} series converted, {failed} failed")
+        typer.echo(f"{len(results) - failed} series converted, {failed} skipped (reason on each line)")
         if failed:
             raise typer.Exit(1)
 

@@ -2,7 +2,9 @@
 
 ``out/sub-<patient>/ses-<date or study>/anat/sub-<patient>_ses-<..>_acq-<orientation>_run-<series
 number>_<suffix>.nii.gz`` (diffusion images and their maps in ``dwi/``, one file per b-value,
-``acq-<orientation>b<b-value>``); every DICOM value in a path goes through
+``acq-<orientation>b<b-value>``, the b-value also in the sidecar's ``DiffusionBValue``: 3-D volumes
+only, so no ``.bval``/``.bvec``); a 4-D series (fMRI time points, diffusion directions) is
+skipped with its reason (dcm2niix converts those); every DICOM value in a path goes through
 :func:`bme_mri.io_utils.safe_name`. Sidecar times are in seconds (BIDS convention).
 
 Sidecars carry no identifiers of the person by default, as dcm2niix's anonymised BIDS output
@@ -75,6 +77,11 @@ def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str],
         ms = as_float(tags.get(key))
         if ms is not None:
             side[key] = ms / 1000.0  # seconds, as BIDS
+    if stack.subtype:
+        side["bme_mri_subtype"] = stack.subtype
+    b_value = as_float(tags.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None
+    if b_value is not None:
+        side["DiffusionBValue"] = b_value  # s/mm^2: each diffusion file holds one b-value (one 3-D volume)
     field = as_float(tags.get("MagneticFieldStrength"))
     if field is not None:
         side["MagneticFieldStrength"] = field

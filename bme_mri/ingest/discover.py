@@ -149,8 +149,9 @@ def _split_keys(slices: list[SliceHeader], tolerance: float, oblique_deg: float
 def series_facts(slices: list[SliceHeader]) -> dict[str, Any]:
     """What only the whole series tells the classifier (:func:`classify_stack`):
     ``SeriesBValues`` (every b-value, s/mm^2), ``SeriesTemporalPositions`` (distinct temporal
-    positions) and ``SeriesRepeatedPositions`` (most images at one slice position with the same
-    echo, b-value and phase: more than one is a time series, as fMRI writes it)."""
+    positions) and ``SeriesRepeatedPositions`` (images at each slice position with the same
+    orientation, echo, b-value and phase, when every position has that many and more than one:
+    a time series or diffusion directions, as fMRI and DTI write them; one stray duplicate is not)."""
     facts: dict[str, Any] = {}
     b_values = sorted({s.b_value for s in slices if s.b_value is not None})
     if b_values:
@@ -158,15 +159,16 @@ def series_facts(slices: list[SliceHeader]) -> dict[str, Any]:
     phases = {s.temporal_position for s in slices if s.temporal_position is not None}
     if len(phases) > 1:
         facts["SeriesTemporalPositions"] = len(phases)
-    counts: dict[tuple, int] = defaultdict(int)
+    counts: dict[tuple, dict[tuple, int]] = defaultdict(lambda: defaultdict(int))
     for s in slices:
-        if s.position_lps_mm is None or s.frame is not None:
+        if s.position_lps_mm is None:
             continue
-        key = (tuple(round(v, 2) for v in s.position_lps_mm), s.echo_number, s.echo_time_ms, s.b_value,
-               s.temporal_position)
-        counts[key] += 1
-    if counts and max(counts.values()) > 1:
-        facts["SeriesRepeatedPositions"] = max(counts.values())
+        acquisition = (tuple(round(v, 3) for v in s.orientation) if s.orientation else None,
+                       s.echo_number, s.echo_time_ms, s.b_value, s.temporal_position)
+        counts[acquisition][tuple(round(v, 2) for v in s.position_lps_mm)] += 1
+    uniform = [min(c.values()) for c in counts.values() if len(set(c.values())) == 1]
+    if uniform and max(uniform) > 1:  # every position of an acquisition the same number of times: 4-D
+        facts["SeriesRepeatedPositions"] = max(uniform)
     return facts
 
 
@@ -236,8 +238,14 @@ def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: li
     try:
         assembly = assemble_geometry(slices, stack.label, settings, fallback)
     except GeometryError as exc:
+        repeats = int(tags.get("SeriesRepeatedPositions") or 0)
         if quiet:
             stack.warnings.append(f"not assembled (derived images, never analysed): {exc}")
+        elif repeats >= 2 and found.sequence.value not in ("stir", "t2fs", "t2", "t1", "pd"):
+            kind = f"{found.sequence.value}/{found.subtype}" if found.subtype else found.sequence.value
+            stack.error = (f"{stack.label}: {repeats} images at every slice position, a 4-D {kind} series "
+                           "(time points, diffusion directions or repeats); bme-mri reads 3-D volumes only and "
+                           "never analyses it (dcm2niix converts 4-D series)")
         else:
             stack.error = str(exc)
         return stack

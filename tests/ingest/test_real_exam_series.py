@@ -56,7 +56,7 @@ def test_without_b_values_the_repeats_are_still_reported_as_duplicates(tmp_path,
         write_series(tmp_path, geometry, seed=n, tags=DWI_TAGS, instance_offset=100 * n,
                      file_names=[f"r{n}_{k}.dcm" for k in range(geometry.shape[2])])
     (stack,) = discover(tmp_path, settings).all_stacks()
-    assert stack.sequence == SequenceClass.DWI and "same position" in stack.error
+    assert stack.sequence == SequenceClass.DWI and "2 images at every slice position, a 4-D dwi series" in stack.error
 
 
 def _non_image(path: Path, sop_class: str) -> None:
