@@ -400,7 +400,8 @@ def demo(
 @app.command()
 def heads(
     input: Annotated[Path, typer.Argument(help="One MR series: a DICOM folder/file or a NIfTI file.")],
-    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...), description, or b-value of a split diffusion series (b50).")] = None,
+    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...), description, or b-value of a split diffusion series (b50); for one NIfTI file, a class says what it is.")] = None,
+    series: Annotated[Optional[str], typer.Option("--series", help="Pick the series by SeriesNumber, SeriesInstanceUID or a piece of its description.")] = None,
     method: Annotated[str, typer.Option("--method", help="classical (sphere search) | learned (network).")] = "classical",
     model: Annotated[Optional[Path], typer.Option("--model", help="Model folder for --method learned (default: segment.learned.model_dir).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print {\"heads\": [...]} as JSON.")] = False,
@@ -413,13 +414,21 @@ def heads(
         raise typer.BadParameter(f"--method must be classical or learned, not {method!r}")
 
     def action():
-        from bme_mri.pipeline.heads import find_heads, heads_json, load_series
+        from bme_mri.pipeline.heads import heads_json, load_series, locate_heads, series_read
 
         settings = _config(config)
-        found = find_heads(load_series(input, settings, sequence), settings, method, model)
+        volume = load_series(input, settings, sequence, series)
+        result = locate_heads(volume, settings, method, model)
+        found = result.heads
+        for item in result.missing:
+            typer.echo(f"{item.side.value}: {item.reason}", err=True)
         if as_json:
-            typer.echo(json.dumps(heads_json(found)))
+            typer.echo(json.dumps(heads_json(found, volume, result.missing)))
             return
+        read = series_read(volume)
+        number = f"#{read['series_number']} " if read["series_number"] is not None else ""
+        b_value = f" b={read['b_value']:g}" if read["b_value"] is not None else ""
+        typer.echo(f"series {number}'{read['description'] or read['source']}' ({read['sequence']}{b_value})")
         if not found:
             typer.echo("no femoral head found")
         for h in found:

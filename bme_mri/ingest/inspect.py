@@ -59,7 +59,7 @@ def render_inspect(result: InspectResult) -> Group:
                 study_node.add(Text(f"analyse: {study['selection_reason']}", style="green"))
             if study["selection_error"]:
                 study_node.add(Text(f"no analysis: {study['selection_error']}", style="red"))
-            for series in study["series"]:
+            for series in _folded(study["series"]):
                 spacing = ("x".join(f"{v:.2f}" for v in series["spacing_mm"]) + " mm"
                            if series["spacing_mm"] else "?")
                 matrix = "x".join(str(v) for v in series["matrix"])
@@ -70,6 +70,9 @@ def render_inspect(result: InspectResult) -> Group:
                 line = Text(f"{number}{series['description']!r} "
                             f"{kind}{b_value} {series['orientation']} {matrix} @ {spacing}{role}",
                             style="green" if series["role"] else "")
+                if series.get("folded"):
+                    line.append(f"  x{series['folded']} stacks of one series ({series['folded_by']})",
+                                style="dim")
                 node = study_node.add(line)
                 if series["error"]:
                     node.add(Text(f"error: {series['error']}", style="red"))
@@ -82,6 +85,37 @@ def render_inspect(result: InspectResult) -> Group:
             skipped.add(Text(f"{item['path']}: {item['reason']}"))
         parts.append(skipped)
     return Group(*parts)
+
+
+def _folded(series: list[dict[str, Any]], min_fold: int = 3) -> list[dict[str, Any]]:
+    """The series rows of one study with the stacks of one series that look alike (same class,
+    plane and matrix, none chosen, e.g. 70 phases of a dynamic series, the b-values of a
+    diffusion series, the volumes of an fMRI run) folded into their first row, which gets
+    ``folded`` (the count) and ``folded_by`` (what tells them apart); distinct errors stay shown."""
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    order: list[tuple] = []
+    for row in series:
+        key = (row["series_uid"], row["sequence"], row.get("subtype"), row["orientation"], tuple(row["matrix"]),
+               row["error"] is None) if not row["role"] else (row["stack_id"],)
+        if key not in groups:
+            groups[key] = []
+            order.append(key)
+        groups[key].append(row)
+    out = []
+    for key in order:
+        rows = groups[key]
+        if len(rows) < min_fold:
+            out.extend(rows)
+            continue
+        first = dict(rows[0])
+        first["folded"] = len(rows)
+        b_values = sorted({r["b_value"] for r in rows if r.get("b_value") is not None})
+        first["folded_by"] = (f"b = {', '.join(f'{b:g}' for b in b_values)}" if len(b_values) > 1
+                              else "phases / echoes / volumes")
+        first["b_value"] = None if len(b_values) > 1 else first.get("b_value")
+        first["warnings"] = sorted({w for r in rows for w in r["warnings"]})
+        out.append(first)
+    return out
 
 
 def rounded(value: Any, decimals: int = 3) -> Any:

@@ -16,12 +16,15 @@ def study_contents(study: StudyInfo) -> str:
     """What a study holds, by class: "T2 x3, diffusion x4, ADC/diffusion map x2, localizer x3".
 
     Counts are stacks (a multi-b diffusion series counts once per b-value, a dynamic series
-    once per phase); unreadable stacks are counted apart.
+    once per phase). Unreadable stacks of a class that could be analysed (STIR, T2 fat-sat) are
+    counted apart with their errors; those of classes never analysed (a 4-D fMRI or diffusion
+    series, a CT) are counted under their class: their errors stay in ``inspect``'s series list
+    and ``--json``, not in a study's reason.
     """
     counts: dict[str, int] = {}
     broken: list[str] = []
     for stack in study.stacks:
-        if stack.error is not None:
+        if stack.error is not None and stack.sequence.edema_sensitive:
             broken.append(stack.error)
             continue
         counts[stack.sequence.display] = counts.get(stack.sequence.display, 0) + 1

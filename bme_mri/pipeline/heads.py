@@ -9,58 +9,130 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+import numpy as np
 
 from bme_mri.config import Config
 from bme_mri.errors import BmeError, SeriesSelectionError
-from bme_mri.ingest.finite import require_finite
-from bme_mri.segment.heads import HeadLocation, find_heads_classical
+from bme_mri.segment.heads import HeadLocation, find_heads_classical, search_heads_classical
+from bme_mri.segment.missing import MissingHead, missing_heads
 from bme_mri.segment.localize import mirror_pair
-from bme_mri.types import Volume
+from bme_mri.types import Side, Volume
 
 METHODS = ("classical", "learned")
 _LOG = logging.getLogger(__name__)
 
 
-def load_series(path: Path, config: Config, sequence: str | None = None) -> Volume:
-    """A NIfTI file, or one series of a DICOM file/folder.
+def load_series(path: Path, config: Config, sequence: str | None = None, series: str | None = None) -> Volume:
+    """A NIfTI file, or one series of a DICOM file/folder, read through the same discovery
+    (so a converted file and its DICOM folder carry the same class and give the same heads).
 
-    With several series in ``path``, ``sequence`` picks one: a sequence class (``t2``,
-    ``pd``, ``dwi``, ...), a piece of the series description or the b-value of a diffusion
-    series split by b-value (``b50``), case-insensitive; it must leave exactly one series.
+    With several series in ``path``, pick one:
+
+    * ``series``: a SeriesNumber (``6``), a SeriesInstanceUID (or stack id), or a piece of the
+      series description (case-insensitive); it must leave exactly one image stack;
+    * ``sequence``: a sequence class (``t2``, ``pd``, ``dwi``: by class only, so ``t2`` does not
+      pick a ``t2_localizer``), else a piece of the description or the b-value of a diffusion
+      series split by b-value (``b50``). For a single NIfTI file a class name says what the file
+      is (it has no headers to say it itself).
+
+    An ambiguous choice raises with every candidate listed. ``Volume.meta`` names the series
+    read (``series_uid``, ``series_number``, ``description``, ``sequence``, ``b_value``).
     """
-    from bme_mri.ingest import load_volume
-    from bme_mri.ingest.found import nifti_or_discovery
+    from bme_mri.errors import InputError
+    from bme_mri.ingest import discover, is_nifti_path, load_volume
+    from bme_mri.ingest.models import as_float
+    from bme_mri.types import SequenceClass
 
-    discovery = nifti_or_discovery(path, config.ingest)
-    if isinstance(discovery, Volume):
-        require_finite(discovery.array, str(path))
-        return discovery
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"input {path} does not exist")
+    discovery = discover(path, config.ingest)
     stacks = [s for s in discovery.all_stacks() if not s.error]
     if not stacks:
-        raise SeriesSelectionError(f"{path}: no readable MR series found")
+        errors = [s.error for s in discovery.all_stacks() if s.error]
+        raise SeriesSelectionError(f"{path}: no readable MR series found" + (f" ({errors[0]})" if errors else ""))
+    classes = {c.value for c in SequenceClass}
+    one_nifti = path.is_file() and is_nifti_path(path, config.ingest) and len(stacks) == 1
+    if one_nifti and sequence and sequence.lower() in classes and stacks[0].sequence.value != sequence.lower():
+        stack = stacks[0]
+        stack.warnings.append(f"--sequence {sequence.lower()}: taken for this file (its own class: "
+                              f"{stack.sequence.value}, {stack.classification_reason})")
+        stack.sequence = SequenceClass(sequence.lower())
+        stack.classification_reason = f"--sequence {sequence.lower()} (given for this file)"
 
-    def name(stack) -> str:  # as listed below, and accepted by --sequence
+    def name(stack) -> str:  # as listed below, and accepted by --sequence / --series
         tail = stack.stack_id.rsplit("_", 1)[-1]
         extra = f" {tail}" if re.fullmatch(r"b\d+", tail) else ""
         return f"{stack.description or stack.series_uid}{extra}"
 
-    if sequence:
+    def listed(candidates) -> str:
+        return "; ".join(f"#{s.series_number if s.series_number is not None else '?'} {name(s)} "
+                         f"({s.sequence.value}{'/' + s.subtype if s.subtype else ''})" for s in candidates)
+
+    if series:
+        wanted = series.strip()
+        by_number = [s for s in stacks if wanted.isdigit() and s.series_number == int(wanted)]
+        by_uid = [s for s in stacks if wanted in (s.series_uid, s.stack_id)]
+        by_name = [s for s in stacks if wanted.lower() in name(s).lower()]
+        stacks = by_uid or by_number or by_name
+        if not stacks:
+            raise SeriesSelectionError(f"{path}: no series numbered, with UID or described {series!r}; "
+                                       f"it holds: {listed(discovery.all_stacks())}")
+    if sequence and not (one_nifti and sequence.lower() in classes):
         wanted = sequence.lower()
-        stacks = [s for s in stacks if s.sequence.value == wanted or wanted in name(s).lower()
-                  or s.stack_id.lower().endswith("_" + wanted)]  # e.g. 'b50' of a split diffusion series
+        if wanted in classes:
+            stacks = [s for s in stacks if s.sequence.value == wanted]
+        else:
+            stacks = [s for s in stacks if wanted in name(s).lower()
+                      or s.stack_id.lower().endswith("_" + wanted)]  # e.g. 'b50' of a split diffusion series
         if not stacks:
             raise SeriesSelectionError(f"{path}: no series of class or description {sequence!r}")
     if len(stacks) > 1:
-        names = "; ".join(f"{name(s)} ({s.sequence.value})" for s in stacks[:8])
+        names = listed(stacks)
         if len({name(s) for s in stacks}) == 1:
             raise SeriesSelectionError(
                 f"{path} holds {len(stacks)} image stacks of one series ({names}), e.g. the planes of a "
                 "multi-plane localizer: bme-mri cannot tell them apart; point at another series")
-        raise SeriesSelectionError(f"{path} holds {len(stacks)} series ({names}): point at one series "
-                                   "folder or pass --sequence CLASS_OR_DESCRIPTION")
-    return load_volume(stacks[0], config.ingest)
+        raise SeriesSelectionError(f"{path} holds {len(stacks)} series ({names}): pick one with --series "
+                                   "NUMBER|UID|DESCRIPTION or --sequence CLASS_OR_DESCRIPTION")
+    stack = stacks[0]
+    volume = load_volume(stack, config.ingest)
+    b_value = as_float(stack.headers.get("DiffusionBValue")) if stack.sequence == SequenceClass.DWI else None
+    volume.meta["b_value"] = b_value
+    return volume
+
+
+@dataclass
+class HeadsFound:
+    """The heads of a volume and the sides whose head lies in view but was not found
+    (:class:`~bme_mri.segment.missing.MissingHead`, each with its reason)."""
+
+    heads: list[HeadLocation]
+    missing: list[MissingHead] = field(default_factory=list)
+
+
+def locate_heads(volume: Volume, config: Config, method: str = "classical",
+                 model_dir: Path | str | None = None, finder=None) -> HeadsFound:
+    """:func:`find_heads` with the sides not found (classical method: judged from the body
+    midline, :func:`~bme_mri.segment.missing.missing_heads`; the learned method names none)."""
+    if method != "classical":
+        return HeadsFound(find_heads(volume, config, method, model_dir, finder))
+    search = search_heads_classical(volume, config.segment)
+    dropped: list[str] = []
+    heads = sound_heads(search.heads, config, dropped)
+    if search.midline_x_mm is None:
+        return HeadsFound(heads)
+    loc = config.segment.localize
+    why = "; ".join(dropped) or (f"no sphere of radius {loc.radius_min_mm:g}-{loc.radius_max_mm:g} mm with a "
+                                 "femoral head's cortical shell")
+    found = {Side(h.side): (np.asarray(h.center_lps_mm), h.radius_mm) for h in heads}
+    missing = missing_heads(volume.geometry, found, search.midline_x_mm, search.midline_how, loc, why)
+    if dropped:
+        missing = [replace(m, reason=m.reason + f"; {why}") if why not in m.reason else m for m in missing]
+    return HeadsFound(heads, missing)
 
 
 def find_heads(volume: Volume, config: Config, method: str = "classical",
@@ -82,7 +154,7 @@ def find_heads(volume: Volume, config: Config, method: str = "classical",
     raise BmeError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 
-def sound_heads(heads: list[HeadLocation], config: Config) -> list[HeadLocation]:
+def sound_heads(heads: list[HeadLocation], config: Config, dropped: list[str] | None = None) -> list[HeadLocation]:
     """``heads`` judged by the head-fit rule of the pipeline's QC (``qc.head``, as
     :func:`~bme_mri.quantify.qc.head_fit_flag`: boundary on too few rays, or boundary points
     scattering more than ``max_fit_residual_mm`` around the sphere; in ``run`` such a head is
@@ -124,9 +196,26 @@ def sound_heads(heads: list[HeadLocation], config: Config) -> list[HeadLocation]
         else:
             _LOG.warning("%s candidate at LPS (%.0f, %.0f, %.0f) mm not reported: %s", head.side,
                          *head.center_lps_mm, why)
+            if dropped is not None:
+                x, y, z = head.center_lps_mm
+                dropped.append(f"the candidate at LPS ({x:.0f}, {y:.0f}, {z:.0f}) mm failed the head-fit check ({why})")
     return kept
 
 
-def heads_json(heads: list[HeadLocation]) -> dict:
-    """``{"heads": [{"side", "center_lps_mm", "radius_mm", "confidence", ...}]}``."""
-    return {"heads": [h.to_dict() for h in heads]}
+def series_read(volume: Volume) -> dict:
+    """Which series a volume was read from: UID, number, description, class, b-value (s/mm^2)."""
+    meta = volume.meta
+    return {"series_uid": meta.get("series_uid"), "series_number": meta.get("series_number"),
+            "description": meta.get("description"), "sequence": meta.get("sequence"),
+            "b_value": meta.get("b_value"), "source": str(meta.get("source") or "")}
+
+
+def heads_json(heads: list[HeadLocation], volume: Volume | None = None,
+               missing: list[MissingHead] | None = None) -> dict:
+    """``{"series": {...}, "heads": [{"side", "center_lps_mm", "radius_mm", "confidence", ...}],
+    "not_found": [{"side", "not_analysed", "expected_center_lps_mm"}]}`` (``series``:
+    :func:`series_read`, when ``volume`` is given)."""
+    out: dict = {"series": series_read(volume)} if volume is not None else {}
+    out["heads"] = [h.to_dict() for h in heads]
+    out["not_found"] = [m.to_dict() for m in missing or []]
+    return out

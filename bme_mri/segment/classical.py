@@ -41,6 +41,9 @@ from bme_mri.segment.settings import SegmentSettings
 from bme_mri.types import Label, Side, Volume
 
 
+_WIDER_THAN_FIELD = "(wider than the field of view)"  # how _midline_x ends the midline of a narrow field inside the body
+
+
 class ClassicalSegmenter:
     """Segments femoral heads, edema and necrosis with image-relative rules (see module)."""
 
@@ -189,7 +192,7 @@ class ClassicalSegmenter:
         if max(low_edge, high_edge) < gap:
             return x0 + spacing * 0.5 * (xs[0] + xs[-1]), "centre of the body"
         centre = x0 + spacing * float((np.arange(body.shape[0]) * columns).sum() / columns.sum())
-        return centre, "centre of the imaged body (wider than the field of view)"
+        return centre, f"centre of the imaged body {_WIDER_THAN_FIELD}"
 
     def _best_pair(self, ranked: list[SphereFit]) -> tuple[SphereFit, SphereFit] | None:
         """The left-right pair of highest total score (boundary fraction x vote) among
@@ -257,6 +260,17 @@ class ClassicalSegmenter:
         midline, how = self._midline_x(body, work_geom, warnings)
         offset = best.center_mm[0] - midline
         side = Side.LEFT if offset > 0 else Side.RIGHT
+        on_midline = abs(offset) < best.radius_mm
+        if on_midline and how.endswith(_WIDER_THAN_FIELD):
+            # a narrow field inside the body: its centre is the midline only when the field is
+            # centred on the patient; patients lie centred on the table, so a candidate this
+            # near the scanner's x = 0 is on the midline too (a head lies >= 60 mm from it)
+            on_midline = abs(best.center_mm[0]) < loc.isocentre_exclusion_mm
+        if on_midline:
+            warnings.append(f"a round candidate at LPS x = {best.center_mm[0]:.0f} mm, {offset:+.0f} mm from the "
+                            f"body midline ({how}), within its radius ({best.radius_mm:.0f} mm): a femoral head "
+                            "lies half the distance between the hips from the midline, never on it; not reported")
+            return {}
         if abs(offset) < loc.midline_margin_mm:
             sign, left_rays, right_rays = side_from_neck(best, self.settings.neck)
             if sign:

@@ -53,12 +53,28 @@ class HeadLocation:
                 "fit_residual_mm": None if self.fit_residual_mm is None else round(float(self.fit_residual_mm), 2)}
 
 
+@dataclass
+class HeadSearch:
+    """What the classical search saw: the heads (at most one per side) and the body midline it
+    judged them by (LPS x, mm; None without a body) with how it was judged."""
+
+    heads: list[HeadLocation]
+    midline_x_mm: float | None = None
+    midline_how: str = ""
+
+
 def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[HeadLocation]:
-    """Femoral heads of ``volume`` by the classical sphere search (at most one per side).
+    """Femoral heads of ``volume`` by the classical sphere search (at most one per side); no
+    head found is an empty list. See :func:`search_heads_classical`."""
+    return search_heads_classical(volume, settings).heads
+
+
+def search_heads_classical(volume: Volume, settings: SegmentSettings) -> HeadSearch:
+    """Femoral heads of ``volume`` by the classical sphere search, with the body midline.
 
     Uses :class:`~bme_mri.segment.classical.ClassicalSegmenter`'s localisation steps unchanged
     (working grid, vote, shell fit, refit on the volume's own grid, plausible radius, side
-    assignment). No head found is an empty list.
+    assignment).
     """
     import numpy as np
 
@@ -68,7 +84,7 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
     warnings: list[str] = []
     work_geom, work, vote_image, body = segmenter._working_image(volume, None, warnings)
     if not body.any():
-        return []
+        return HeadSearch([])
     sides = segmenter._locate(volume, work_geom, work, vote_image, body, warnings)
     heads = []
     for side, fit in sorted(sides.items(), key=lambda kv: kv[0].value):
@@ -77,4 +93,5 @@ def find_heads_classical(volume: Volume, settings: SegmentSettings) -> list[Head
             radius_mm=float(fit.radius_mm), confidence=float(fit.quality), method="classical",
             volume_ml=float(4.0 / 3.0 * np.pi * fit.radius_mm ** 3 / 1000.0), flags=list(warnings),
             fit_quality=float(fit.quality), fit_residual_mm=float(fit.residual_mm)))
-    return heads
+    midline, how = segmenter._midline_x(body, work_geom, [])
+    return HeadSearch(heads, float(midline), how)

@@ -71,6 +71,7 @@ class LocalizeSettings(Section):
     both_hips_fov_mm: Positive  # a field at least this wide in x holds both hips: midline = body centre
     edge_body_difference: Fraction  # one x edge plane this much more covered by body: the body runs off there
     cut_edge_reach: Positive  # a lone head whose imaged tissue ends within this x radius on one x side only is cut there: that side is lateral
+    isocentre_exclusion_mm: NonNegative  # a lone candidate in a narrow field inside the body, this near LPS x = 0 and within a head radius of the field's body centre, is on the midline: never a head
     midline_margin_mm: NonNegative  # a lone head this close to the body midline is sided by its neck opening
     step_edge_sequences: list[str]  # sequence classes with fat-bright marrow: the head boundary is a step down, fitted by segment.fatty_marrow
     step_edge_try_shell: bool = False  # fat-bright series: where the step fit finds no sound sphere, the shell fit is tried

@@ -136,3 +136,55 @@ def test_real_pd_reference_slab_heads_are_found_and_diffusion_shows_none():
     for head in heads:
         assert np.linalg.norm(np.asarray(head.center_lps_mm) - marks["ProstateX-0000"][head.side]) <= 10.0
     assert find_heads(load_series(DIFFUSION, config, sequence="b50"), config) == []
+
+
+EXAM = REALDATA / "pelvis_dicom" / "ProstateX-0001" / "07-08-2011"
+T2_AXIAL = EXAM / "6.000000-t2tsetra-76610"
+PD_SLAB = EXAM / "11.000000-tfl3d PD reftra1.5x1.5t3-77124"
+needs_exam = pytest.mark.skipif(not EXAM.is_dir(), reason=f"real exam not present at {EXAM}")
+
+
+@needs_exam
+def test_a_converted_file_and_its_dicom_folder_give_the_same_heads(tmp_path):
+    from bme_mri.ingest import convert_input
+    from bme_mri.pipeline.heads import find_heads
+
+    config = load_config()
+    (written,) = [r.path for r in convert_input(T2_AXIAL, tmp_path / "nifti", config.ingest)]
+    from_folder = find_heads(load_series(T2_AXIAL, config), config)
+    from_file = find_heads(load_series(written, config), config)
+    assert len(from_folder) == 2
+    assert [h.side for h in from_file] == [h.side for h in from_folder]
+    for a, b in zip(from_file, from_folder):  # the NIfTI stores the grid in float32: micrometres apart
+        assert a.center_lps_mm == pytest.approx(b.center_lps_mm, abs=0.05)
+        assert a.radius_mm == pytest.approx(b.radius_mm, abs=0.05)
+    assert load_series(written, config).meta["sequence"] == "t2"
+
+
+@needs_exam
+def test_series_are_picked_by_number_uid_or_description_and_a_class_never_picks_a_localizer():
+    config = load_config()
+    assert load_series(EXAM, config, series="10").meta["series_number"] == 10
+    uid = load_series(EXAM, config, series="10").meta["series_uid"]
+    assert load_series(EXAM, config, series=uid).meta["series_number"] == 10
+    assert load_series(EXAM, config, series="PD ref").meta["sequence"] == "pd"
+    with pytest.raises(SeriesSelectionError) as err:
+        load_series(EXAM, config, sequence="t2")
+    listed = str(err.value)
+    assert "localizer" not in listed and listed.count("(t2)") == 4 and "#10 " in listed and "--series" in listed
+
+
+@needs_exam
+def test_heads_json_names_the_series_and_a_head_in_view_not_found_is_on_stderr(capsys):
+    import json
+
+    from bme_mri.cli import main
+
+    assert main(["heads", str(PD_SLAB), "--json"]) == 0
+    captured = capsys.readouterr()
+    data = json.loads(captured.out)
+    assert data["series"]["series_number"] == 11 and data["series"]["sequence"] == "pd"
+    assert [h["side"] for h in data["heads"]] == ["left"]
+    # the right head's centre lies at the field's edge: named, with where it was expected
+    assert [m["side"] for m in data["not_found"]] == ["right"]
+    assert "right: femoral head not found" in captured.err

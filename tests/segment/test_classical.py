@@ -208,3 +208,36 @@ def test_stopping_early_finds_the_same_heads_with_fewer_fits(smoke_cohort, monke
     assert [h.side for h in quick] == [h.side for h in slow] and len(quick) >= 1
     for a, b in zip(quick, slow):
         assert np.allclose(a.center_lps_mm, b.center_lps_mm, atol=1e-6) and a.radius_mm == pytest.approx(b.radius_mm)
+
+
+def _assign_in(fits, x_lo: float, x_hi: float):
+    """_assign_sides in a field from x_lo to x_hi (LPS mm) filled with body: a narrow sagittal
+    slab inside the body when narrower than both_hips_fov_mm."""
+    from bme_mri.config import load_config
+    from bme_mri.segment.classical import ClassicalSegmenter
+    from bme_mri.types import Geometry
+
+    segmenter = ClassicalSegmenter(load_config().segment)
+    spacing = segmenter.settings.localize.work_spacing_mm
+    body = np.ones((int(round((x_hi - x_lo) / spacing)), 8, 8), bool)
+    geometry = Geometry(body.shape, (spacing,) * 3, (x_lo, -6.0, -6.0), np.eye(3))
+    warnings: list[str] = []
+    return segmenter._assign_sides(fits, body, geometry, warnings), warnings
+
+
+def test_a_lone_candidate_on_the_body_midline_is_never_a_head():
+    # a field wide enough for both hips: midline = body centre (x = 0); a round structure on it
+    sides, warnings = _assign([_fit(8.0, 23.0, 0.8, 300.0)])
+    assert sides == {} and "never on it" in warnings[-1]
+    # a head 90 mm from the midline stays
+    sides, _ = _assign([_fit(-90.0, 23.0, 0.8, 300.0)])
+    assert list(sides) and sides[next(iter(sides))].center_mm[0] == -90.0
+
+
+def test_a_sagittal_slab_on_the_midline_reports_no_head_but_one_centred_on_a_hip_keeps_it():
+    # issue 22: a sagittal T2 slab x -59..+20 mm reported a 'left' head at x = -23 mm, radius 23
+    sides, warnings = _assign_in([_fit(-23.0, 23.0, 0.8, 300.0)], -59.0, 20.0)
+    assert sides == {} and "not reported" in warnings[-1]
+    # a slab centred on the left hip (x 40..140 mm): its head lies at the slab's centre too
+    sides, _ = _assign_in([_fit(90.0, 23.0, 0.8, 300.0)], 40.0, 140.0)
+    assert len(sides) == 1

@@ -12,7 +12,7 @@ from bme_mri.segment.fatty_marrow import fit_head_step, marrow_is_fat_bright
 from bme_mri.segment.heads import find_heads_classical
 from bme_mri.types import Geometry, Volume
 
-CENTRE = np.array([0.0, 0.0, 0.0])
+CENTRE = np.array([90.0, 0.0, 0.0])  # a hip lies ~90 mm from the midline (x = 0 here): a round thing on it is no head
 MARROW_R = 21.0  # bright marrow sphere (mm)
 CORTEX = 2.0  # dark bone plate outside it (mm)
 
@@ -63,7 +63,7 @@ def test_sequence_classes_with_fat_bright_marrow(settings):
 
 
 def test_step_fit_measures_the_bone_surface_of_a_fat_bright_head_on_thick_slices(settings):
-    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (-45.0, -45.0, -46.0))
+    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (45.0, -45.0, -46.0))
     smooth, spacing, origin, covered, scale = _work(volume, settings)
     fit = fit_head_step(smooth, spacing, origin, CENTRE + np.array([4.0, -3.0, 3.0]), covered, scale,
                         settings.localize)
@@ -75,7 +75,7 @@ def test_step_fit_measures_the_bone_surface_of_a_fat_bright_head_on_thick_slices
 
 def test_step_fit_of_a_head_cut_by_the_field_counts_only_the_rays_that_could_see_it(settings):
     # the field ends 8 mm lateral of the centre: a third of the head is not imaged
-    volume = _fat_bright_hip((1.0, 1.0, 3.0), (53, 90, 30), (-45.0, -45.0, -45.0))
+    volume = _fat_bright_hip((1.0, 1.0, 3.0), (53, 90, 30), (45.0, -45.0, -45.0))
     smooth, spacing, origin, covered, scale = _work(volume, settings)
     fit = fit_head_step(smooth, spacing, origin, CENTRE + np.array([-3.0, 2.0, 0.0]), covered, scale,
                         settings.localize)
@@ -86,7 +86,7 @@ def test_step_fit_of_a_head_cut_by_the_field_counts_only_the_rays_that_could_see
 
 
 def test_step_fit_rejects_a_bright_ball_too_small_for_a_femoral_head(settings):
-    geometry = Geometry((60, 60, 30), (1.0, 1.0, 2.0), (-30.0, -30.0, -30.0), np.eye(3))
+    geometry = Geometry((60, 60, 30), (1.0, 1.0, 2.0), (60.0, -30.0, -30.0), np.eye(3))
     idx = np.indices(geometry.shape).reshape(3, -1).T
     r = np.linalg.norm(geometry.index_to_lps(idx.astype(float)), axis=1).reshape(geometry.shape)
     image = np.where(r < 8.0, 1.3, 0.2).astype(np.float32) * 400.0  # an 8 mm bright nodule
@@ -96,7 +96,7 @@ def test_step_fit_rejects_a_bright_ball_too_small_for_a_femoral_head(settings):
 
 
 def test_classical_finder_uses_the_step_fit_on_a_t2_series(settings):
-    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (-45.0, -45.0, -46.0), seed=1)
+    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (45.0, -45.0, -46.0), seed=1)
     heads = find_heads_classical(volume, settings)
     assert len(heads) == 1
     assert np.linalg.norm(np.asarray(heads[0].center_lps_mm) - CENTRE) < 1.0
@@ -106,7 +106,7 @@ def test_classical_finder_uses_the_step_fit_on_a_t2_series(settings):
 def _ring_hip(seed: int = 0) -> Volume:
     """A PD-reference-like head: marrow no brighter than the muscle around it, a dark cortical
     ring between (the step fit's marrow-to-floor drop is the ring, not a step)."""
-    shape, spacing, origin = (90, 90, 24), (1.0, 1.0, 4.0), (-45.0, -45.0, -46.0)
+    shape, spacing, origin = (90, 90, 24), (1.0, 1.0, 4.0), (45.0, -45.0, -46.0)
     geometry = Geometry(shape, spacing, origin, np.eye(3))
     idx = np.indices(shape).reshape(3, -1).T
     r = np.linalg.norm(geometry.index_to_lps(idx.astype(float)) - CENTRE, axis=1).reshape(shape)
@@ -147,5 +147,5 @@ def test_a_sound_step_fit_is_kept_without_trying_the_shell(settings, monkeypatch
         return shell_fit(smooth, spacing, origin, start_mm, scale, loc)
 
     monkeypatch.setattr(head_fit, "shell_fit", shell_away_from_the_head)
-    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (-45.0, -45.0, -46.0), seed=2)
+    volume = _fat_bright_hip((1.0, 1.0, 4.0), (90, 90, 24), (45.0, -45.0, -46.0), seed=2)
     assert len(find_heads_classical(volume, settings)) == 1
