@@ -2,8 +2,8 @@
 
 ``out/sub-<patient>/ses-<date or study>/anat/sub-<patient>_ses-<..>_acq-<orientation>_run-<series
 number>_<suffix>.nii.gz`` (diffusion images and their maps in ``dwi/``, one file per b-value,
-``acq-<orientation>b<b-value>``, the b-value also in the sidecar's ``DiffusionBValue``: 3-D volumes
-only, so no ``.bval``/``.bvec``); a 4-D series (fMRI time points, diffusion directions) is
+``acq-<orientation>b<b-value>``, the b-value also in the sidecar's ``DiffusionBValue`` and in an
+FSL ``.bval``, with a ``.bvec`` where the image has no direction: b = 0, trace); a 4-D series (fMRI time points, diffusion directions) is
 skipped with its reason (dcm2niix converts those); every DICOM value in a path goes through
 :func:`bme_mri.io_utils.safe_name`. Sidecar times are in seconds (BIDS convention).
 
@@ -28,7 +28,7 @@ from bme_mri.ingest.discover import discover
 from bme_mri.ingest.found import require_images
 from bme_mri.ingest.models import ConvertedSeries, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings
-from bme_mri.io_utils import ensure_outside, safe_name
+from bme_mri.io_utils import ensure_outside, safe_name, write_text_atomic
 from bme_mri.nifti import write_nifti
 
 # BIDS-like file suffix and data-type folder of every sequence class (every class has one:
@@ -92,6 +92,19 @@ def _sidecar(stack: StackInfo, study: StudyInfo, warnings: list[str],
     return side
 
 
+def _gradient_files(stack: StackInfo, b_value: float) -> dict[str, str]:
+    """FSL-style ``.bval`` (the b-value, s/mm^2) and ``.bvec`` texts for a diffusion file's one
+    3-D volume, as dcm2niix writes them (suffix -> text). The vector is (0, 0, 0) for a b = 0
+    image and a trace / isotropic / calculated image (ImageType TRACE, TRACEW, ISOTROPIC,
+    CALC_BVALUE), which has no direction; an image of one gradient direction gets no ``.bvec``
+    (bme-mri does not read the directions)."""
+    files = {".bval": f"{b_value:g}\n"}
+    image_type = " ".join(str(v) for v in (stack.headers.get("ImageType") or [])).upper()
+    if b_value == 0 or any(token in image_type for token in ("TRACE", "ISOTROPIC", "CALC_BVAL")):
+        files[".bvec"] = "0\n0\n0\n"
+    return files
+
+
 def _without_uids(text: str, stack: StackInfo, study: StudyInfo) -> str:
     """``text`` with the series and study UIDs replaced by placeholders (they link back to the archive)."""
     for uid, word in ((stack.series_uid, "<series uid>"), (study.study_uid, "<study uid>")):
@@ -140,8 +153,13 @@ def convert_input(path: Path, out_dir: Path, settings: IngestSettings,
                 target = folder / f"{stem}_split-{split}_{suffix}.nii.gz"
                 split += 1
             used.add(target)
-            write_nifti(volume.array, volume.geometry, target,
-                        sidecar=_sidecar(stack, study, list(volume.meta.get("warnings", [])),
-                                     keep_identifiers))
+            sidecar = _sidecar(stack, study, list(volume.meta.get("warnings", [])), keep_identifiers)
+            gradients = _gradient_files(stack, b_value) if b_value is not None else {}
+            if gradients and ".bvec" not in gradients:
+                sidecar["warnings"].append("gradient direction not read: no .bvec written")
+            write_nifti(volume.array, volume.geometry, target, sidecar=sidecar)
+            base = str(target)[: -len(".nii.gz")]
+            for suffix, text in gradients.items():
+                write_text_atomic(Path(base + suffix), text)
             results.append(ConvertedSeries(stack.stack_id, target, None))
     return results

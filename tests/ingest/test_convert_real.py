@@ -93,6 +93,13 @@ def test_convert_real_exam(folder, tmp_path, capsys):
     files = sorted(p for p in out.rglob("*") if p.is_file()) if out.exists() else []
     assert not [p for p in files if ".tmp" in p.name or p.name.startswith(".")], files
     assert sorted(p for p in files if p.name.endswith(".nii.gz")) == sorted(written)
+    for path in written:  # a diffusion file's b-value, also as dcm2niix's .bval
+        side = json.loads(Path(str(path)[: -len(".nii.gz")] + ".json").read_text())
+        bval = Path(str(path)[: -len(".nii.gz")] + ".bval")
+        if side.get("bme_mri_sequence") == "dwi":
+            assert float(bval.read_text()) == side["DiffusionBValue"]
+        else:
+            assert not bval.exists()
     exe = _dcm2niix()
     if exe is None or not written:
         return
