@@ -84,7 +84,8 @@ def test_heads_json_has_the_documented_shape_for_a_nifti(tmp_path, tiny_config_f
         result = _cli(["heads", str(image), "--json", "--method", method, "--model", str(model)])
         assert result.exit_code == 0, result.output
         payload = json.loads(result.output)
-        assert list(payload) == ["heads"] and isinstance(payload["heads"], list)
+        assert list(payload) == ["series", "heads", "not_found"] and isinstance(payload["heads"], list)
+        assert payload["series"]["source"] == "nifti" and isinstance(payload["not_found"], list)
         for head in payload["heads"]:
             assert head["side"] in ("left", "right") and len(head["center_lps_mm"]) == 3
             assert head["radius_mm"] > 0 and 0 <= head["confidence"] <= 1 and head["method"] == method
