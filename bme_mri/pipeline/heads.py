@@ -87,7 +87,8 @@ def load_series(path: Path, config: Config, sequence: str | None = None, series:
             stacks = [s for s in stacks if s.sequence.value == wanted]
         else:
             stacks = [s for s in stacks if wanted in name(s).lower()
-                      or s.stack_id.lower().endswith("_" + wanted)]  # e.g. 'b50' of a split diffusion series
+                      or s.stack_id.lower().endswith("_" + wanted)  # e.g. 'b50' of a split diffusion series
+                      or _b_label(s) == wanted]  # or of a diffusion series of one b-value
         if not stacks:
             raise SeriesSelectionError(f"{path}: no series of class or description {sequence!r}")
     if len(stacks) > 1:
@@ -112,6 +113,14 @@ class HeadsFound:
 
     heads: list[HeadLocation]
     missing: list[MissingHead] = field(default_factory=list)
+
+
+def _b_label(stack) -> str:
+    """'b800' for a diffusion stack of b-value 800 s/mm^2, '' otherwise."""
+    from bme_mri.ingest.models import as_float
+
+    b_value = as_float(stack.headers.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None
+    return f"b{b_value:g}" if b_value is not None else ""
 
 
 def locate_heads(volume: Volume, config: Config, method: str = "classical",
