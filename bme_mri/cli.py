@@ -56,6 +56,19 @@ class _Failure(Exception):
     """Raised inside a command to exit with a one-line message."""
 
 
+def _require_input(path: Path, label: str = "input", files: bool = True) -> None:
+    """A user's mistake told before any heavy import (the answer in well under a second, issue
+    23): ``LABEL PATH does not exist``, or, with ``files``, a folder without a single file in it
+    ``no DICOM or NIfTI files found under PATH``; the same words the readers use."""
+    from bme_mri.errors import InputError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{label} {path} does not exist".strip())
+    if files and path.is_dir() and not any(names for _root, _dirs, names in os.walk(path)):
+        raise InputError(f"no DICOM or NIfTI files found under {path}")
+
+
 def _run(debug: bool, action):
     """Call ``action``; turn BmeError (and unexpected errors) into one line + exit code.
 
@@ -146,6 +159,7 @@ def inspect(
     """List patient -> study -> series, which series would be analysed and why."""
 
     def action():
+        _require_input(input)
         from rich.console import Console
 
         from bme_mri.ingest import inspect_input, render_inspect
@@ -173,6 +187,7 @@ def convert(
     """Write every usable series to NIfTI + JSON sidecar with BIDS-like names (no identifiers)."""
 
     def action():
+        _require_input(input)
         from bme_mri.ingest import convert_input
         from bme_mri.io_utils import ensure_outside
 
@@ -241,9 +256,10 @@ def run(
     """Analyse every study: segment, quantify (ml), compare follow-ups; tables + masks in OUT."""
 
     def action():
+        _require_input(input)
+        settings = _config(config)  # a bad config is told before the pipeline's imports
         from bme_mri.pipeline import run_batch
 
-        settings = _config(config)
         override = _sequence(sequence)
         try:
             result = _with_progress(progress, lambda cb: run_batch(input, out, settings, workers=workers,
@@ -300,9 +316,11 @@ def quantify(
     """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
 
     def action():
+        _require_input(image, "IMAGE", files=False)
+        _require_input(roi, "--roi", files=False)
+        settings = _config(config)
         from bme_mri.pipeline.roi import run_roi
 
-        settings = _config(config)
         result_path = run_roi(image, roi, reference, out, settings, method=method)
         result = json.loads(Path(result_path).read_text())
         typer.echo(f"edema {result['edema_ml']:.2f} ml in {result['bone_ml']:.1f} ml of bone "
@@ -354,6 +372,8 @@ def compare(
     """Compare one patient's baseline and follow-up: the call per hip and an HTML report."""
 
     def action():
+        _require_input(baseline, "", files=False)
+        _require_input(followup, "", files=False)
         from bme_mri.pipeline.pair import compare_pair
 
         report_path = compare_pair(baseline, followup, out, _config(config),
@@ -414,9 +434,10 @@ def heads(
         raise typer.BadParameter(f"--method must be classical or learned, not {method!r}")
 
     def action():
+        _require_input(input)
+        settings = _config(config)
         from bme_mri.pipeline.heads import heads_json, load_series, locate_heads, series_read
 
-        settings = _config(config)
         volume = load_series(input, settings, sequence, series)
         result = locate_heads(volume, settings, method, model)
         found = result.heads

@@ -9,38 +9,18 @@ Public face::
     convert_input(root, out_dir, settings)
 """
 
-from bme_mri.ingest.assemble import load_volume
-from bme_mri.ingest.classify import classify_stack
-from bme_mri.ingest.convert import convert_input
-from bme_mri.ingest.discover import discover, is_nifti_path
-from bme_mri.ingest.inspect import inspect_input, render_inspect
-from bme_mri.ingest.models import (
-    ConvertedSeries,
-    Discovery,
-    InspectResult,
-    Selection,
-    SkippedFile,
-    StackInfo,
-    StudyInfo,
-)
-from bme_mri.ingest.select import select_series
-from bme_mri.ingest.settings import IngestSettings
+from __future__ import annotations
 
-__all__ = [
-    "ConvertedSeries",
-    "Discovery",
-    "IngestSettings",
-    "InspectResult",
-    "Selection",
-    "SkippedFile",
-    "StackInfo",
-    "StudyInfo",
-    "classify_stack",
-    "convert_input",
-    "discover",
-    "is_nifti_path",
-    "inspect_input",
-    "load_volume",
-    "render_inspect",
-    "select_series",
-]
+from bme_mri.lazy import lazy_exports
+
+# exports imported on first use (bme_mri.lazy): the config imports bme_mri.ingest.settings,
+# which must not pull in pydicom, SimpleITK and scipy
+_HOMES = {
+    "load_volume": "assemble", "classify_stack": "classify", "convert_input": "convert",
+    "discover": "discovery", "is_nifti_path": "discovery", "inspect_input": "inspect",
+    "render_inspect": "inspect", "select_series": "select", "IngestSettings": "settings",
+    **{name: "models" for name in ("ConvertedSeries", "Discovery", "InspectResult", "Selection",
+                                   "SkippedFile", "StackInfo", "StudyInfo")},
+}
+__all__ = sorted(_HOMES)
+__getattr__ = lazy_exports(__name__, _HOMES)

@@ -24,7 +24,7 @@ from typing import Any
 
 from bme_mri.errors import BmeError
 from bme_mri.ingest.assemble import load_volume
-from bme_mri.ingest.discover import discover
+from bme_mri.ingest.discovery import discover
 from bme_mri.ingest.found import require_images
 from bme_mri.ingest.models import ConvertedSeries, StackInfo, StudyInfo, as_float
 from bme_mri.ingest.settings import IngestSettings

@@ -16,7 +16,7 @@ from rich.tree import Tree
 
 from bme_mri.errors import SeriesSelectionError
 from bme_mri.ingest.found import require_images
-from bme_mri.ingest.discover import discover
+from bme_mri.ingest.discovery import discover
 from bme_mri.ingest.models import InspectResult
 from bme_mri.ingest.nifti_input import apply_sequence_override, selection_hint
 from bme_mri.ingest.select import select_series

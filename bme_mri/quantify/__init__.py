@@ -1,8 +1,14 @@
-"""Quantify stage: volumes per femoral head, ROI mode for other joints, agreement metrics."""
+"""Quantify stage: volumes per femoral head, ROI mode for other joints, agreement metrics.
 
-from bme_mri.quantify.metrics import dice, label_dice, relative_volume_error, volume_error_ml
-from bme_mri.quantify.roi import RoiResult, quantify_roi
-from bme_mri.quantify.volumes import SideMeasurement, measure
+Exports are imported on first use (:mod:`bme_mri.lazy`): the config imports
+``bme_mri.quantify.settings``, which must not pull in scipy.stats and the ROI mode."""
 
-__all__ = ["RoiResult", "SideMeasurement", "dice", "label_dice", "measure", "quantify_roi",
-           "relative_volume_error", "volume_error_ml"]
+from __future__ import annotations
+
+from bme_mri.lazy import lazy_exports
+
+_HOMES = {"dice": "metrics", "label_dice": "metrics", "relative_volume_error": "metrics",
+          "volume_error_ml": "metrics", "RoiResult": "roi", "quantify_roi": "roi",
+          "SideMeasurement": "volumes", "measure": "volumes"}
+__all__ = sorted(_HOMES)
+__getattr__ = lazy_exports(__name__, _HOMES)
