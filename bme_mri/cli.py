@@ -69,6 +69,21 @@ def _require_input(path: Path, label: str = "input", files: bool = True) -> None
         raise InputError(f"no DICOM or NIfTI files found under {path}")
 
 
+def _echo_calls(longitudinal_csv: Path) -> None:
+    """One line per compared hip of ``longitudinal.csv``: the patient, side, call, edema (ml)
+    at both visits and the call's reason, as a clinician reads it at the end of ``compare``."""
+    import csv
+
+    if not Path(longitudinal_csv).is_file():
+        return
+    with open(longitudinal_csv, newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            def ml(key: str) -> str:
+                return f"{float(row[key]):.1f}" if row.get(key) not in (None, "") else "-"
+            typer.echo(f"{row['patient_id']} {row['side']}: {row['status']} (edema {ml('edema_baseline_ml')} -> "
+                       f"{ml('edema_followup_ml')} ml) - {row['reason']}")
+
+
 def _run(debug: bool, action):
     """Call ``action``; turn BmeError (and unexpected errors) into one line + exit code.
 
@@ -218,6 +233,7 @@ def phantom(
         "--snr", help="Replace the cohort's noise: each patient's muscle SNR drawn within LO HI.")] = None,
     bias: Annotated[Optional[float], typer.Option(
         "--bias", help="Replace the cohort's bias field amplitude (fraction, 0-0.35).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar (patients).")] = True,
     debug: DebugOpt = False,
 ) -> None:
     """Write synthetic hip MRI studies (DICOM) with ground truth beside them."""
@@ -234,7 +250,8 @@ def phantom(
         if out is None:
             raise BmeError("give the output folder: bme-mri phantom OUT [--cohort NAME]")
         _refuse_file(out)
-        manifest = generate_cohort(out, cohort=cohort, seed=seed, png=png, snr=snr, bias=bias)
+        manifest = _with_progress(progress, lambda cb: generate_cohort(
+            out, cohort=cohort, seed=seed, png=png, snr=snr, bias=bias, on_patient=cb))
         changed = "".join([f", SNR {snr[0]:g}-{snr[1]:g}" if snr else "",
                            f", bias {bias:g}" if bias is not None else ""])
         typer.echo(f"wrote cohort {cohort!r} (seed {seed}{changed}); truth manifest: {manifest}")
@@ -380,6 +397,7 @@ def compare(
                                    sequence_override=_sequence(sequence), force=force,
                                    on_warning=lambda w: typer.secho(f"warning: {w}", fg=typer.colors.YELLOW,
                                                                     err=True))
+        _echo_calls(Path(report_path).parent / "longitudinal.csv")
         typer.echo(f"report: {report_path}")
 
     _run(debug, action)
@@ -410,7 +428,10 @@ def demo(
         typer.echo(result.summary_line())
         for line in result.problem_lines():
             typer.echo(line, err=True)
+        _echo_calls(results_dir / "longitudinal.csv")
         typer.echo(f"tables: {results_dir / 'summary.csv'}, {results_dir / 'longitudinal.csv'}")
+        for report in sorted(results_dir.glob("*/report.html")):
+            typer.echo(f"report: {report}")
         if result.n_failed:
             raise typer.Exit(1)
 

@@ -220,9 +220,10 @@ def csv_cell(value: Any, float_digits: int = 4) -> str:
 
 def write_csv_atomic(path: Path, columns: list[str], rows: Iterable[dict[str, Any]],
                      float_digits: int = 4) -> Path:
-    """Write dict ``rows`` with exactly ``columns`` (header always), atomically."""
+    """Write dict ``rows`` with exactly ``columns`` (header always), atomically, with LF line
+    endings (the csv module's default is CRLF, which shows as ^M in most Unix tools)."""
     with atomic_path(Path(path)) as tmp, open(tmp, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
             writer.writerow([csv_cell(row.get(c), float_digits) for c in columns])

@@ -114,3 +114,15 @@ def test_stale_staging_folders_are_removed_and_an_unreplaced_result_restored(tmp
     (patient / ".hidden_user_folder").mkdir()
     assert remove_stale_staging(tmp_path) == 3
     assert sorted(p.name for p in patient.iterdir()) == [".hidden_user_folder", "20240101_y", "20240101_z"]
+
+
+def test_csv_files_have_lf_line_endings_and_quote_commas(tmp_path: Path):
+    import csv
+
+    from bme_mri.io_utils import write_csv_atomic
+
+    path = write_csv_atomic(tmp_path / "t.csv", ["a", "b"], [{"a": 1, "b": "x, y"}, {"a": 2.5}])
+    raw = path.read_bytes()
+    assert b"\r" not in raw and raw.count(b"\n") == 3
+    with open(path, newline="", encoding="utf-8") as handle:
+        assert list(csv.DictReader(handle)) == [{"a": "1", "b": "x, y"}, {"a": "2.5000", "b": ""}]

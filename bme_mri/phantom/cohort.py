@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dataclasses import replace
 from pathlib import Path
 
@@ -228,24 +230,29 @@ def with_acquisition(plans: list[PatientPlan], seed: int, snr: tuple[float, floa
 
 
 def generate_cohort(out_dir: Path, cohort: str, seed: int, png: bool = False,
-                    snr: tuple[float, float] | None = None, bias: float | None = None) -> Path:
+                    snr: tuple[float, float] | None = None, bias: float | None = None,
+                    on_patient: Callable[[int, int, str], None] | None = None) -> Path:
     """Write cohort ``cohort`` for ``seed`` under ``out_dir``; return the manifest path.
 
     Layout: ``out_dir/dicom/`` (input tree), ``out_dir/truth/`` (cohort.json and per study
     labels.nii.gz + truth.json), ``out_dir/png/`` with ``png``. Same seed -> same bytes.
     ``snr`` / ``bias`` replace the cohort's noise and bias (:func:`with_acquisition`).
+    ``on_patient(done, total, patient_id)`` is called before each patient and once at the end
+    (a progress bar; the library never prints).
     """
     plans = with_acquisition(cohort_plans(cohort), seed, snr, bias)
-    return generate_plans(Path(out_dir), cohort, plans, seed, png)
+    return generate_plans(Path(out_dir), cohort, plans, seed, png, on_patient)
 
 
 def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: int,
-                   png: bool = False) -> Path:
+                   png: bool = False, on_patient: Callable[[int, int, str], None] | None = None) -> Path:
     """:func:`generate_cohort` for explicit plans (tests build tiny ones)."""
     from bme_mri.phantom.study import generate_study
 
     patients = []
-    for plan in plans:
+    for done, plan in enumerate(plans):
+        if on_patient is not None:
+            on_patient(done, len(plans), plan.patient_id)
         scenes = scenes_for(seed, plan)
         studies, volumes = [], []
         for visit, scene in enumerate(scenes):
@@ -257,6 +264,8 @@ def generate_plans(out_dir: Path, cohort: str, plans: list[PatientPlan], seed: i
                                        faults)
         patients.append({"patient_id": plan.patient_id, "sex": plan.sex, "studies": studies,
                          "followups": followups, "scenario": plan.to_dict()})
+    if on_patient is not None:
+        on_patient(len(plans), len(plans), "written")
     manifest = out_dir / "truth" / "cohort.json"
     write_json_atomic(manifest, {"cohort": cohort, "seed": seed,
                                  "generator": f"bme_mri.phantom {__version__}",
