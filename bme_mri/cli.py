@@ -23,10 +23,13 @@ app = typer.Typer(
     no_args_is_help=True,
     help="Bone marrow edema of the hip on MRI, measured in ml. "
     "Research software, not a medical device.",
+    epilog="Start with: bme-mri demo --out demo/ (a phantom cohort, analysed). Then: bme-mri inspect DIR; "
+           "bme-mri run DIR --out results/; bme-mri compare BASELINE FOLLOWUP --out pair/. "
+           "Every command: bme-mri COMMAND --help (with an example).",
 )
 
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="YAML file merged over configs/default.yaml.")]
-DebugOpt = Annotated[bool, typer.Option("--debug", help="Show tracebacks.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", metavar="PATH", help="YAML file merged over configs/default.yaml.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", metavar="", help="Show tracebacks.")]
 SequenceOpt = Annotated[Optional[str], typer.Option(
     "--sequence", metavar="CLASS",
     help="What the NIfTI files are that nothing identifies (stir, t2fs, t1, ...: a sequence class); files "
@@ -34,7 +37,7 @@ SequenceOpt = Annotated[Optional[str], typer.Option(
          "on a file whose sidecar or name says another class (a T1, T2, PD... without fat suppression) is "
          "refused unless --force. DICOM is classified from its headers.")]
 ForceSequenceOpt = Annotated[bool, typer.Option(
-    "--force", help="With --sequence on one file: take it even where that file's sidecar or name says "
+    "--force", metavar="", help="With --sequence on one file: take it even where that file's sidecar or name says "
                     "another class (only that file; the image's own fat-suppression check still blocks a "
                     "series without it).")]
 
@@ -144,7 +147,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+    version: Annotated[bool, typer.Option("--version", metavar="", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
     """Bone marrow edema of the hip on MRI, measured in ml. Research software, not a medical device."""
@@ -162,10 +165,10 @@ def _config(path: Path | None):
     return load_config(path)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri inspect /data/hips  |  bme-mri inspect /data/hips --json > contents.json")
 def inspect(
     input: Annotated[Path, typer.Argument(help="A DICOM folder tree, a DICOM file or a NIfTI file.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a tree.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print JSON instead of a tree.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,
@@ -190,14 +193,14 @@ def inspect(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri convert /data/hips --out nifti/")
 def convert(
     input: Annotated[Path, typer.Argument(help="A DICOM folder tree or file.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder (outside the input).")],
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     keep_identifiers: Annotated[bool, typer.Option(
-        "--keep-identifiers", help="Keep PatientID, PatientName and the UIDs in the JSON sidecars.")] = False,
+        "--keep-identifiers", metavar="", help="Keep PatientID, PatientName and the UIDs in the JSON sidecars.")] = False,
 ) -> None:
     """Write every usable series to NIfTI + JSON sidecar with BIDS-like names (no identifiers)."""
 
@@ -222,18 +225,18 @@ def convert(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri phantom phantoms/ --cohort validation --seed 7  |  bme-mri phantom --list")
 def phantom(
     out: Annotated[Optional[Path], typer.Argument(help="Output folder for the synthetic cohort.")] = None,
-    cohort: Annotated[str, typer.Option("--cohort", help="Cohort name (see --list).")] = "smoke",
-    seed: Annotated[int, typer.Option("--seed", help="Random seed (deterministic output).")] = 0,
-    png: Annotated[bool, typer.Option("--png", help="Render a few slices with the truth overlaid.")] = False,
-    list_cohorts: Annotated[bool, typer.Option("--list", help="List cohorts and exit.")] = False,
+    cohort: Annotated[str, typer.Option("--cohort", metavar="NAME", help="Cohort name (see --list).")] = "smoke",
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Random seed (deterministic output).")] = 0,
+    png: Annotated[bool, typer.Option("--png", metavar="", help="Render a few slices with the truth overlaid.")] = False,
+    list_cohorts: Annotated[bool, typer.Option("--list", metavar="", help="List cohorts and exit.")] = False,
     snr: Annotated[Optional[tuple[float, float]], typer.Option(
-        "--snr", help="Replace the cohort's noise: each patient's muscle SNR drawn within LO HI.")] = None,
+        "--snr", metavar="LO HI", help="Replace the cohort's noise: each patient's muscle SNR drawn within LO HI.")] = None,
     bias: Annotated[Optional[float], typer.Option(
-        "--bias", help="Replace the cohort's bias field amplitude (fraction, 0-0.35).")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar (patients).")] = True,
+        "--bias", metavar="X", help="Replace the cohort's bias field amplitude (fraction, 0-0.35).")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", metavar="", help="Show a progress bar (patients).")] = True,
     debug: DebugOpt = False,
 ) -> None:
     """Write synthetic hip MRI studies (DICOM) with ground truth beside them."""
@@ -259,12 +262,12 @@ def phantom(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri run /data/hips --out results/ --workers 2  |  bme-mri run stir.nii.gz --out results/ --sequence stir")
 def run(
     input: Annotated[Path, typer.Argument(help="A DICOM folder tree (many patients/studies) or a NIfTI file.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder (outside the input).")],
-    workers: Annotated[int, typer.Option("--workers", min=1, help="Parallel processes.")] = 1,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder (outside the input).")],
+    workers: Annotated[int, typer.Option("--workers", metavar="N", min=1, help="Parallel processes.")] = 1,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", metavar="", help="Show a progress bar.")] = True,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
     sequence: SequenceOpt = None,
@@ -320,15 +323,15 @@ def _with_progress(enabled: bool, work):
             bar.stop()
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri quantify stir.nii.gz --roi bone_mask.nii.gz --out roi_out/ [--reference normal_marrow.nii.gz]")
 def quantify(
     image: Annotated[Path, typer.Argument(help="A NIfTI image or a DICOM series folder.")],
-    roi: Annotated[Path, typer.Option("--roi", help="Bone mask (NIfTI); another grid is resampled (nearest neighbour) with a warning.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    reference: Annotated[Optional[Path], typer.Option("--reference", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
+    roi: Annotated[Path, typer.Option("--roi", metavar="PATH", help="Bone mask (NIfTI); another grid is resampled (nearest neighbour) with a warning.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")],
+    reference: Annotated[Optional[Path], typer.Option("--reference", metavar="PATH", help="Normal-marrow mask (NIfTI) on the image grid.")] = None,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
-    method: Annotated[Optional[str], typer.Option("--method", help="hysteresis (ours) or vhi (the VHI authors' published thresholds; needs --reference); default quantify.roi.method.")] = None,
+    method: Annotated[Optional[str], typer.Option("--method", metavar="hysteresis|vhi", help="hysteresis (ours) or vhi (the VHI authors' published thresholds; needs --reference); default quantify.roi.method.")] = None,
 ) -> None:
     """ROI mode (knee, ankle, SI joint...): edema inside a given bone mask."""
 
@@ -348,11 +351,11 @@ def quantify(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri phantom p/ --cohort validation --seed 7 && bme-mri validate p/ --out val/")
 def validate(
     phantom_dir: Annotated[Path, typer.Argument(help="A folder written by 'bme-mri phantom'.")],
-    out: Annotated[Optional[Path], typer.Option("--out", help="Output folder (default: a temp folder).")] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 1,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Output folder (default: a temp folder).")] = None,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", min=1)] = 1,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -374,12 +377,12 @@ def validate(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri compare baseline_dicom/ followup_dicom/ --out pair/")
 def compare(
     baseline: Annotated[Path, typer.Argument(help="Baseline study: DICOM folder or NIfTI file.")],
     followup: Annotated[Path, typer.Argument(help="Follow-up study: DICOM folder or NIfTI file.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
-    force: Annotated[bool, typer.Option("--force", help="Compare even two patients or one study twice (a "
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")],
+    force: Annotated[bool, typer.Option("--force", metavar="", help="Compare even two patients or one study twice (a "
                                                          "warning line per check overridden), or take --sequence "
                                                          "against an input file's sidecar.")] = False,
     config: ConfigOpt = None,
@@ -403,11 +406,11 @@ def compare(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri demo --out demo/")
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")] = Path("demo_out"),
-    seed: Annotated[int, typer.Option("--seed")] = 2026,
-    workers: Annotated[int, typer.Option("--workers", min=1)] = 2,
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")] = Path("demo_out"),
+    seed: Annotated[int, typer.Option("--seed", metavar="N")] = 2026,
+    workers: Annotated[int, typer.Option("--workers", metavar="N", min=1)] = 2,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -438,14 +441,14 @@ def demo(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri heads exam_dir/ --series 6 --json  |  bme-mri heads t2.nii.gz --sequence t2")
 def heads(
     input: Annotated[Path, typer.Argument(help="One MR series: a DICOM folder/file or a NIfTI file.")],
-    sequence: Annotated[Optional[str], typer.Option("--sequence", help="Pick the series by class (t2, pd, dwi, ...), description, or b-value of a split diffusion series (b50); for one NIfTI file, a class says what it is.")] = None,
-    series: Annotated[Optional[str], typer.Option("--series", help="Pick the series by SeriesNumber, SeriesInstanceUID or a piece of its description.")] = None,
-    method: Annotated[str, typer.Option("--method", help="classical (sphere search) | learned (network).")] = "classical",
-    model: Annotated[Optional[Path], typer.Option("--model", help="Model folder for --method learned (default: segment.learned.model_dir).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {\"heads\": [...]} as JSON.")] = False,
+    sequence: Annotated[Optional[str], typer.Option("--sequence", metavar="CLASS|DESCRIPTION|bN", help="Pick the series by class (t2, pd, dwi, ...), description, or b-value of a split diffusion series (b50); for one NIfTI file, a class says what it is.")] = None,
+    series: Annotated[Optional[str], typer.Option("--series", metavar="NUMBER|UID|DESCRIPTION", help="Pick the series by SeriesNumber, SeriesInstanceUID or a piece of its description.")] = None,
+    method: Annotated[str, typer.Option("--method", metavar="classical|learned", help="classical (sphere search) | learned (network).")] = "classical",
+    model: Annotated[Optional[Path], typer.Option("--model", metavar="PATH", help="Model folder for --method learned (default: segment.learned.model_dir).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", metavar="", help="Print {\"heads\": [...]} as JSON.")] = False,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -481,21 +484,21 @@ def heads(
     _run(debug, action)
 
 
-@app.command()
+@app.command(epilog="Example: bme-mri train --synthetic 400 --steps 2000 --out models/femoral_head --minutes 20")
 def train(
-    synthetic: Annotated[Optional[int], typer.Option("--synthetic", min=2, help="Train on N synthetic volumes (domain randomisation).")] = None,
-    images: Annotated[Optional[Path], typer.Option("--images", help="Fine-tune: folder of NIfTI images.")] = None,
-    labels: Annotated[Optional[Path], typer.Option("--labels", help="Fine-tune: NIfTI label maps, same names (1 = femoral head).")] = None,
-    out: Annotated[Optional[Path], typer.Option("--out", help="Model folder to write (default: segment.learned.model_dir).")] = None,
-    model: Annotated[Optional[Path], typer.Option("--model", help="Fine-tune from these weights (default: segment.learned.model_dir).")] = None,
-    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the data, split and initialisation.")] = 0,
-    device: Annotated[Optional[str], typer.Option("--device", help="cpu | cuda | auto (default: config).")] = None,
-    steps: Annotated[Optional[int], typer.Option("--steps", min=1, help="Total optimiser steps (overrides --epochs).")] = None,
-    epochs: Annotated[int, typer.Option("--epochs", min=1, help="Passes over the training volumes.")] = 1,
-    val_fraction: Annotated[Optional[float], typer.Option("--val-fraction", min=0.0, max=0.9, help="Held-out fraction (default: config).")] = None,
-    minutes: Annotated[Optional[float], typer.Option("--minutes", min=0.0, help="Stop (with a checkpoint) after this wall time; --resume continues.")] = None,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")] = True,
+    synthetic: Annotated[Optional[int], typer.Option("--synthetic", metavar="N", min=2, help="Train on N synthetic volumes (domain randomisation).")] = None,
+    images: Annotated[Optional[Path], typer.Option("--images", metavar="PATH", help="Fine-tune: folder of NIfTI images.")] = None,
+    labels: Annotated[Optional[Path], typer.Option("--labels", metavar="PATH", help="Fine-tune: NIfTI label maps, same names (1 = femoral head).")] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", metavar="DIR", help="Model folder to write (default: segment.learned.model_dir).")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", metavar="PATH", help="Fine-tune from these weights (default: segment.learned.model_dir).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", metavar="", help="Continue from OUT/checkpoint.pt.")] = False,
+    seed: Annotated[int, typer.Option("--seed", metavar="N", help="Seed of the data, split and initialisation.")] = 0,
+    device: Annotated[Optional[str], typer.Option("--device", metavar="cpu|cuda|auto", help="cpu | cuda | auto (default: config).")] = None,
+    steps: Annotated[Optional[int], typer.Option("--steps", metavar="N", min=1, help="Total optimiser steps (overrides --epochs).")] = None,
+    epochs: Annotated[int, typer.Option("--epochs", metavar="N", min=1, help="Passes over the training volumes.")] = 1,
+    val_fraction: Annotated[Optional[float], typer.Option("--val-fraction", metavar="X", min=0.0, max=0.9, help="Held-out fraction (default: config).")] = None,
+    minutes: Annotated[Optional[float], typer.Option("--minutes", metavar="X", min=0.0, help="Stop (with a checkpoint) after this wall time; --resume continues.")] = None,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress", metavar="", help="Show a progress bar.")] = True,
     config: ConfigOpt = None,
     debug: DebugOpt = False,
 ) -> None:
@@ -507,6 +510,9 @@ def train(
         raise typer.BadParameter("--images needs --labels")
 
     def action():
+        from bme_mri.learn.net import require_torch
+
+        require_torch()  # without the learn extra: one line saying what to install, before any output
         from bme_mri.learn.train import finetune_nifti, steps_for_epochs, train_synthetic
 
         settings = _config(config).segment.learned

@@ -25,13 +25,18 @@ class ModelError(BmeError, RuntimeError):
     """A model folder is missing, unreadable or of an unknown format."""
 
 
+LEARN_INSTALL = ("the learned femoral-head finder needs the 'learn' extra: pip install torch==2.13.0 "
+                 "(the CPU wheel, first), then pip install -e '.[learn]' (or: bash scripts/setup.sh --learn)")
+
+
 def require_torch():
-    """Import torch, or say which install step is missing."""
+    """Import torch (and check MONAI is there), or say which install step is missing: torch and
+    MONAI are the optional ``learn`` extra, only the learned head finder and ``train`` use them."""
     try:
         import torch
-    except ImportError as exc:  # pragma: no cover - torch is a regular dependency
-        raise ModelError("torch is not installed: run 'pip install torch==2.13.0' (CPU wheel), "
-                         "then 'pip install monai'") from exc
+        import monai  # noqa: F401 - its presence is what is checked
+    except ImportError as exc:
+        raise ModelError(f"{exc.name or 'torch'} is not installed: {LEARN_INSTALL}") from exc
     return torch
 
 
