@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Callable
 from concurrent.futures import as_completed
 from dataclasses import dataclass, field
@@ -124,9 +125,13 @@ def _blocked_reason(side: dict[str, Any]) -> str:
 
 
 def study_dir_name(study: Any) -> tuple[str, str]:
-    """(patient folder, study folder) names, sanitised from untrusted DICOM values."""
-    date = (study.study_date or "nodate").replace("-", "")
-    return safe_name(study.patient_id, "no_patient_id"), safe_name(f"{date}_{study.study_uid}", "no_study_uid")
+    """(patient folder, study folder) names, sanitised from untrusted DICOM values. The study
+    folder is its date and a short hash of its StudyInstanceUID (``20240408_3f9a1c2b``): short
+    enough to read and type, distinct for the studies of one patient; the full UID is in
+    ``study.json`` and the CSV files."""
+    date = re.sub(r"[^0-9]", "", study.study_date or "")[:8] or "nodate"
+    digest = hashlib.sha1(str(study.study_uid or "no_study_uid").encode("utf-8", "surrogateescape")).hexdigest()[:8]
+    return safe_name(study.patient_id, "no_patient_id"), f"{date}_{digest}"
 
 
 def study_fingerprint(study: Any, config: Config) -> str:
