@@ -4,7 +4,7 @@
 Usage::
 
     python scripts/validation_report.py --phantoms validation:650 followup:651 stress:652 \\
-        stress-noisy:653 qc:654 [--zoo] [--cli] [--workdir DIR] [--doc docs/validation.md]
+        stress-noisy:653 qc:654 [--zoo] [--cli] [--roi] [--workdir DIR] [--doc docs/validation.md]
 
 Each section runs its command and rewrites the text between the markers
 ``<!-- validation_report:NAME -->`` and ``<!-- /validation_report:NAME -->`` of the document:
@@ -13,11 +13,12 @@ Each section runs its command and rewrites the text between the markers
   never used before: a seed looked at while building the method is not a fresh one), one row each
   with PASS/FAIL, the failed floors and the figures of ``validation.json``;
 * ``zoo``: ``scripts/check_dicom_zoo.py`` (series recognition on real headers);
-* ``cli``: ``scripts/bench_cli.py`` (how fast the command answers).
+* ``cli``: ``scripts/bench_cli.py`` (how fast the command answers);
+* ``roi-loso`` and ``roi-scans`` (``--roi``): ``scripts/bench_real_roi.py --loso`` on the real
+  sacroiliac STIR of ``../shared/realdata/sij_stir`` (10-15 minutes on 2 cores).
 
 Sections not asked for are left as they are. Prose around the tables stays hand-written. The
-ROI-mode tables come from ``scripts/bench_real_roi.py --loso --markdown FILE`` (10-15 minutes),
-the speed table from ``scripts/bench_run.py`` (it times the code against another revision).
+speed table comes from ``scripts/bench_run.py`` (it times the code against another revision).
 Research software, not a medical device.
 """
 
@@ -32,6 +33,7 @@ import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+REALDATA = REPO.parent / "shared" / "realdata"
 
 
 def _run(args: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -96,6 +98,17 @@ def cli_table() -> str:
     return "```\npython scripts/bench_cli.py --repeats 5\n" + done.stdout.strip() + "\n```"
 
 
+def roi_tables(workdir: Path) -> tuple[str, str]:
+    """(LOSO table with the constants chosen on all scans, per-scan table) of bench_real_roi."""
+    markdown = workdir / "roi.md"
+    done = _run([sys.executable, "scripts/bench_real_roi.py", "--data", str(REALDATA / "sij_stir"), "--loso",
+                 "--markdown", str(markdown)])
+    if not markdown.is_file():
+        raise SystemExit(f"bench_real_roi.py wrote no table: {done.stderr.strip()[-300:]}")
+    per_scan, loso = markdown.read_text().strip().split("\n\n", 1)
+    return loso.strip(), per_scan.strip()
+
+
 def replace_section(text: str, name: str, body: str) -> str:
     start, end = f"<!-- validation_report:{name} -->", f"<!-- /validation_report:{name} -->"
     pattern = re.compile(re.escape(start) + r".*?" + re.escape(end), flags=re.S)
@@ -109,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phantoms", nargs="*", default=[], metavar="COHORT:SEED")
     parser.add_argument("--zoo", action="store_true")
     parser.add_argument("--cli", action="store_true")
+    parser.add_argument("--roi", action="store_true")
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--doc", type=Path, default=REPO / "docs" / "validation.md")
     args = parser.parse_args(argv)
@@ -121,6 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         sections["zoo"] = zoo_table()
     if args.cli:
         sections["cli"] = cli_table()
+    if args.roi:
+        sections["roi-loso"], sections["roi-scans"] = roi_tables(workdir)
     text = args.doc.read_text(encoding="utf-8")  # read after the runs: the document may be edited meanwhile
     for name, body in sections.items():
         text = replace_section(text, name, body)

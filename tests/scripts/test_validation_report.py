@@ -23,5 +23,5 @@ def test_a_section_is_replaced_between_its_markers_only():
 
 def test_the_validation_document_has_every_generated_section():
     text = DOC.read_text(encoding="utf-8")
-    for name in ("phantoms", "zoo", "cli"):
+    for name in ("phantoms", "zoo", "cli", "roi-loso", "roi-scans"):
         assert f"<!-- validation_report:{name} -->" in text and f"<!-- /validation_report:{name} -->" in text
