@@ -95,7 +95,11 @@ class BatchResult:
         return sum(1 for r in self.records if r.get("not_analysed") and not r.get("error"))
 
     def summary_line(self) -> str:
-        ok = len(self.records) - self.n_failed - self.n_not_analysed
+        """One line: studies analysed / not analysable / failed, files skipped, follow-up
+        comparisons made and failed. A failed follow-up comparison is counted as such, never
+        as a failed study (its studies were analysed)."""
+        studies_failed = sum(1 for r in self.records if r.get("error"))
+        ok = len(self.records) - studies_failed - self.n_not_analysed
         not_analysed = (f"{self.n_not_analysed} not analysable (no edema-sensitive series), "
                         if self.n_not_analysed else "")
         def count(n: int, noun: str) -> str:
@@ -105,9 +109,12 @@ class BatchResult:
         blocked = self.n_hips_not_measured
         not_measured = f" ({count(blocked, 'hip')} not measured: quality control)" if blocked else ""
         return (f"{n} {'study' if n == 1 else 'studies'} ({self.n_resumed} kept from an earlier run): "
-                f"{ok} analysed{not_measured}, {not_analysed}{self.n_failed} failed; "
+                f"{ok} analysed{not_measured}, {not_analysed}{studies_failed} failed; "
                 f"{count(self.n_skipped_files, 'file')} skipped; "
-                f"{count(self.longitudinal_rows, 'follow-up comparison')}; results in {self.out_dir}")
+                f"{count(self.longitudinal_rows, 'follow-up comparison')}"
+                + (f" (follow-up comparison failed for {count(len(self.errors), 'patient')})"
+                   if self.errors else "")
+                + f"; results in {self.out_dir}")
 
 
 def _blocked_reason(side: dict[str, Any]) -> str:

@@ -55,3 +55,12 @@ def test_batch_problem_lines_name_each_failed_and_unanalysable_study(tmp_path):
         "FAILED follow-up comparison, patient P4: registration failed",
         "NOT ANALYSED patient P3 study 2026-01-01 7.6: no STIR or fat-suppressed T2: found dwi x4",
     ]
+
+
+def test_summary_line_counts_a_failed_follow_up_apart_from_the_studies(tmp_path):
+    from bme_mri.pipeline.batch import BatchResult
+
+    records = [_record(), {**_record(), "study_uid": "2.2"}, {**_record(), "study_uid": "3.3"},
+               {**_record(), "patient_id": "P2", "study_uid": "9.8", "error": "no femoral head found"}]
+    line = BatchResult(tmp_path, records, 0, 0, errors=["patient P1: registration failed"]).summary_line()
+    assert "3 analysed, 1 failed;" in line and "(follow-up comparison failed for 1 patient)" in line
