@@ -134,9 +134,14 @@ def _require_replaceable(destination: Path, replaceable: Callable[[Path], bool] 
                       "bme-mri's results for it; choose another output folder")
 
 
+# the temporary file atomic_path() writes before its rename: '.<stem>.<random>.tmp<suffix>'
+_TEMP_FILE = re.compile(r"\.[^/]*\.tmp(\.[A-Za-z0-9]+)*")
+
+
 def remove_stale_staging(root: Path, depth: int = 3) -> int:
-    """Clear what killed runs left under ``root`` (``depth`` levels): staging folders are
-    removed; a retired folder whose result was never replaced is put back. Returns the count."""
+    """Clear what killed runs left under ``root`` (``depth`` levels): staging folders and the
+    temporary files of unfinished atomic writes are removed; a retired folder whose result was
+    never replaced is put back. Returns the count."""
     import shutil
 
     removed = 0
@@ -144,6 +149,10 @@ def remove_stale_staging(root: Path, depth: int = 3) -> int:
     for level in range(1, depth + 1):
         pattern = "/".join(["*"] * (level - 1) + [".*"])
         for path in root.glob(pattern):
+            if path.is_file() and _TEMP_FILE.fullmatch(path.name):  # an atomic write a killed run left
+                path.unlink(missing_ok=True)
+                removed += 1
+                continue
             if not path.is_dir():
                 continue
             if _RETIRED_MARK in path.name:

@@ -126,3 +126,17 @@ def test_csv_files_have_lf_line_endings_and_quote_commas(tmp_path: Path):
     assert b"\r" not in raw and raw.count(b"\n") == 3
     with open(path, newline="", encoding="utf-8") as handle:
         assert list(csv.DictReader(handle)) == [{"a": "1", "b": "x, y"}, {"a": "2.5000", "b": ""}]
+
+
+def test_a_killed_runs_temporary_files_are_removed_at_the_next_start(tmp_path: Path):
+    from bme_mri.io_utils import remove_stale_staging
+
+    study = tmp_path / "P1" / "20240101_abcd1234"
+    study.mkdir(parents=True)
+    for name in (".study.k3j2.tmp.json", ".labels.nii.q9.tmp.nii.gz", ".summary.x1.tmp.csv"):
+        (study.parent.parent if name.startswith(".summary") else study).joinpath(name).write_bytes(b"")
+    keep = [study / "study.json", study / ".gitkeep", tmp_path / "summary.csv"]
+    for path in keep:
+        path.write_text("x")
+    assert remove_stale_staging(tmp_path) == 3
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == sorted(p.name for p in keep)

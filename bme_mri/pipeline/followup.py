@@ -129,12 +129,17 @@ def process_patient(patient_id: str, pairs: list[tuple[dict[str, Any], Any]], ou
 
 
 def _safe_process_patient(patient_id: str, pairs, out_dir: Path, config: Config) -> tuple[list[Any], str | None]:
+    """:func:`process_patient`, its failure recorded in ``OUT/<patient>/followup_error.txt``
+    (and returned) instead of raised; a success removes the record an earlier run left."""
+    error_file = out_dir / safe_name(patient_id, "no_patient_id") / "followup_error.txt"
     try:
-        return process_patient(patient_id, pairs, out_dir, config), None
+        rows = process_patient(patient_id, pairs, out_dir, config)
     except Exception as exc:  # noqa: BLE001 - one patient's failure must not stop the batch
         message = f"follow-up comparison failed: {type(exc).__name__}: {exc}"
-        write_text_atomic(out_dir / safe_name(patient_id, "no_patient_id") / "followup_error.txt", message + "\n")
+        write_text_atomic(error_file, message + "\n")
         return [], message
+    error_file.unlink(missing_ok=True)
+    return rows, None
 
 
 def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Path, config: Config,

@@ -64,3 +64,16 @@ def test_summary_line_counts_a_failed_follow_up_apart_from_the_studies(tmp_path)
                {**_record(), "patient_id": "P2", "study_uid": "9.8", "error": "no femoral head found"}]
     line = BatchResult(tmp_path, records, 0, 0, errors=["patient P1: registration failed"]).summary_line()
     assert "3 analysed, 1 failed;" in line and "(follow-up comparison failed for 1 patient)" in line
+
+
+def test_a_successful_follow_up_removes_the_error_an_earlier_run_recorded(tmp_path, monkeypatch):
+    from bme_mri.config import load_config
+    from bme_mri.pipeline import followup
+
+    error_file = tmp_path / "P1" / "followup_error.txt"
+    monkeypatch.setattr(followup, "process_patient", lambda *a: (_ for _ in ()).throw(RuntimeError("boom")))
+    assert followup._safe_process_patient("P1", [], tmp_path, load_config())[1].endswith("RuntimeError: boom")
+    assert error_file.is_file()
+    monkeypatch.setattr(followup, "process_patient", lambda *a: ["row"])
+    assert followup._safe_process_patient("P1", [], tmp_path, load_config()) == (["row"], None)
+    assert not error_file.exists()
