@@ -31,7 +31,28 @@ def _decode_with_pydicom(path, label: str) -> np.ndarray:
         name = getattr(syntax, "name", str(syntax))
         raise DicomReadError(
             f"{label}: cannot decode pixel data of {path.name} ({name}): {_first_line(exc)} — "
-            "install the decoder plug-ins (pylibjpeg, python-gdcm) or re-export uncompressed") from exc
+            f"{_decode_advice(syntax)}") from exc
+
+
+def _decode_advice(syntax) -> str:
+    """What a user can do about pixel data pydicom could not decode: installing decoder
+    plug-ins helps only for a known compressed syntax whose decoder is missing."""
+    from pydicom.pixels import get_decoder
+    from pydicom.uid import UID
+
+    uid = UID(str(syntax)) if syntax else None
+    if uid is None or not uid.is_transfer_syntax:
+        return (f"the transfer syntax {uid or '(none)'} is not a DICOM standard one, no decoder reads it: "
+                "re-export the series from the scanner or PACS uncompressed (explicit VR little endian)")
+    try:
+        decoder = get_decoder(uid)
+    except NotImplementedError:
+        return f"no decoder exists for {uid.name}: re-export the series uncompressed (explicit VR little endian)"
+    if not decoder.is_available:
+        return (f"install a decoder plug-in for {uid.name} (pylibjpeg with its libjpeg / openjpeg plug-ins, "
+                "python-gdcm) or re-export the series uncompressed")
+    return ("the installed decoders support this syntax, so the file's compressed data are damaged or of a "
+            "variant they do not read: re-export the series uncompressed (explicit VR little endian)")
 
 
 def _first_line(exc: Exception) -> str:

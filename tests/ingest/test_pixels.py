@@ -156,3 +156,27 @@ def test_fast_native_reader_matches_pydicom_decoding(tmp_path, settings):
         item.pixel_offset = None  # force the pydicom path
     slow = load_volume(stack, settings).array
     np.testing.assert_array_equal(fast, slow)
+
+
+@pytest.mark.parametrize("syntax, advice", [
+    ("1.2.3.4.5", "not a DICOM standard one"),  # a private / made-up syntax: no plug-in can help
+    ("1.2.840.10008.1.2.4.50", "damaged"),  # JPEG baseline, decoder installed, the data are junk
+])
+def test_an_undecodable_series_says_what_can_help(tmp_path, settings, syntax, advice):
+    from bme_mri.errors import BmeError
+
+    geometry = make_geometry(CORONAL)
+    _, paths = write_series(tmp_path / "s", geometry, seed=2)
+    for path in paths:
+        ds = pydicom.dcmread(path)
+        ds.file_meta.TransferSyntaxUID = pydicom.uid.UID(syntax)
+        ds.PixelData = pydicom.encaps.encapsulate([b"\xff\xd8 not a jpeg \xff\xd9"])
+        ds["PixelData"].VR = "OB"
+        ds.save_as(path, enforce_file_format=False)
+    stacks = discover(tmp_path / "s", settings).all_stacks()
+    with pytest.raises(BmeError) as err:
+        for stack in stacks:
+            if stack.error:
+                raise BmeError(stack.error)
+            load_volume(stack, settings)
+    assert advice in str(err.value) and "install a decoder plug-in" not in str(err.value)
