@@ -234,7 +234,14 @@ def _make_stack(stack_id: str, series_uid: str, tags: dict[str, Any], slices: li
             stack.error = (f"{stack.label}: modality {stack.modality or 'missing'}, not MR — listed but "
                            "never analysed")
         return stack
-    fallback = as_float(tags.get("SpacingBetweenSlices")) or as_float(tags.get("SliceThickness"))
+    for key in ("SliceThickness", "SpacingBetweenSlices"):
+        value = as_float(tags.get(key))
+        if value is not None and not 0.0 < value <= settings.geometry.max_slice_thickness_mm:
+            stack.warnings.append(f"{key} {value:g} mm is not a plausible MR slice (0-"
+                                  f"{settings.geometry.max_slice_thickness_mm:g} mm): not used; the slice "
+                                  "spacing comes from the slice positions")
+    fallback = next((v for v in (as_float(tags.get("SpacingBetweenSlices")), as_float(tags.get("SliceThickness")))
+                     if v is not None and 0.0 < v <= settings.geometry.max_slice_thickness_mm), None)
     try:
         assembly = assemble_geometry(slices, stack.label, settings, fallback)
     except GeometryError as exc:

@@ -7,6 +7,8 @@ goes through pydicom and its decoder plug-ins (pylibjpeg, python-gdcm).
 
 from __future__ import annotations
 
+import re
+
 from collections import defaultdict
 
 import numpy as np
@@ -31,12 +33,13 @@ def _decode_with_pydicom(path, label: str) -> np.ndarray:
         name = getattr(syntax, "name", str(syntax))
         raise DicomReadError(
             f"{label}: cannot decode pixel data of {path.name} ({name}): {_first_line(exc)} — "
-            f"{_decode_advice(syntax)}") from exc
+            f"{_decode_advice(syntax, str(exc))}") from exc
 
 
-def _decode_advice(syntax) -> str:
+def _decode_advice(syntax, error: str = "") -> str:
     """What a user can do about pixel data pydicom could not decode: installing decoder
-    plug-ins helps only for a known compressed syntax whose decoder is missing."""
+    plug-ins helps only for a known compressed syntax whose decoder is missing (or that
+    pydicom's own error says lacks a plug-in)."""
     from pydicom.pixels import get_decoder
     from pydicom.uid import UID
 
@@ -48,7 +51,7 @@ def _decode_advice(syntax) -> str:
         decoder = get_decoder(uid)
     except NotImplementedError:
         return f"no decoder exists for {uid.name}: re-export the series uncompressed (explicit VR little endian)"
-    if not decoder.is_available:
+    if not decoder.is_available or re.search(r"no plugins|no plug-ins|not available|missing|dependenc", error, re.IGNORECASE):
         return (f"install a decoder plug-in for {uid.name} (pylibjpeg with its libjpeg / openjpeg plug-ins, "
                 "python-gdcm) or re-export the series uncompressed")
     return ("the installed decoders support this syntax, so the file's compressed data are damaged or of a "

@@ -101,6 +101,7 @@ class GeometrySettings(Section):
     slice_gap_tolerance_pct: NonNegative  # a slice step deviating more than this from the median fails
     in_plane_offset_tolerance_mm: NonNegative  # slice origins off the normal line by more fail (tilt)
     pixel_spacing_tolerance_mm: NonNegative  # PixelSpacing differences between slices allowed
+    max_slice_thickness_mm: Positive = 100.0  # SliceThickness / SpacingBetweenSlices above this (or <= 0) is implausible: warned about, never used
 
 
 class IngestSettings(Section):

@@ -185,3 +185,16 @@ def test_undecodable_pixel_data_is_a_one_line_dicom_read_error(tmp_path, setting
     message = str(info.value)
     assert "\n" not in message and "RLE Lossless" in message and "pylibjpeg" in message
     assert isinstance(info.value, BmeError)
+
+
+def test_an_implausible_slice_thickness_is_warned_about_and_not_used(tmp_path, settings):
+    geometry = make_geometry(CORONAL)
+    _, paths = write_series(tmp_path / "d", geometry, tags={"SeriesInstanceUID": "1.2.3.9"})
+    for path in paths:  # the writer sets the grid's thickness: edit the files afterwards
+        ds = pydicom.dcmread(path)
+        ds.SliceThickness = "999999"
+        ds.save_as(path, enforce_file_format=True)
+    (stack,) = discover(tmp_path / "d", settings).all_stacks()
+    assert stack.error is None
+    assert any("SliceThickness 999999 mm is not a plausible MR slice" in w for w in stack.warnings)
+    assert stack.geometry.spacing_mm[2] < 100.0
