@@ -142,6 +142,24 @@ def _safe_process_patient(patient_id: str, pairs, out_dir: Path, config: Config)
     return rows, None
 
 
+def visits_by_patient(studies: list[Any], records: list[dict[str, Any]]
+                      ) -> dict[str, list[tuple[dict[str, Any], Any]]]:
+    """Patient ID -> the (study record, discovered study) of each of their analysed studies.
+
+    A study is found by (PatientID, StudyInstanceUID), never by its UID alone: one stray file
+    with another PatientID in a patient's study folder (a localizer re-sent from another exam)
+    makes a second, pseudo-patient study with the same UID, which must not stand in for the
+    patient's own. A study of unknown patient ('': a NIfTI without PatientID or BIDS sub-) is
+    never assumed to be another's follow-up; `bme-mri compare` can pair such files explicitly."""
+    by_key = {(s.patient_id, s.study_uid): s for s in studies}
+    patients: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
+    for record in records:
+        key = (record.get("patient_id"), record.get("study_uid"))
+        if not record.get("error") and record.get("sides") and key in by_key and record.get("patient_id"):
+            patients[record["patient_id"]].append((record, by_key[key]))
+    return patients
+
+
 def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Path, config: Config,
                   workers: int = 1) -> tuple[int, list[str]]:
     """Write OUT/longitudinal.csv (header even when empty) and reports.
@@ -150,14 +168,7 @@ def run_followups(studies: list[Any], records: list[dict[str, Any]], out_dir: Pa
     """
     from bme_mri.compare.longitudinal import write_longitudinal_csv
 
-    by_uid = {s.study_uid: s for s in studies}
-    patients: dict[str, list[tuple[dict[str, Any], Any]]] = defaultdict(list)
-    for record in records:
-        # a study of unknown patient ('' : a NIfTI without PatientID or BIDS sub-) is never
-        # assumed to be another's follow-up; `bme-mri compare` can pair such files explicitly
-        if (not record.get("error") and record.get("sides") and record["study_uid"] in by_uid
-                and record.get("patient_id")):
-            patients[record["patient_id"]].append((record, by_uid[record["study_uid"]]))
+    patients = visits_by_patient(studies, records)
     todo = {pid: pairs for pid, pairs in patients.items() if len(pairs) >= 2}
     rows: list[Any] = []
     if workers <= 1 or len(todo) <= 1:

@@ -166,7 +166,7 @@ def test_compare_two_nifti_visits_with_sidecars_writes_the_report(converted, tmp
 def test_run_never_pairs_studies_of_unknown_patients(tmp_path):
     records = [{"error": None, "sides": [{"side": "left"}], "study_uid": uid, "patient_id": ""}
                for uid in ("u1", "u2")]
-    studies = [type("Study", (), {"study_uid": uid})() for uid in ("u1", "u2")]
+    studies = [type("Study", (), {"study_uid": uid, "patient_id": ""})() for uid in ("u1", "u2")]
     assert run_followups(studies, records, tmp_path, load_config()) == (0, [])
     assert (tmp_path / "longitudinal.csv").read_text().startswith("patient_id,")
 

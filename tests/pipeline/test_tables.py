@@ -77,3 +77,18 @@ def test_a_successful_follow_up_removes_the_error_an_earlier_run_recorded(tmp_pa
     monkeypatch.setattr(followup, "process_patient", lambda *a: ["row"])
     assert followup._safe_process_patient("P1", [], tmp_path, load_config()) == (["row"], None)
     assert not error_file.exists()
+
+
+def test_follow_up_visits_are_found_by_patient_and_study_uid_not_the_uid_alone():
+    """Issue 24: a stray file with another PatientID in a patient's study folder makes a second
+    study with the same StudyInstanceUID; it must not stand in for the patient's own study."""
+    from bme_mri.ingest.models import StudyInfo
+    from bme_mri.pipeline.followup import visits_by_patient
+
+    own = [StudyInfo("P1", "", "1.1", "2024-01-01", ""), StudyInfo("P1", "", "1.2", "2024-04-01", "")]
+    stray = StudyInfo("OTHER", "", "1.2", "2024-04-01", "")  # discovered after the patient's own
+    records = [{"patient_id": "P1", "study_uid": "1.1", "sides": [{}]},
+               {"patient_id": "P1", "study_uid": "1.2", "sides": [{}]},
+               {"patient_id": "OTHER", "study_uid": "1.2", "sides": [], "not_analysed": "localizer only"}]
+    visits = visits_by_patient([*own, stray], records)
+    assert list(visits) == ["P1"] and [study for _, study in visits["P1"]] == own
