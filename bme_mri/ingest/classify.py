@@ -160,7 +160,7 @@ class _Facts:
             f"{self.scanning} {self.sequence_name}")) or _text(
             headers.get("InversionRecovery")).strip().upper() == "YES"
         b_values = headers.get("SeriesBValues")
-        own = b_value_of(headers)
+        own = self.b_value = b_value_of(headers)  # this stack's b-value (s/mm^2), or None
         values = [float(b) for b in (b_values or ())] + ([own] if own is not None else [])
         self.b_values = sorted(set(values))
         positions = max(_int(headers.get("NumberOfTemporalPositions")) or 0,
@@ -239,7 +239,7 @@ def _diffusion(facts: _Facts, rules: ClassifySettings) -> Classification | None:
     image_type = facts.image_type
     if image_type and _compile(rules.diffusion_map_image_type_pattern).search(image_type):
         return Classification(C.ADC, f"ImageType '{image_type}' marks a diffusion map")
-    own = b_value_of(facts.headers)
+    own = facts.b_value
     b_text = f" (b={own:g} s/mm2)" if own is not None else ""
     if image_type and _compile(rules.diffusion_image_type_pattern).search(image_type):
         return Classification(C.DWI, f"ImageType '{image_type}' marks diffusion-weighted images{b_text}")

@@ -43,7 +43,6 @@ def load_series(path: Path, config: Config, sequence: str | None = None, series:
     """
     from bme_mri.errors import InputError
     from bme_mri.ingest import discover, is_nifti_path, load_volume
-    from bme_mri.ingest.models import as_float
     from bme_mri.types import SequenceClass
 
     path = Path(path)
@@ -101,8 +100,7 @@ def load_series(path: Path, config: Config, sequence: str | None = None, series:
                                    "NUMBER|UID|DESCRIPTION or --sequence CLASS_OR_DESCRIPTION")
     stack = stacks[0]
     volume = load_volume(stack, config.ingest)
-    b_value = as_float(stack.headers.get("DiffusionBValue")) if stack.sequence == SequenceClass.DWI else None
-    volume.meta["b_value"] = b_value
+    volume.meta["b_value"] = _b_value(stack)
     return volume
 
 
@@ -115,11 +113,16 @@ class HeadsFound:
     missing: list[MissingHead] = field(default_factory=list)
 
 
-def _b_label(stack) -> str:
-    """'b800' for a diffusion stack of b-value 800 s/mm^2, '' otherwise."""
+def _b_value(stack) -> float | None:
+    """The b-value (s/mm^2) of a diffusion stack, None for any other."""
     from bme_mri.ingest.models import as_float
 
-    b_value = as_float(stack.headers.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None
+    return as_float(stack.headers.get("DiffusionBValue")) if stack.sequence.value == "dwi" else None
+
+
+def _b_label(stack) -> str:
+    """'b800' for a diffusion stack of b-value 800 s/mm^2, '' otherwise."""
+    b_value = _b_value(stack)
     return f"b{b_value:g}" if b_value is not None else ""
 
 
